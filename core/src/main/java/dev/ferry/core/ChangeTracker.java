@@ -1,0 +1,191 @@
+package dev.ferry.core;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.Service;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The one place sources report to: Services, EndpointSlices and this node's Node. Changes are
+ * coalesced per object; {@link #snapshot()} folds them into the applied state and returns what
+ * the node must now serve.
+ *
+ * <p>Threads: the {@code update*} methods run on source threads and then call the change
+ * listener (normally the sync runner's {@code request}) outside any lock. {@link #snapshot()}
+ * runs on the sync thread only; the applied state below is confined to that thread.
+ */
+public final class ChangeTracker {
+
+    private final String hostname;
+    private final ServiceChangeTracker services;
+    private final EndpointSliceChangeTracker slices;
+    private final Runnable onChange;
+
+    private final Object nodeLock = new Object();
+    private NodeInfo pendingNode;
+
+    // Applied state: touched only by snapshot(), on the sync thread.
+    private final Map<NamespacedName, Map<ServicePortName, ServicePort>> appliedServices = new HashMap<>();
+    private final Map<NamespacedName, EndpointSliceInfo> appliedSlices = new HashMap<>();
+    private final Map<NamespacedName, Set<NamespacedName>> slicesByService = new HashMap<>();
+    private final TreeMap<ServicePortName, ServicePortState> states = new TreeMap<>(ProxySnapshot.ORDER);
+    private NodeInfo node;
+    private long generation;
+
+    /**
+     * @param hostname this node's name: endpoints on it are local, and its Node is the one watched
+     * @param problems where invalid objects are reported
+     * @param onChange called after every update that leaves a change pending
+     */
+    public ChangeTracker(String hostname, Problems problems, Runnable onChange) {
+        this.hostname = Objects.requireNonNull(hostname, "hostname");
+        this.services = new ServiceChangeTracker(problems);
+        this.slices = new EndpointSliceChangeTracker(hostname, problems);
+        this.onChange = Objects.requireNonNull(onChange, "onChange");
+        this.node = new NodeInfo(hostname, Map.of());
+    }
+
+    public String hostname() {
+        return hostname;
+    }
+
+    public void updateService(Service previous, Service current) {
+        if (services.update(previous, current)) {
+            onChange.run();
+        }
+    }
+
+    public void updateEndpointSlice(EndpointSlice previous, EndpointSlice current) {
+        if (slices.update(previous, current)) {
+            onChange.run();
+        }
+    }
+
+    /** Only this node's Node matters; others are ignored. A deleted Node keeps the last labels. */
+    public void updateNode(Node current) {
+        if (current == null || current.getMetadata() == null || !hostname.equals(current.getMetadata().getName())) {
+            return;
+        }
+        Map<String, String> labels = current.getMetadata().getLabels() == null ? Map.of() : current.getMetadata().getLabels();
+        NodeInfo info = new NodeInfo(hostname, labels);
+        boolean changed;
+        synchronized (nodeLock) {
+            changed = !info.equals(pendingNode != null ? pendingNode : node);
+            pendingNode = info;
+        }
+        if (changed) {
+            onChange.run();
+        }
+    }
+
+    public int pendingServiceChanges() {
+        return services.pendingCount();
+    }
+
+    public int pendingEndpointChanges() {
+        return slices.pendingCount();
+    }
+
+    /** Folds pending changes into the applied state. Sync thread only. */
+    public ProxySnapshot snapshot() {
+        Set<NamespacedName> changed = new HashSet<>();
+        for (ServiceChangeTracker.Change c : services.drain().values()) {
+            changed.add(c.service());
+            Map<ServicePortName, ServicePort> old = appliedServices.remove(c.service());
+            if (old != null) {
+                old.keySet().forEach(states::remove);
+            }
+            if (!c.current().isEmpty()) {
+                appliedServices.put(c.service(), c.current());
+            }
+        }
+        for (EndpointSliceChangeTracker.Change c : slices.drain().values()) {
+            if (c.previous() != null) {
+                changed.add(c.previous().service());
+                Set<NamespacedName> keys = slicesByService.get(c.previous().service());
+                if (keys != null) {
+                    keys.remove(c.slice());
+                    if (keys.isEmpty()) {
+                        slicesByService.remove(c.previous().service());
+                    }
+                }
+                appliedSlices.remove(c.slice());
+            }
+            if (c.current() != null) {
+                changed.add(c.current().service());
+                appliedSlices.put(c.slice(), c.current());
+                slicesByService.computeIfAbsent(c.current().service(), k -> new HashSet<>()).add(c.slice());
+            }
+        }
+        boolean nodeChanged;
+        synchronized (nodeLock) {
+            nodeChanged = pendingNode != null && !pendingNode.equals(node);
+            if (pendingNode != null) {
+                node = pendingNode;
+                pendingNode = null;
+            }
+        }
+        Set<NamespacedName> recompute = nodeChanged ? allServices() : changed;
+        for (NamespacedName svc : recompute) {
+            recompute(svc);
+        }
+        generation++;
+        return new ProxySnapshot(generation, node, states, changed, nodeChanged);
+    }
+
+    private Set<NamespacedName> allServices() {
+        return new HashSet<>(appliedServices.keySet());
+    }
+
+    /** Rebuilds the states of one Service's ports; its removed ports are already gone. */
+    private void recompute(NamespacedName svc) {
+        Map<ServicePortName, ServicePort> ports = appliedServices.get(svc);
+        if (ports == null) {
+            return;
+        }
+        for (ServicePort port : ports.values()) {
+            List<Endpoint> endpoints = endpointsFor(port.name());
+            List<Endpoint> v4 = new ArrayList<>();
+            List<Endpoint> v6 = new ArrayList<>();
+            for (Endpoint ep : endpoints) {
+                (ep.family() == IpFamily.IPV4 ? v4 : v6).add(ep);
+            }
+            states.put(port.name(), new ServicePortState(port, endpoints,
+                    EndpointSelector.select(port, v4, node), EndpointSelector.select(port, v6, node)));
+        }
+    }
+
+    /**
+     * Every slice's endpoints for this port, one per "ip:port" (a ready copy wins over an
+     * unready duplicate), sorted by that text as upstream sorts them.
+     */
+    private List<Endpoint> endpointsFor(ServicePortName name) {
+        Set<NamespacedName> keys = slicesByService.get(name.service());
+        if (keys == null) {
+            return List.of();
+        }
+        EndpointSliceInfo.PortKey portKey = new EndpointSliceInfo.PortKey(name.port(), name.protocol());
+        Map<String, Endpoint> byHostPort = new LinkedHashMap<>();
+        for (NamespacedName key : keys) {
+            List<Endpoint> eps = appliedSlices.get(key).endpointsByPort().get(portKey);
+            if (eps == null) {
+                continue;
+            }
+            for (Endpoint ep : eps) {
+                byHostPort.merge(ep.hostPort(), ep, (a, b) -> a.ready() || !b.ready() ? a : b);
+            }
+        }
+        List<Endpoint> out = new ArrayList<>(byHostPort.values());
+        out.sort((a, b) -> a.hostPort().compareTo(b.hostPort()));
+        return out;
+    }
+}
