@@ -42,7 +42,7 @@ final class EndpointSliceConverter {
             return null;
         }
         NamespacedName key = key(slice);
-        String object = "EndpointSlice " + (key == null ? "?" : key.toString());
+        String object = "EndpointSlice " + (key == null ? "?" : Names.printable(key.toString()));
         try {
             return doConvert(slice, key, hostname);
         } catch (ServiceConverter.InvalidField e) {
@@ -55,11 +55,14 @@ final class EndpointSliceConverter {
         if (key == null) {
             throw new ServiceConverter.InvalidField("metadata.name", "missing");
         }
+        Names.checkSubdomain(key.name(), "metadata.name");
+        Names.checkLabel(key.namespace(), "metadata.namespace");
         Map<String, String> labels = slice.getMetadata().getLabels();
         String serviceName = labels == null ? null : labels.get(SERVICE_NAME_LABEL);
         if (serviceName == null || serviceName.isEmpty()) {
             throw new ServiceConverter.InvalidField("metadata.labels[" + SERVICE_NAME_LABEL + "]", "missing");
         }
+        Names.checkLabel(serviceName, "metadata.labels[" + SERVICE_NAME_LABEL + "]");
         NamespacedName service = new NamespacedName(key.namespace(), serviceName);
         String addressType = slice.getAddressType();
         IpFamily family;
@@ -88,6 +91,9 @@ final class EndpointSliceConverter {
                 throw new ServiceConverter.InvalidField("ports[" + i + "].protocol", e.getMessage());
             }
             int port = ServiceConverter.port(p.getPort(), "ports[" + i + "].port", 1);
+            if (p.getName() != null && !p.getName().isEmpty()) {
+                Names.checkLabel(p.getName(), "ports[" + i + "].name");
+            }
             List<Endpoint> list = new ArrayList<>(template.size());
             for (Endpoint t : template) {
                 list.add(new Endpoint(t.ip(), port, t.ready(), t.serving(), t.terminating(), t.nodeName(),

@@ -27,6 +27,10 @@ public final class IpAddresses {
         if (bytes == null) {
             throw new IllegalArgumentException("\"" + text + "\" is not an IP address");
         }
+        if (isV4Mapped(bytes)) {
+            // Java would turn it into an IPv4 address, silently changing its family.
+            throw new IllegalArgumentException("\"" + text + "\": IPv4-mapped IPv6 addresses are not supported");
+        }
         try {
             return InetAddress.getByAddress(bytes);
         } catch (UnknownHostException e) {
@@ -39,7 +43,20 @@ public final class IpAddresses {
         if (text == null || text.isEmpty()) {
             return false;
         }
-        return (text.indexOf(':') >= 0 ? parseV6(text) : parseV4(text)) != null;
+        byte[] bytes = text.indexOf(':') >= 0 ? parseV6(text) : parseV4(text);
+        return bytes != null && !isV4Mapped(bytes);
+    }
+
+    private static boolean isV4Mapped(byte[] b) {
+        if (b.length != 16) {
+            return false;
+        }
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
     }
 
     private static byte[] parseV4(String s) {

@@ -42,7 +42,7 @@ public final class ServiceConverter {
         ObjectMeta m = service.getMetadata();
         String ns = m == null || m.getNamespace() == null ? "?" : m.getNamespace();
         String name = m == null || m.getName() == null ? "?" : m.getName();
-        return "Service " + ns + "/" + name;
+        return "Service " + Names.printable(ns) + "/" + Names.printable(name);
     }
 
     private static Map<ServicePortName, ServicePort> doConvert(Service service) {
@@ -51,6 +51,8 @@ public final class ServiceConverter {
             throw new InvalidField("metadata.name", "missing");
         }
         String namespace = meta.getNamespace() == null || meta.getNamespace().isEmpty() ? "default" : meta.getNamespace();
+        Names.checkLabel(meta.getName(), "metadata.name");
+        Names.checkLabel(namespace, "metadata.namespace");
         if (meta.getLabels() != null && meta.getLabels().containsKey(SERVICE_PROXY_NAME_LABEL)) {
             return Map.of();
         }
@@ -107,6 +109,9 @@ public final class ServiceConverter {
                 throw new InvalidField(field + ".port", "missing");
             }
             int port = port(p.getPort(), field + ".port", 1);
+            if (p.getName() != null && !p.getName().isEmpty()) {
+                Names.checkLabel(p.getName(), field + ".name");
+            }
             int nodePort = "ClusterIP".equals(type) || p.getNodePort() == null ? 0 : port(p.getNodePort(), field + ".nodePort", 0);
             ServicePortName name = new ServicePortName(namespace, meta.getName(), p.getName(), protocol);
             if (out.containsKey(name)) {

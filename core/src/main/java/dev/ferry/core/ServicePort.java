@@ -66,9 +66,13 @@ public record ServicePort(
         return nodePort != 0 || !loadBalancerIPs.isEmpty() || !externalIPs.isEmpty();
     }
 
-    /** Some traffic to this port is balanced over every endpoint in the cluster. */
+    /**
+     * Some traffic to this port is balanced over every endpoint in the cluster. Any externally
+     * reachable port needs them: with externalTrafficPolicy Local, traffic from pods and from the
+     * node itself is still short-circuited to the cluster endpoints.
+     */
     public boolean usesClusterEndpoints() {
-        return !internalPolicyLocal || (externallyAccessible() && !externalPolicyLocal);
+        return !internalPolicyLocal || externallyAccessible();
     }
 
     /** Some traffic to this port goes only to endpoints on this node. */
