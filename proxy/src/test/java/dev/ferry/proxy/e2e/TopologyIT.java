@@ -1,0 +1,49 @@
+package dev.ferry.proxy.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The harness itself, without the proxy: if these fail, the other end-to-end failures are about
+ * the test machine, not about ferry.
+ */
+class TopologyIT {
+    private static Topology topology;
+
+    @BeforeAll
+    static void build() {
+        Privileged.assumeRootWithTools();
+        topology = Topology.create(2);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (topology != null) {
+            topology.close();
+        }
+    }
+
+    @Test
+    void podAndExternalClientReachBackendsThroughTheNode() {
+        String b1 = Topology.backendIp("b1");
+        String b2 = Topology.backendIp("b2");
+        assertEquals("b1", Clients.tcp(topology.pod(), b1, Topology.NAME_TCP_PORT).out().strip(),
+                () -> "pod -> b1 TCP: " + Clients.tcp(topology.pod(), b1, Topology.NAME_TCP_PORT).describe());
+        assertEquals("b2", Clients.udp(topology.pod(), b2, Topology.NAME_UDP_PORT).out().strip(),
+                () -> "pod -> b2 UDP: " + Clients.udp(topology.pod(), b2, Topology.NAME_UDP_PORT).describe());
+        assertEquals("b2", Clients.tcp(topology.ext(), b2, Topology.NAME_TCP_PORT).out().strip(),
+                () -> "ext -> b2 TCP: " + Clients.tcp(topology.ext(), b2, Topology.NAME_TCP_PORT).describe());
+    }
+
+    @Test
+    void echoSessionCarriesSeveralLines() {
+        try (var session = new Clients.EchoSession(topology.pod(), Topology.backendIp("b1"), Topology.ECHO_PORT)) {
+            assertEquals("one", session.exchange("one", Duration.ofSeconds(5)), session::describe);
+            assertEquals("two", session.exchange("two", Duration.ofSeconds(5)), session::describe);
+        }
+    }
+}
