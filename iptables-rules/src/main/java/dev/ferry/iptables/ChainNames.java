@@ -1,0 +1,99 @@
+package dev.ferry.iptables;
+
+import dev.ferry.core.Endpoint;
+import dev.ferry.core.ServicePortName;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * Upstream's chain names, so a node moved between kube-proxy and us keeps (and cleans up) the
+ * same chains: prefix + the first 16 characters of base32(sha256(text)), where text is the
+ * service port name ("ns/svc:port") followed by the lower-case protocol, and for endpoint
+ * chains also by the endpoint's "ip:port".
+ */
+public final class ChainNames {
+
+    public static final String SERVICES = "KUBE-SERVICES";
+    public static final String EXTERNAL_SERVICES = "KUBE-EXTERNAL-SERVICES";
+    public static final String NODE_PORTS = "KUBE-NODEPORTS";
+    public static final String POSTROUTING = "KUBE-POSTROUTING";
+    public static final String MARK_MASQ = "KUBE-MARK-MASQ";
+    public static final String FORWARD = "KUBE-FORWARD";
+    public static final String PROXY_FIREWALL = "KUBE-PROXY-FIREWALL";
+    public static final String KUBELET_FIREWALL = "KUBE-FIREWALL";
+
+    static final String SVC_PREFIX = "KUBE-SVC-";
+    static final String SVL_PREFIX = "KUBE-SVL-";
+    static final String EXT_PREFIX = "KUBE-EXT-";
+    static final String FW_PREFIX = "KUBE-FW-";
+    static final String SEP_PREFIX = "KUBE-SEP-";
+
+    private static final char[] BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".toCharArray();
+
+    private ChainNames() {
+    }
+
+    /** KUBE-SVC-…: endpoints for Cluster traffic policy. */
+    public static String service(ServicePortName name) {
+        return SVC_PREFIX + portHash(name);
+    }
+
+    /** KUBE-SVL-…: endpoints for Local traffic policy. */
+    public static String serviceLocal(ServicePortName name) {
+        return SVL_PREFIX + portHash(name);
+    }
+
+    /** KUBE-EXT-…: entry for NodePort, external IP and load-balancer traffic. */
+    public static String external(ServicePortName name) {
+        return EXT_PREFIX + portHash(name);
+    }
+
+    /** KUBE-FW-…: loadBalancerSourceRanges filter. */
+    public static String firewall(ServicePortName name) {
+        return FW_PREFIX + portHash(name);
+    }
+
+    /** KUBE-SEP-…: one endpoint of one service port. */
+    public static String endpoint(ServicePortName name, Endpoint endpoint) {
+        return SEP_PREFIX + hash16(name.toString() + name.protocol().lower() + endpoint.hostPort());
+    }
+
+    /** A per-service or per-endpoint chain (the kind a sync deletes when no longer used). */
+    public static boolean isServiceChain(String chain) {
+        return chain.startsWith(SVC_PREFIX) || chain.startsWith(SVL_PREFIX) || chain.startsWith(EXT_PREFIX)
+                || chain.startsWith(FW_PREFIX) || chain.startsWith(SEP_PREFIX);
+    }
+
+    /** Every chain we may create is named KUBE-*; nothing else is ours. */
+    public static boolean isOurs(String chain) {
+        return chain.startsWith("KUBE-");
+    }
+
+    private static String portHash(ServicePortName name) {
+        return hash16(name.toString() + name.protocol().lower());
+    }
+
+    static String hash16(String text) {
+        byte[] digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError("every JVM has SHA-256", e);
+        }
+        // 16 base32 characters are 80 bits: the first 10 bytes, 5 bits at a time.
+        StringBuilder out = new StringBuilder(16);
+        long bits = 0;
+        int count = 0;
+        for (int i = 0; i < 10; i++) {
+            bits = (bits << 8) | (digest[i] & 0xff);
+            count += 8;
+            while (count >= 5) {
+                out.append(BASE32[(int) (bits >>> (count - 5)) & 31]);
+                count -= 5;
+            }
+        }
+        return out.toString();
+    }
+}

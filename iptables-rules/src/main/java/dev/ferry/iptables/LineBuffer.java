@@ -1,0 +1,67 @@
+package dev.ferry.iptables;
+
+/**
+ * Lines of iptables-restore input, words joined by single spaces. Reused between syncs (reset,
+ * not reallocated) because a large cluster writes hundreds of thousands of lines per sync.
+ */
+final class LineBuffer {
+
+    private final StringBuilder text = new StringBuilder(4096);
+    private int lines;
+
+    void reset() {
+        text.setLength(0);
+        lines = 0;
+    }
+
+    /** Starts a line with its first word; finish it with {@link #end()}. */
+    LineBuffer start(String word) {
+        text.append(word);
+        return this;
+    }
+
+    LineBuffer add(String word) {
+        text.append(' ').append(word);
+        return this;
+    }
+
+    LineBuffer add(String a, String b) {
+        text.append(' ').append(a).append(' ').append(b);
+        return this;
+    }
+
+    LineBuffer addInt(int value) {
+        text.append(' ').append(value);
+        return this;
+    }
+
+    void end() {
+        text.append('\n');
+        lines++;
+    }
+
+    /** A whole line at once. */
+    void line(String... words) {
+        for (int i = 0; i < words.length; i++) {
+            if (i > 0) {
+                text.append(' ');
+            }
+            text.append(words[i]);
+        }
+        end();
+    }
+
+    /** ":CHAIN - [0:0]", which in iptables-restore --noflush creates or flushes the chain. */
+    void chainLine(String chain) {
+        text.append(':').append(chain).append(" - [0:0]");
+        end();
+    }
+
+    int lines() {
+        return lines;
+    }
+
+    StringBuilder text() {
+        return text;
+    }
+}
