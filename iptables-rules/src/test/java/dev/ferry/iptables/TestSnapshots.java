@@ -1,0 +1,47 @@
+package dev.ferry.iptables;
+
+import dev.ferry.core.ChangeTracker;
+import dev.ferry.core.Problems;
+import dev.ferry.core.ProxySnapshot;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds snapshots the way the proxy does: API objects through core's ChangeTracker. */
+final class TestSnapshots {
+
+    static final String NODE = "test-node";
+
+    private final ChangeTracker tracker;
+    final List<String> problems = new ArrayList<>();
+
+    TestSnapshots() {
+        Problems p = (object, field, message) -> problems.add(object + " " + field + ": " + message);
+        tracker = new ChangeTracker(NODE, p, () -> { });
+    }
+
+    TestSnapshots add(Service... services) {
+        for (Service s : services) {
+            tracker.updateService(null, s);
+        }
+        return this;
+    }
+
+    TestSnapshots remove(Service s) {
+        tracker.updateService(s, null);
+        return this;
+    }
+
+    TestSnapshots add(EndpointSlice... slices) {
+        for (EndpointSlice s : slices) {
+            tracker.updateEndpointSlice(null, s);
+        }
+        return this;
+    }
+
+    ProxySnapshot snapshot() {
+        return tracker.snapshot();
+    }
+}
