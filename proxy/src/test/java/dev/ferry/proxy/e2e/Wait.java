@@ -52,6 +52,20 @@ final class Wait {
         }
     }
 
+    /**
+     * Checks that {@code condition} holds throughout {@code period} (probing repeatedly): for
+     * "nothing changes while X is gone", where there is no event to wait for.
+     */
+    static void during(String what, Duration period, Supplier<Boolean> condition, Supplier<String> context) {
+        long end = System.nanoTime() + period.toNanos();
+        do {
+            if (!condition.get()) {
+                throw new AssertionError("no longer true: " + what + "\n" + context.get());
+            }
+            pause(POLL);
+        } while (System.nanoTime() - end < 0);
+    }
+
     static void pause(Duration d) {
         try {
             Thread.sleep(d.toMillis());

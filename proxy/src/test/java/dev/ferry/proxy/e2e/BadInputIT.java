@@ -1,0 +1,115 @@
+package dev.ferry.proxy.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A manifests directory with a malformed file and invalid objects next to good ones: the good
+ * Service works over a real connection, each bad one is reported once (file and field), nothing of
+ * the bad ones is programmed, and the proxy keeps running and keeps following changes.
+ */
+class BadInputIT {
+    static final String WEB_IP = "10.96.0.10";
+
+    /** file name → the field its report must name (lower case). */
+    static final Map<String, String> BAD_FILES = Map.of(
+            "broken.yaml", "",
+            "bad-ip.yaml", "clusterip",
+            "bad-port.yaml", "port",
+            "bad-protocol.yaml", "protocol",
+            "no-name.yaml", "name",
+            "bad-endpoint.yaml", "address");
+
+    private Topology topology;
+    private Path dir;
+    private Manifests manifests;
+    private Proc proxy;
+    private Checks checks;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        Privileged.assumeRootWithTools();
+        topology = Topology.create(2);
+        dir = Files.createTempDirectory(topology.prefix() + "-manifests");
+        manifests = new Manifests(dir);
+        checks = new Checks(topology, () -> proxy);
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        if (topology != null) {
+            topology.close();
+        }
+        if (dir != null) {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @Test
+    void goodObjectsAreServedAndEachBadOneIsReportedOnce() {
+        manifests.write("node.yaml", Manifests.node(ProxyProcess.NODE_NAME));
+        manifests.write("good.yaml", Manifests.service("web", WEB_IP, Manifests.ALL_PORTS) + "---\n"
+                + Manifests.slice("web", "web-1", Manifests.ALL_PORTS, Manifests.ips("b1")));
+        manifests.write("broken.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: broken\nspec: [ports:\n");
+        manifests.write("bad-ip.yaml", Manifests.service("badip", "10.96.0.300", List.of(Manifests.HTTP)));
+        manifests.write("bad-port.yaml", Manifests.service("badport", "10.96.0.22", List.of(new Manifests.Port("http", 70000, 8080, "TCP"))));
+        manifests.write("bad-protocol.yaml", Manifests.service("badproto", "10.96.0.23", List.of(new Manifests.Port("http", 80, 8080, "HTTP"))));
+        manifests.write("no-name.yaml", Manifests.service("noname", "10.96.0.24", List.of(Manifests.HTTP))
+                .replace("  name: noname\n", ""));
+        // a second slice for the good Service whose only endpoint has an invalid address
+        manifests.write("bad-endpoint.yaml", Manifests.slice("web", "web-2", Manifests.ALL_PORTS, List.of("10.244.0.300")));
+
+        proxy = ProxyProcess.start(topology, topology.node(), ProxyProcess.fileArgs(dir));
+        checks.awaitServed(WEB_IP, 80);
+        checks.assertTcpOnly(topology.pod(), WEB_IP, 80, Set.of("b1"), 5);
+        checks.assertUdpReachesAll(topology.pod(), WEB_IP, 53, Set.of("b1"));
+
+        // a later change to a good file is still followed, and must not repeat the reports
+        manifests.write("good.yaml", Manifests.service("web", WEB_IP, Manifests.ALL_PORTS) + "---\n"
+                + Manifests.slice("web", "web-1", Manifests.ALL_PORTS, Manifests.ips("b1", "b2")));
+        checks.awaitTcpAnswer(topology.pod(), WEB_IP, 80, "b2");
+        checks.assertTcpReachesAll(topology.pod(), WEB_IP, 80, Set.of("b1", "b2"));
+
+        String save = checks.save();
+        for (String ip : List.of("10.96.0.22", "10.96.0.23", "10.96.0.24")) {
+            assertFalse(Rules.kube(save).stream().anyMatch(l -> l.contains(ip + "/32")),
+                    () -> "an invalid Service at " + ip + " was programmed:\n" + checks.state());
+        }
+        assertFalse(save.contains("10.244.0.300"), () -> "an invalid endpoint address was programmed:\n" + checks.state());
+
+        List<String> log = proxy.errLines();
+        StringBuilder problems = new StringBuilder();
+        BAD_FILES.forEach((file, field) -> {
+            List<String> mentions = log.stream().filter(l -> l.contains(file)).toList();
+            if (mentions.size() != 1) {
+                problems.append("\n").append(file).append(": expected exactly one report, saw ").append(mentions.size())
+                        .append(mentions.isEmpty() ? "" : ":\n    " + String.join("\n    ", mentions));
+            } else if (!mentions.get(0).toLowerCase(Locale.ROOT).contains(field)) {
+                problems.append("\n").append(file).append(": the report does not name the field '").append(field)
+                        .append("': ").append(mentions.get(0));
+            }
+        });
+        assertTrue(problems.isEmpty(), () -> "bad input reports:" + problems + "\n" + ProxyProcess.logTail(proxy));
+        List<String> goodMentions = log.stream().filter(l -> l.contains("good.yaml")
+                && l.toLowerCase(Locale.ROOT).matches(".*(error|invalid|skip|fail).*")).toList();
+        assertEquals(List.of(), goodMentions, "the good file was reported as bad");
+        assertTrue(proxy.alive(), () -> "the proxy exited\n" + ProxyProcess.logTail(proxy));
+    }
+}

@@ -1,0 +1,96 @@
+package dev.ferry.proxy.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * iptables-restore failing for real: an admin's rule in a foreign chain jumps to one of our
+ * KUBE-SEP chains, so the kernel refuses to delete that chain when its endpoint goes away
+ * (CHAIN_DEL: Device or resource busy) and the whole atomic restore is rejected. (With the
+ * nf_tables backend the xtables lock does not block iptables-restore, so holding it is no fault.)
+ * The proxy must retry, count the failures, leave no partial state, and converge once the admin's
+ * rule is gone.
+ */
+class RestoreFailureIT {
+    static final String WEB_IP = "10.96.0.10";
+
+    private Topology topology;
+    private ManifestDir dir;
+    private Proc proxy;
+    private Checks checks;
+
+    @BeforeEach
+    void setUp() {
+        Privileged.assumeRootWithTools();
+        topology = Topology.create(2);
+        dir = new ManifestDir(topology);
+        checks = new Checks(topology, () -> proxy);
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (topology != null) {
+            topology.close();
+        }
+        if (dir != null) {
+            dir.close();
+        }
+    }
+
+    private void web(String... backends) {
+        dir.manifests().write("web.yaml", Manifests.service("web", WEB_IP, Manifests.ALL_PORTS) + "---\n"
+                + Manifests.slice("web", "web-1", Manifests.ALL_PORTS, Manifests.ips(backends)));
+    }
+
+    private static boolean reportsRestoreFailure(String line) {
+        String l = line.toLowerCase(Locale.ROOT);
+        return l.contains("iptables-restore") && (l.contains("fail") || l.contains("error"));
+    }
+
+    @Test
+    void aRejectedRestoreIsRetriedCountedAndLeavesNoPartialState() {
+        web("b1", "b2");
+        proxy = ProxyProcess.start(topology, topology.node(), ProxyProcess.fileArgs(dir.path()));
+        String b1 = Checks.ipPort("b1", Topology.NAME_TCP_PORT);
+        String b2 = Checks.ipPort("b2", Topology.NAME_TCP_PORT);
+        checks.awaitDnatTargets(Set.of(b1, b2), Set.of());
+        String sepB2 = Rules.sepChainFor(checks.save(), b2)
+                .orElseThrow(() -> new AssertionError("no KUBE-SEP chain for " + b2 + "\n" + checks.state()));
+
+        NetNs node = topology.node();
+        node.check("iptables", "-t", "nat", "-N", "ADMIN-HOLD");
+        node.check("iptables", "-t", "nat", "-A", "ADMIN-HOLD", "-j", sepB2);
+        List<String> held = Rules.lines(node.iptablesSave());
+        int logMark = proxy.errLines().size();
+
+        web("b1");
+        List<String> failures = Wait.until("two failed iptables-restore attempts reported after removing b2", Checks.PROGRAMMED,
+                () -> proxy.errLines().subList(logMark, proxy.errLines().size()).stream()
+                        .filter(RestoreFailureIT::reportsRestoreFailure).toList(),
+                lines -> lines.size() >= 2,
+                lines -> "failure reports: " + lines + "\n" + checks.state());
+        List<String> during = Rules.lines(node.iptablesSave());
+        assertEquals(held, during, () -> "the failed restores changed the rules (partial state)\n" + checks.state());
+        // the old rules still work: both endpoints answer
+        checks.assertTcpReachesAll(topology.pod(), WEB_IP, 80, Set.of("b1", "b2"));
+        assertTrue(failures.stream().anyMatch(l -> l.matches(".*\\b[2-9]\\d*\\b.*") || l.toLowerCase(Locale.ROOT).contains("retry")),
+                () -> "the failure reports carry no count or retry notice: " + failures);
+
+        node.check("iptables", "-t", "nat", "-D", "ADMIN-HOLD", "-j", sepB2);
+        checks.awaitDnatTargets(Set.of(b1), Set.of(b2));
+        String after = node.iptablesSave();
+        assertFalse(after.contains(sepB2), () -> "the stale chain " + sepB2 + " is still there\n" + checks.state());
+        assertTrue(Rules.foreign(after).contains("nat: :ADMIN-HOLD - [0:0]"),
+                () -> "the admin's (now empty) chain was removed: it is not ours\n" + after);
+        checks.assertTcpOnly(topology.pod(), WEB_IP, 80, Set.of("b1"), 10);
+        assertTrue(proxy.alive(), checks::state);
+    }
+}
