@@ -1,0 +1,82 @@
+package dev.ferry.proxy;
+
+import dev.ferry.core.Backend;
+import dev.ferry.core.IpFamily;
+import dev.ferry.iptables.CommandRunner;
+import dev.ferry.iptables.IptablesBackend;
+import dev.ferry.iptables.IptablesConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Which backends run: one per IP family for the chosen --proxy-mode, and, for --cleanup,
+ * every backend of every mode this program knows. Adding a mode means one more case here.
+ */
+final class Backends {
+
+    private static final Logger log = LoggerFactory.getLogger(Backends.class);
+
+    /** A backend with the label its log lines carry, e.g. "iptables IPv4". */
+    record Labeled(String label, Backend backend) {
+    }
+
+    /** Thrown for a mode that is known but not built yet. */
+    static final class NotImplementedException extends RuntimeException {
+        NotImplementedException(String message) {
+            super(message);
+        }
+    }
+
+    private Backends() {
+    }
+
+    /**
+     * The backends for {@code mode}: IPv4, plus IPv6 when the cluster is dual-stack or IPv6
+     * and the machine can program IPv6 (else that is logged and IPv4 runs alone).
+     */
+    static List<Labeled> forMode(ProxyMode mode, Set<IpFamily> families, IptablesConfig config, CommandRunner runner) {
+        switch (mode) {
+            case IPTABLES:
+                return iptables(families, config, runner);
+            case IPVS:
+            case USERSPACE:
+                throw new NotImplementedException("--proxy-mode: " + mode + " is not implemented yet (use iptables)");
+            default:
+                throw new AssertionError(mode);
+        }
+    }
+
+    /** Every backend of every mode, both families, for --cleanup (IPv6 only where usable). */
+    static List<Labeled> forCleanup(IptablesConfig config, CommandRunner runner) {
+        return iptables(Set.of(IpFamily.IPV4, IpFamily.IPV6), config, runner);
+    }
+
+    private static List<Labeled> iptables(Set<IpFamily> families, IptablesConfig config, CommandRunner runner) {
+        List<Labeled> out = new ArrayList<>();
+        out.add(new Labeled("iptables IPv4", new IptablesBackend(IpFamily.IPV4, config, runner)));
+        if (families.contains(IpFamily.IPV6)) {
+            String why = ip6tablesUnusable(runner);
+            if (why == null) {
+                out.add(new Labeled("iptables IPv6", new IptablesBackend(IpFamily.IPV6, config, runner)));
+            } else {
+                log.warn("ip6tables is not usable on this machine ({}); programming IPv4 only", why);
+            }
+        }
+        return out;
+    }
+
+    /** Null when ip6tables-save can read the nat table, else why not. */
+    private static String ip6tablesUnusable(CommandRunner runner) {
+        try {
+            CommandRunner.Result r = runner.run(List.of("ip6tables-save", "-t", "nat"), null);
+            return r.ok() ? null : "ip6tables-save -t nat exited with " + r.exitCode() + ": " + r.stderr().trim();
+        } catch (IOException e) {
+            return e.getMessage();
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package dev.ferry.proxy;
+
+import dev.ferry.core.IpAddresses;
+
+import java.net.InetAddress;
+
+/**
+ * An "ip:port" a server listens on ("[v6]:port" for IPv6), as --healthz-bind-address and
+ * --metrics-bind-address take it.
+ */
+record BindAddress(InetAddress address, int port) {
+
+    static BindAddress parse(String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("\"" + text + "\" is not ip:port");
+        }
+        String host = text.substring(0, colon);
+        String portText = text.substring(colon + 1);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+            if (host.indexOf(':') < 0) {
+                throw new IllegalArgumentException("\"" + text + "\": brackets are only for IPv6 addresses");
+            }
+        } else if (host.indexOf(':') >= 0) {
+            throw new IllegalArgumentException("\"" + text + "\": an IPv6 address needs brackets, e.g. [::]:10256");
+        }
+        InetAddress address;
+        try {
+            address = IpAddresses.parse(host);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("\"" + text + "\": " + e.getMessage());
+        }
+        if (portText.isEmpty() || portText.length() > 5 || !portText.chars().allMatch(Character::isDigit)
+                || Integer.parseInt(portText) > 65535) {
+            throw new IllegalArgumentException("\"" + text + "\": port must be a number 0..65535");
+        }
+        return new BindAddress(address, Integer.parseInt(portText));
+    }
+
+    @Override
+    public String toString() {
+        return IpAddresses.hostPort(address, port);
+    }
+}

@@ -1,0 +1,134 @@
+package dev.ferry.proxy;
+
+import dev.ferry.core.SyncResult;
+import dev.ferry.iptables.CommandRunner;
+import dev.ferry.iptables.CommandRunners;
+import dev.ferry.iptables.IptablesConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+
+/**
+ * Entry point of proxy.jar. Exit status: 0 done (or stopped by SIGTERM/SIGINT), 1 a sync or
+ * cleanup failed (--once, --cleanup) or the proxy could not start, 2 a bad flag.
+ */
+public final class Main {
+
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    /** How long --once waits for the initial state before giving up. */
+    static final Duration ONCE_SYNC_TIMEOUT = Duration.ofSeconds(60);
+
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int USAGE = 2;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        CountDownLatch stop = new CountDownLatch(1);
+        Signals.onTermination(stop::countDown);
+        System.exit(run(args, System.out, System.err, stop));
+    }
+
+    /**
+     * Runs the proxy in this JVM until it is done or {@code stop} opens.
+     *
+     * @param out where --help and --dry-run print
+     * @param err where flag errors are printed (logs go to standard error through logback)
+     */
+    static int run(String[] args, PrintStream out, PrintStream err, CountDownLatch stop) {
+        ProxyOptions options = new ProxyOptions();
+        CommandLine cli = new CommandLine(options);
+        try {
+            cli.parseArgs(args);
+            if (cli.isUsageHelpRequested()) {
+                cli.usage(out);
+                return OK;
+            }
+            if (cli.isVersionHelpRequested()) {
+                cli.printVersionHelp(out);
+                return OK;
+            }
+            options.validate();
+        } catch (CommandLine.ParameterException | ProxyOptions.InvalidFlagException e) {
+            err.println("error: " + e.getMessage());
+            err.println("Run with --help to see the flags.");
+            return USAGE;
+        }
+        Logging.setVerbosity(options.verbosity);
+        IptablesConfig config = new IptablesConfig(options.masqueradeBit, options.masqueradeAll, options.clusterCidrs,
+                options.localhostNodePorts, options.nodePortAddresses);
+        CommandRunner commands = options.dryRun ? CommandRunners.dryRun(out) : CommandRunners.process();
+        if (options.cleanup) {
+            return cleanup(config, commands);
+        }
+        List<Backends.Labeled> backends;
+        try {
+            backends = Backends.forMode(options.mode, options.clusterFamilies(), config, commands);
+        } catch (Backends.NotImplementedException e) {
+            err.println("error: " + e.getMessage());
+            return USAGE;
+        }
+        String hostname = options.hostname();
+        log.info("ferry proxy starting: mode {}, node {}, source {}{}", options.mode, hostname,
+                options.manifests != null ? "manifests in " + options.manifests : "API server",
+                options.dryRun ? ", dry run" : "");
+        Function<dev.ferry.core.ChangeTracker, Source> sourceFactory;
+        InputProblems problems = InputProblems.logging();
+        if (options.manifests != null) {
+            sourceFactory = tracker -> new FileSource(options.manifests, tracker, problems, FileSource.DEFAULT_INTERVAL);
+        } else {
+            try {
+                var client = ApiClients.connect(options.kubeconfig, options.master);
+                sourceFactory = tracker -> new ApiSource(client, tracker);
+            } catch (RuntimeException e) {
+                log.error("cannot connect to the API server: {}", e.getMessage());
+                return FAILED;
+            }
+        }
+        try (ProxyDaemon daemon = new ProxyDaemon(hostname, problems, backends, sourceFactory,
+                options.minSyncPeriod, options.syncPeriod)) {
+            daemon.startSource();
+            if (options.once) {
+                if (!daemon.awaitSourceSynced(ONCE_SYNC_TIMEOUT)) {
+                    log.error("the initial state did not arrive within {} s; not syncing", ONCE_SYNC_TIMEOUT.toSeconds());
+                    return FAILED;
+                }
+                return daemon.syncOnce() ? OK : FAILED;
+            }
+            if (daemon.startSyncing(() -> stop.getCount() == 0)) {
+                stop.await();
+            }
+            log.info("stopping; the rules stay in place");
+            return OK;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return OK;
+        } finally {
+            out.flush();
+        }
+    }
+
+    /** --cleanup: every backend of every mode removes what it owns; 0 when all worked. */
+    private static int cleanup(IptablesConfig config, CommandRunner commands) {
+        boolean allOk = true;
+        for (Backends.Labeled b : Backends.forCleanup(config, commands)) {
+            SyncResult r = b.backend().cleanup();
+            if (r.ok()) {
+                log.info("{} cleanup done in {} ms", b.label(), r.duration().toMillis());
+            } else {
+                log.error("{} cleanup failed: {}", b.label(), r.error());
+                allOk = false;
+            }
+        }
+        return allOk ? OK : FAILED;
+    }
+}

@@ -1,0 +1,123 @@
+package dev.ferry.proxy;
+
+import dev.ferry.core.ChangeTracker;
+import dev.ferry.core.ExecutorScheduler;
+import dev.ferry.core.ProxySnapshot;
+import dev.ferry.core.SyncResult;
+import dev.ferry.core.SyncRunner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+
+/**
+ * The running proxy: a source feeds the change tracker; the sync runner decides when to sync;
+ * a sync takes a snapshot and hands it to every backend (one per IP family).
+ *
+ * <p>Threads: the source calls the tracker on its own threads, and the tracker asks the runner
+ * for a sync. Syncs run on the "ferry-sync" thread, one at a time, or with {@link #syncOnce} on
+ * the caller's thread (for --once, where the runner never starts). Failures: a backend that
+ * fails keeps its rules; the runner retries with backoff. {@link #close()} stops the source and
+ * the sync thread and leaves the rules in place, as upstream does on SIGTERM.
+ */
+final class ProxyDaemon implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyDaemon.class);
+
+    private final ChangeTracker tracker;
+    private final List<Backends.Labeled> backends;
+    private final Source source;
+    private final ExecutorScheduler scheduler = new ExecutorScheduler("ferry-sync");
+    private final SyncRunner runner;
+
+    /**
+     * @param sourceFactory builds the source around the tracker (not started yet)
+     */
+    ProxyDaemon(String hostname, InputProblems problems, List<Backends.Labeled> backends,
+                Function<ChangeTracker, Source> sourceFactory, Duration minSyncPeriod, Duration syncPeriod) {
+        if (backends.isEmpty()) {
+            throw new IllegalArgumentException("no backend");
+        }
+        this.backends = List.copyOf(backends);
+        this.tracker = new ChangeTracker(hostname, problems, this::changed);
+        this.runner = new SyncRunner(scheduler, minSyncPeriod, syncPeriod, this::syncOnce);
+        this.source = Objects.requireNonNull(sourceFactory.apply(tracker), "source");
+    }
+
+    /** Starts the source only; {@link #startSyncing} waits for it before the first sync. */
+    void startSource() {
+        source.start();
+    }
+
+    /**
+     * Waits for the source's initial state (logging while it takes long, giving up when
+     * {@code stopped} says so), then starts the sync loop.
+     *
+     * @return false when stopped before the source synced
+     */
+    boolean startSyncing(BooleanSupplier stopped) throws InterruptedException {
+        long waitingSince = System.nanoTime();
+        while (!source.awaitSynced(Duration.ofSeconds(1))) {
+            if (stopped.getAsBoolean()) {
+                return false;
+            }
+            long seconds = Duration.ofNanos(System.nanoTime() - waitingSince).toSeconds();
+            if (seconds > 0 && seconds % 10 == 0) {
+                log.info("waiting for the initial state of Services, EndpointSlices and the Node ({} s so far)", seconds);
+            }
+        }
+        runner.start();
+        return true;
+    }
+
+    /** Waits at most {@code timeout} for the source's initial state. */
+    boolean awaitSourceSynced(Duration timeout) throws InterruptedException {
+        return source.awaitSynced(timeout);
+    }
+
+    /** One sync of every backend; true when all worked. Never throws. */
+    boolean syncOnce() {
+        ProxySnapshot snapshot;
+        try {
+            snapshot = tracker.snapshot();
+        } catch (RuntimeException e) {
+            log.error("building the snapshot failed; keeping the rules in place", e);
+            return false;
+        }
+        boolean allOk = true;
+        for (Backends.Labeled b : backends) {
+            SyncResult r;
+            try {
+                r = b.backend().sync(snapshot);
+            } catch (RuntimeException e) {
+                // The contract says sync never throws; if one does, treat it as a failed sync.
+                r = SyncResult.failure(true, Duration.ZERO, "unexpected " + e);
+                log.error("{} sync threw", b.label(), e);
+            }
+            allOk &= r.ok();
+            String kind = r.full() ? "full" : "partial";
+            if (r.ok()) {
+                log.info("{} {} sync: {} rules in {} ms ({} service ports, generation {})", b.label(), kind,
+                        r.rulesWritten(), r.duration().toMillis(), snapshot.servicePortMap().size(), snapshot.generation());
+            } else {
+                log.error("{} {} sync failed after {} ms: {}; rules left as they were, retrying", b.label(), kind,
+                        r.duration().toMillis(), r.error());
+            }
+        }
+        return allOk;
+    }
+
+    private void changed() {
+        runner.request();
+    }
+
+    @Override
+    public void close() {
+        source.close();
+        scheduler.close();
+    }
+}

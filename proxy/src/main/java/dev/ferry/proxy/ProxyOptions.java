@@ -1,0 +1,272 @@
+package dev.ferry.proxy;
+
+import dev.ferry.core.Cidr;
+import dev.ferry.core.IpFamily;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The command line, with upstream kube-proxy's flag names, defaults and syntax: {@code --flag=value}
+ * or {@code --flag value}; booleans alone or as {@code --flag=false}; lists comma-separated;
+ * durations in Go's syntax ("1s", "500ms", "1m30s"). Values are checked as they are parsed, and
+ * {@link #validate()} checks what depends on several flags; both fail naming the flag.
+ */
+@Command(name = "ferry-proxy", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
+        versionProvider = ProxyOptions.Version.class,
+        description = "A drop-in replacement for kube-proxy: programs this node so that traffic to a Service "
+                + "reaches its endpoints.%n")
+final class ProxyOptions {
+
+    @Option(names = "--proxy-mode", paramLabel = "MODE", defaultValue = "iptables", converter = ModeConverter.class,
+            description = "Which proxy mode to use: iptables; ipvs and userspace are planned. Default: ${DEFAULT-VALUE}.")
+    ProxyMode mode;
+
+    @Option(names = "--kubeconfig", paramLabel = "FILE",
+            description = "Path to a kubeconfig file with the API server and credentials.")
+    Path kubeconfig;
+
+    @Option(names = "--master", paramLabel = "URL",
+            description = "The address of the API server (overrides the one in --kubeconfig).")
+    String master;
+
+    @Option(names = "--hostname-override", paramLabel = "NAME",
+            description = "The name of this node (default: the machine's hostname, lower-cased).")
+    String hostnameOverride;
+
+    @Option(names = "--cluster-cidr", paramLabel = "CIDR[,CIDR]", converter = CidrConverter.class, split = ",",
+            description = "The pod network(s), one per IP family; traffic to a ClusterIP from outside it is masqueraded.")
+    List<Cidr> clusterCidrs = new ArrayList<>();
+
+    @Option(names = "--masquerade-all", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            converter = BoolConverter.class, description = "Masquerade every packet sent to a ClusterIP.")
+    boolean masqueradeAll;
+
+    @Option(names = "--iptables-masquerade-bit", paramLabel = "BIT", defaultValue = "14", converter = MarkBitConverter.class,
+            description = "The packet-mark bit that means \"masquerade this\" (0..31). Default: ${DEFAULT-VALUE}.")
+    int masqueradeBit;
+
+    @Option(names = "--iptables-sync-period", paramLabel = "DURATION", defaultValue = "30s", converter = DurationConverter.class,
+            description = "The longest time between two syncs (e.g. 30s, 1m, 2h45m). Default: ${DEFAULT-VALUE}.")
+    Duration syncPeriod;
+
+    @Option(names = "--iptables-min-sync-period", paramLabel = "DURATION", defaultValue = "1s", converter = DurationConverter.class,
+            description = "The shortest time between two syncs; changes in between are batched. Default: ${DEFAULT-VALUE}.")
+    Duration minSyncPeriod;
+
+    @Option(names = "--nodeport-addresses", paramLabel = "CIDR|primary[,...]", split = ",", converter = NodePortAddressConverter.class,
+            description = "Which node addresses accept NodePort traffic: CIDRs, or \"primary\" for the node's primary IPs. Default: all.")
+    List<String> nodePortAddresses = new ArrayList<>();
+
+    @Option(names = "--iptables-localhost-nodeports", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            defaultValue = "true", converter = BoolConverter.class,
+            description = "NodePorts answer on 127.0.0.1 too (IPv4). Default: ${DEFAULT-VALUE}.")
+    boolean localhostNodePorts;
+
+    @Option(names = "--healthz-bind-address", paramLabel = "IP:PORT", defaultValue = "0.0.0.0:10256",
+            converter = BindAddressConverter.class,
+            description = "Where the health check server listens; empty disables it. Default: ${DEFAULT-VALUE}.")
+    BindAddress healthzBindAddress;
+
+    @Option(names = "--metrics-bind-address", paramLabel = "IP:PORT", defaultValue = "127.0.0.1:10249",
+            converter = BindAddressConverter.class,
+            description = "Where the metrics server listens; empty disables it. Default: ${DEFAULT-VALUE}.")
+    BindAddress metricsBindAddress;
+
+    @Option(names = "--cleanup", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = BoolConverter.class,
+            description = "Remove every rule this program installs, in every mode, and exit.")
+    boolean cleanup;
+
+    @Option(names = "--manifests", paramLabel = "DIR",
+            description = "Read Services, EndpointSlices and Nodes from the *.yaml, *.yml and *.json files in DIR "
+                    + "(watched for changes) instead of an API server.")
+    Path manifests;
+
+    @Option(names = "--once", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = BoolConverter.class,
+            description = "Sync once, then exit: 0 if it worked, 1 if not.")
+    boolean once;
+
+    @Option(names = "--dry-run", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = BoolConverter.class,
+            description = "Touch nothing: print each sync's iptables-restore input on standard output.")
+    boolean dryRun;
+
+    @Option(names = {"-v", "--v"}, paramLabel = "LEVEL", defaultValue = "0", converter = VerbosityConverter.class,
+            description = "Log verbosity: 0-1 info, 2-3 debug, 4 and more trace. Default: ${DEFAULT-VALUE}.")
+    int verbosity;
+
+    /** A value that is wrong only in combination with others; the message names the flag. */
+    static final class InvalidFlagException extends RuntimeException {
+        InvalidFlagException(String message) {
+            super(message);
+        }
+    }
+
+    /** Checks what one flag's converter cannot. */
+    void validate() {
+        if (syncPeriod.isZero()) {
+            throw new InvalidFlagException("--iptables-sync-period: must be greater than 0");
+        }
+        if (minSyncPeriod.compareTo(syncPeriod) > 0) {
+            throw new InvalidFlagException("--iptables-min-sync-period: " + GoDuration.format(minSyncPeriod)
+                    + " exceeds --iptables-sync-period " + GoDuration.format(syncPeriod));
+        }
+        if (clusterCidrs.size() > 2 || (clusterCidrs.size() == 2
+                && clusterCidrs.get(0).family() == clusterCidrs.get(1).family())) {
+            throw new InvalidFlagException("--cluster-cidr: at most one CIDR per IP family, got " + clusterCidrs);
+        }
+        if (hostnameOverride != null && hostnameOverride.isBlank() && hostnameOverride.length() > 0) {
+            throw new InvalidFlagException("--hostname-override: empty");
+        }
+        if (manifests != null && !Files.isDirectory(manifests)) {
+            throw new InvalidFlagException("--manifests: " + manifests + " is not a directory");
+        }
+        if (kubeconfig != null && !Files.isReadable(kubeconfig)) {
+            throw new InvalidFlagException("--kubeconfig: cannot read " + kubeconfig);
+        }
+    }
+
+    /** This node's name: the override or the machine's hostname, trimmed and lower-cased as upstream. */
+    String hostname() {
+        String name = hostnameOverride == null || hostnameOverride.isBlank() ? Hostnames.local() : hostnameOverride;
+        return name.trim().toLowerCase(Locale.ROOT);
+    }
+
+    /** The IP families the cluster CIDRs name; IPv4 alone when none are given. */
+    Set<IpFamily> clusterFamilies() {
+        Set<IpFamily> out = EnumSet.noneOf(IpFamily.class);
+        clusterCidrs.forEach(c -> out.add(c.family()));
+        if (out.isEmpty()) {
+            out.add(IpFamily.IPV4);
+        }
+        return out;
+    }
+
+    // ---- value converters: each message says what is wrong; picocli adds the flag's name ----
+
+    static final class ModeConverter implements ITypeConverter<ProxyMode> {
+        @Override
+        public ProxyMode convert(String value) {
+            try {
+                return ProxyMode.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return GoDuration.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class CidrConverter implements ITypeConverter<Cidr> {
+        @Override
+        public Cidr convert(String value) {
+            try {
+                return Cidr.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class NodePortAddressConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            if (value.equals("primary")) {
+                return value;
+            }
+            if (value.indexOf('/') < 0) {
+                throw new TypeConversionException("\"" + value + "\" is neither a CIDR nor \"primary\"");
+            }
+            try {
+                return Cidr.parse(value).toString();
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("\"" + value + "\" is neither a CIDR nor \"primary\"");
+            }
+        }
+    }
+
+    /** Go's strconv.ParseBool, as upstream's boolean flags take it. */
+    static final class BoolConverter implements ITypeConverter<Boolean> {
+        @Override
+        public Boolean convert(String value) {
+            switch (value) {
+                case "1": case "t": case "T": case "true": case "TRUE": case "True":
+                    return true;
+                case "0": case "f": case "F": case "false": case "FALSE": case "False":
+                    return false;
+                default:
+                    throw new TypeConversionException("\"" + value + "\" is not a boolean (true or false)");
+            }
+        }
+    }
+
+    static final class MarkBitConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int bit = integer(value);
+            if (bit < 0 || bit > 31) {
+                throw new TypeConversionException("\"" + value + "\" is out of range 0..31");
+            }
+            return bit;
+        }
+    }
+
+    static final class VerbosityConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int level = integer(value);
+            if (level < 0) {
+                throw new TypeConversionException("\"" + value + "\" is negative");
+            }
+            return level;
+        }
+    }
+
+    static final class BindAddressConverter implements ITypeConverter<BindAddress> {
+        @Override
+        public BindAddress convert(String value) {
+            if (value.isEmpty()) {
+                return null; // disabled
+            }
+            try {
+                return BindAddress.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class Version implements picocli.CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = ProxyOptions.class.getPackage().getImplementationVersion();
+            return new String[] {"ferry-proxy " + (v == null ? "(development build)" : v)};
+        }
+    }
+
+    private static int integer(String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("\"" + value + "\" is not an integer");
+        }
+    }
+}
