@@ -171,7 +171,12 @@ public final class IptablesBackend implements Backend {
 
     private static String describe(Throwable e) {
         String message = e.getMessage();
-        return message == null || message.isEmpty() ? e.getClass().getSimpleName() : message;
+        if (message == null || message.isEmpty()) {
+            return e.getClass().getSimpleName();
+        }
+        // Our own I/O and state errors already say what failed; anything else is a bug: name it.
+        return e instanceof java.io.IOException || e instanceof IllegalStateException
+                ? message : e.getClass().getSimpleName() + ": " + message;
     }
 
     private static Duration since(long startNanos) {
