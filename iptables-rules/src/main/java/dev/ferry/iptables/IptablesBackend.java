@@ -87,7 +87,7 @@ public final class IptablesBackend implements Backend {
             }
             String error = restore(payload);
             if (error != null) {
-                return fail(full, start, error);
+                return fail(full, start, error + rollBackFilter(existing, payload, error));
             }
             needFullSync = false;
             return SyncResult.success(full, stats.filterRules() + stats.natRules(), since(start));
@@ -130,6 +130,24 @@ public final class IptablesBackend implements Backend {
         } catch (Throwable e) {
             return fail(true, start, family + " cleanup failed: " + describe(e));
         }
+    }
+
+    /**
+     * iptables-restore commits table by table: if it failed after the filter table's COMMIT,
+     * the filter part is in place while nat is not. Put filter back as it was.
+     */
+    private String rollBackFilter(IptablesDump existing, String payload, String error) {
+        int failedAt = RestoreErrors.reportedLine(error);
+        int filterCommit = Rollback.commitLine(payload, "filter");
+        if (failedAt > 0 && failedAt <= filterCommit) {
+            return ""; // failed in the filter part: nothing was committed
+        }
+        String undo = Rollback.of(existing, payload, "filter");
+        if (undo.isEmpty()) {
+            return "";
+        }
+        String undoError = restore(undo);
+        return undoError == null ? " (filter table rolled back)" : " (filter roll-back failed too: " + undoError + ")";
     }
 
     /** The tables as iptables-save prints them; a table the kernel lacks reads as empty. */
