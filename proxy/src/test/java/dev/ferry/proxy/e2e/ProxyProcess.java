@@ -65,6 +65,24 @@ final class ProxyProcess {
         return ns.run(Duration.ofSeconds(60), command(args));
     }
 
+    private static final java.util.regex.Pattern ENTRY_START = java.util.regex.Pattern.compile("^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} ");
+
+    /**
+     * The daemon's log as entries: a line that does not start with a timestamp continues the
+     * entry before it (an embedded iptables-restore error, a stack trace), joined with " | ".
+     */
+    static List<String> logEntries(List<String> lines) {
+        List<String> entries = new ArrayList<>();
+        for (String line : lines) {
+            if (ENTRY_START.matcher(line).find() || entries.isEmpty()) {
+                entries.add(line);
+            } else {
+                entries.set(entries.size() - 1, entries.get(entries.size() - 1) + " | " + line);
+            }
+        }
+        return entries;
+    }
+
     /** For failure messages: the tail of what the daemon logged. */
     static String logTail(Proc proxy) {
         List<String> lines = proxy.errLines();
