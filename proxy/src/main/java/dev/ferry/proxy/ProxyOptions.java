@@ -44,7 +44,7 @@ final class ProxyOptions {
             description = "The name of this node (default: the machine's hostname, lower-cased).")
     String hostnameOverride;
 
-    @Option(names = "--cluster-cidr", paramLabel = "CIDR[,CIDR]", converter = CidrConverter.class, split = ",",
+    @Option(names = "--cluster-cidr", paramLabel = "CIDR", converter = CidrConverter.class, split = ",",
             description = "The pod network(s), one per IP family; traffic to a ClusterIP from outside it is masqueraded.")
     List<Cidr> clusterCidrs = new ArrayList<>();
 
@@ -64,7 +64,7 @@ final class ProxyOptions {
             description = "The shortest time between two syncs; changes in between are batched. Default: ${DEFAULT-VALUE}.")
     Duration minSyncPeriod;
 
-    @Option(names = "--nodeport-addresses", paramLabel = "CIDR|primary[,...]", split = ",", converter = NodePortAddressConverter.class,
+    @Option(names = "--nodeport-addresses", paramLabel = "CIDR|primary", split = ",", converter = NodePortAddressConverter.class,
             description = "Which node addresses accept NodePort traffic: CIDRs, or \"primary\" for the node's primary IPs. Default: all.")
     List<String> nodePortAddresses = new ArrayList<>();
 
