@@ -11,11 +11,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.mockwebserver.http.MockResponse;
-import io.fabric8.mockwebserver.http.RecordedRequest;
-import io.fabric8.mockwebserver.http.Response;
-import io.fabric8.mockwebserver.http.WebSocket;
-import io.fabric8.mockwebserver.http.WebSocketListener;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -167,7 +161,7 @@ class ApiSourceTest {
         assertEquals(List.of("ns/a:p", "ns/b:p"), List.copyOf(probe.services().keySet()));
 
         // A new server on the same address, whose state changed meanwhile: a deleted, c created.
-        KubernetesMockServer second = server(port, new RestartedDispatcher());
+        KubernetesMockServer second = server(port, new RestartedApiDispatcher());
         KubernetesClient api2 = client(second.getPort());
         api2.services().resource(service("b", "10.96.0.2")).create();
         api2.services().resource(service("c", "10.96.0.3")).create();
@@ -182,38 +176,6 @@ class ApiSourceTest {
     void masterFlagNamesTheServer() {
         try (KubernetesClient c = ApiClients.connect(null, "https://10.0.0.1:6443")) {
             assertEquals("https://10.0.0.1:6443/", c.getMasterUrl().toString());
-        }
-    }
-
-    /**
-     * A restarted API server as a real one behaves: it cannot resume a watch from a
-     * resourceVersion of its past (an ERROR event with status 410, "too old resource version") until the client has
-     * listed again. The plain CRUD mock would instead replay its objects as ADDED and never
-     * tell of objects deleted meanwhile.
-     */
-    static final class RestartedDispatcher extends KubernetesCrudDispatcher {
-        private final Set<String> listed = ConcurrentHashMap.newKeySet();
-
-        @Override
-        public MockResponse dispatch(RecordedRequest request) {
-            String path = request.getPath();
-            if ("GET".equalsIgnoreCase(request.getMethod())) {
-                String resource = path.split("\\?")[0];
-                if (!path.contains("watch=true")) {
-                    listed.add(resource);
-                } else if (path.contains("resourceVersion=") && !listed.contains(resource)) {
-                    // What a real API server does: accept the watch, then send an ERROR event.
-                    return new MockResponse().withWebSocketUpgrade(new WebSocketListener() {
-                        @Override
-                        public void onOpen(WebSocket ws, Response response) {
-                            ws.send("{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-                                    + "\"status\":\"Failure\",\"reason\":\"Expired\",\"code\":410,"
-                                    + "\"message\":\"too old resource version\"}}");
-                        }
-                    });
-                }
-            }
-            return super.dispatch(request);
         }
     }
 
