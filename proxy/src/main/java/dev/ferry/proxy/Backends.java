@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
  * Which backends run: one per IP family for the chosen --proxy-mode, and, for --cleanup,
@@ -21,8 +22,11 @@ final class Backends {
 
     private static final Logger log = LoggerFactory.getLogger(Backends.class);
 
-    /** A backend with the label its log lines carry, e.g. "iptables IPv4". */
-    record Labeled(String label, Backend backend) {
+    /**
+     * A backend with the label its log lines carry, e.g. "iptables IPv4", and its count of failed
+     * applies (iptables-restore runs) so far.
+     */
+    record Labeled(String label, Backend backend, LongSupplier applyFailures) {
     }
 
     /** Thrown for a mode that is known but not built yet. */
@@ -58,16 +62,21 @@ final class Backends {
 
     private static List<Labeled> iptables(Set<IpFamily> families, IptablesConfig config, CommandRunner runner) {
         List<Labeled> out = new ArrayList<>();
-        out.add(new Labeled("iptables IPv4", new IptablesBackend(IpFamily.IPV4, config, runner)));
+        out.add(iptables(IpFamily.IPV4, config, runner));
         if (families.contains(IpFamily.IPV6)) {
             String why = ip6tablesUnusable(runner);
             if (why == null) {
-                out.add(new Labeled("iptables IPv6", new IptablesBackend(IpFamily.IPV6, config, runner)));
+                out.add(iptables(IpFamily.IPV6, config, runner));
             } else {
                 log.warn("ip6tables is not usable on this machine ({}); programming IPv4 only", why);
             }
         }
         return out;
+    }
+
+    private static Labeled iptables(IpFamily family, IptablesConfig config, CommandRunner runner) {
+        IptablesBackend backend = new IptablesBackend(family, config, runner);
+        return new Labeled("iptables " + (family == IpFamily.IPV4 ? "IPv4" : "IPv6"), backend, backend::restoreFailures);
     }
 
     /** Null when ip6tables-save can read the nat table, else why not. */

@@ -33,6 +33,7 @@ final class ProxyDaemon implements AutoCloseable {
     private final Source source;
     private final ExecutorScheduler scheduler = new ExecutorScheduler("ferry-sync");
     private final SyncRunner runner;
+    private final int[] consecutiveFailures; // per backend; sync thread only
 
     /**
      * @param sourceFactory builds the source around the tracker (not started yet)
@@ -43,6 +44,7 @@ final class ProxyDaemon implements AutoCloseable {
             throw new IllegalArgumentException("no backend");
         }
         this.backends = List.copyOf(backends);
+        this.consecutiveFailures = new int[backends.size()];
         this.tracker = new ChangeTracker(hostname, problems, this::changed);
         this.runner = new SyncRunner(scheduler, minSyncPeriod, syncPeriod, this::syncOnce);
         this.source = Objects.requireNonNull(sourceFactory.apply(tracker), "source");
@@ -89,7 +91,8 @@ final class ProxyDaemon implements AutoCloseable {
             return false;
         }
         boolean allOk = true;
-        for (Backends.Labeled b : backends) {
+        for (int i = 0; i < backends.size(); i++) {
+            Backends.Labeled b = backends.get(i);
             SyncResult r;
             try {
                 r = b.backend().sync(snapshot);
@@ -100,12 +103,14 @@ final class ProxyDaemon implements AutoCloseable {
             }
             allOk &= r.ok();
             String kind = r.full() ? "full" : "partial";
+            consecutiveFailures[i] = r.ok() ? 0 : consecutiveFailures[i] + 1;
             if (r.ok()) {
                 log.info("{} {} sync: {} rules in {} ms ({} service ports, generation {})", b.label(), kind,
                         r.rulesWritten(), r.duration().toMillis(), snapshot.servicePortMap().size(), snapshot.generation());
             } else {
-                log.error("{} {} sync failed after {} ms: {}; rules left as they were, retrying", b.label(), kind,
-                        r.duration().toMillis(), r.error());
+                log.error("{} {} sync failed after {} ms: {}; rules left as they were, retrying "
+                                + "(consecutive failures: {}, apply failures so far: {})", b.label(), kind,
+                        r.duration().toMillis(), r.error(), consecutiveFailures[i], b.applyFailures().getAsLong());
             }
         }
         return allOk;
