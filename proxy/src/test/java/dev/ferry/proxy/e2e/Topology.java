@@ -44,9 +44,12 @@ final class Topology implements AutoCloseable {
     private NetNs node;
     private NetNs pod;
     private NetNs ext;
+    /** Cleans up if the test JVM is stopped before {@link #close()} runs (e.g. a build timeout). */
+    private final Thread shutdownHook = new Thread(this::close, "topology-cleanup");
 
     private Topology(String prefix) {
         this.prefix = prefix;
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     /** Builds the node, pod and external namespaces and {@code backendCount} backends named b1…bN. */
@@ -170,7 +173,14 @@ final class Topology implements AutoCloseable {
 
     /** Kills every tracked process (and its children), then deletes every namespace. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException | IllegalArgumentException alreadyShuttingDownOrRemoved) {
+                // fine: either the hook runs this anyway or it was removed by an earlier close()
+            }
+        }
         List<Proc> toKill;
         synchronized (processes) {
             toKill = new ArrayList<>(processes);
