@@ -36,6 +36,15 @@ class MainTest {
     }
 
     @Test
+    void aDualStackClusterGetsAnIpv6BackendToo() {
+        ProxyOptionsTest.Run r = ProxyOptionsTest.main("--manifests", "../examples/manifests", "--dry-run", "--once",
+                "--cluster-cidr=10.244.0.0/16,fd00:10:244::/56");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(2, r.out().split("\\*nat\n", -1).length - 1, "one nat table per family: " + r.out());
+        assertTrue(r.out().contains("! -s 10.244.0.0/16 -j KUBE-MARK-MASQ"), r.out());
+    }
+
+    @Test
     void dryRunCleanupTouchesNothingAndSucceeds() {
         ProxyOptionsTest.Run r = ProxyOptionsTest.main("--cleanup", "--dry-run");
         assertEquals(0, r.status(), r.err());
