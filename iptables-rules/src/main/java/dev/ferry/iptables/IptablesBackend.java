@@ -98,8 +98,10 @@ public final class IptablesBackend implements Backend {
 
     private SyncResult fail(boolean full, long start, String error) {
         needFullSync = true;
-        LOG.warn("{}", error);
-        return SyncResult.failure(full, since(start), error);
+        // One line: iptables-restore's stderr spans several, and logs keep one line per sync.
+        String oneLine = error.strip().replaceAll("\\s*\\R\\s*", " | ");
+        LOG.debug("{}", oneLine); // the caller reports the failed result
+        return SyncResult.failure(full, since(start), oneLine);
     }
 
     /**
