@@ -76,7 +76,7 @@ public final class ChangeTracker {
             return;
         }
         Map<String, String> labels = current.getMetadata().getLabels() == null ? Map.of() : current.getMetadata().getLabels();
-        NodeInfo info = new NodeInfo(hostname, labels);
+        NodeInfo info = new NodeInfo(hostname, labels, nodeAddresses(current));
         boolean changed;
         synchronized (nodeLock) {
             changed = !info.equals(pendingNode != null ? pendingNode : node);
@@ -85,6 +85,22 @@ public final class ChangeTracker {
         if (changed) {
             onChange.run();
         }
+    }
+
+    /** InternalIPs, then ExternalIPs; other types and unparsable values are left out. */
+    private static List<java.net.InetAddress> nodeAddresses(Node node) {
+        List<java.net.InetAddress> out = new ArrayList<>();
+        if (node.getStatus() == null || node.getStatus().getAddresses() == null) {
+            return out;
+        }
+        for (String type : List.of("InternalIP", "ExternalIP")) {
+            for (var a : node.getStatus().getAddresses()) {
+                if (type.equals(a.getType()) && IpAddresses.isValid(a.getAddress())) {
+                    out.add(IpAddresses.parse(a.getAddress()));
+                }
+            }
+        }
+        return out;
     }
 
     public int pendingServiceChanges() {

@@ -1,20 +1,36 @@
 package dev.ferry.core;
 
+import java.net.InetAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
-/** This node: its name and labels (for the topology zone). */
-public record NodeInfo(String name, Map<String, String> labels) {
+/**
+ * This node: its name, labels (for the topology zone) and addresses from its Node status
+ * (InternalIP first, then ExternalIP, in the order the Node lists them).
+ */
+public record NodeInfo(String name, Map<String, String> labels, List<InetAddress> addresses) {
 
     public static final String ZONE_LABEL = "topology.kubernetes.io/zone";
 
     public NodeInfo {
         Objects.requireNonNull(name, "name");
         labels = Map.copyOf(labels);
+        addresses = List.copyOf(addresses);
+    }
+
+    public NodeInfo(String name, Map<String, String> labels) {
+        this(name, labels, List.of());
     }
 
     /** The zone label, "" when the node has none. */
     public String zone() {
         return labels.getOrDefault(ZONE_LABEL, "");
+    }
+
+    /** The node's primary address of a family, as upstream picks it: the first listed. */
+    public Optional<InetAddress> primaryAddress(IpFamily family) {
+        return addresses.stream().filter(family::contains).findFirst();
     }
 }
