@@ -7,61 +7,41 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The same end-to-end flow as {@link FileSourceIT}, driven through fabric8's mock API server in
  * CRUD mode (see {@link MockApi}), and the API server going away and coming back.
  */
 class ApiSourceIT {
-    static final String WEB_IP = "10.96.0.10";
+    static final String WEB_IP = NodeFixture.WEB_IP;
     static final String OTHER_IP = "10.96.0.11";
     static final String SKIPPED_IP = "10.96.0.12";
 
+    @RegisterExtension
+    final NodeFixture fx = NodeFixture.api(3);
+
     private Topology topology;
     private MockApi api;
-    private Proc proxy;
     private Checks checks;
 
     @BeforeEach
-    void setUp() {
-        Privileged.assumeRootWithTools();
-        topology = Topology.create(3);
-        api = new MockApi(topology);
-        api.apply(Manifests.node(ProxyProcess.NODE_NAME));
-        checks = new Checks(topology, () -> proxy);
-    }
-
-    @AfterEach
-    void tearDown() {
-        // the proxy first (it is tracked by the topology), then the server it talks to
-        if (topology != null) {
-            topology.close();
-        }
-        if (api != null) {
-            api.close();
-        }
-    }
-
-    private void web(String... backends) {
-        api.apply(Manifests.service("web", WEB_IP, Manifests.ALL_PORTS));
-        api.apply(Manifests.slice("web", "web-1", Manifests.ALL_PORTS, Manifests.ips(backends)));
-    }
-
-    private void startProxy() {
-        proxy = ProxyProcess.start(topology, topology.node(), ProxyProcess.apiArgs(api.kubeconfig()));
+    void names() {
+        topology = fx.topology();
+        api = fx.api();
+        checks = fx.checks();
     }
 
     @Test
     void servicesFromTheApiAreServedAndFollowed() {
-        web("b1", "b2");
+        fx.web("b1", "b2");
         // a Service another proxy is responsible for must be left alone
         api.apply(Manifests.service("elsewhere", SKIPPED_IP, List.of(Manifests.HTTP))
                 .replace("  namespace: default\n", "  namespace: default\n  labels:\n    service.kubernetes.io/service-proxy-name: other-proxy\n"));
         api.apply(Manifests.slice("elsewhere", "elsewhere-1", List.of(Manifests.HTTP), Manifests.ips("b3")));
-        startProxy();
+        fx.startProxy();
         checks.awaitServed(WEB_IP, 80);
         for (NetNs client : List.of(topology.pod(), topology.node())) {
             checks.assertTcpReachesAll(client, WEB_IP, 80, Set.of("b1", "b2"));
@@ -71,15 +51,15 @@ class ApiSourceIT {
                 () -> "a Service labelled service.kubernetes.io/service-proxy-name was programmed\n" + checks.state());
         checks.assertMasqueradeOnlyFromOutside(WEB_IP, 80, Set.of("b1", "b2"));
 
-        web("b1", "b2", "b3");
+        fx.web("b1", "b2", "b3");
         checks.awaitTcpAnswer(topology.pod(), WEB_IP, 80, "b3");
         checks.assertTcpReachesAll(topology.node(), WEB_IP, 80, Set.of("b1", "b2", "b3"));
 
-        web("b3");
+        fx.web("b3");
         checks.awaitDnatTargets(Set.of(Checks.ipPort("b3", 8080)), Set.of(Checks.ipPort("b1", 8080), Checks.ipPort("b2", 8080)));
         checks.assertTcpOnly(topology.pod(), WEB_IP, 80, Set.of("b3"), 15);
 
-        web();
+        fx.web();
         Wait.until("a filter REJECT for " + WEB_IP + ":80", Checks.PROGRAMMED,
                 () -> Rules.rejectsClusterIp(checks.save(), WEB_IP, 80), checks::state);
         checks.assertRefusedFast(topology.pod(), WEB_IP, 80);
@@ -95,20 +75,20 @@ class ApiSourceIT {
 
     @Test
     void rulesStayWhileTheApiServerIsGoneAndChangesMadeMeanwhileAreAppliedAfter() {
-        web("b1", "b2");
-        startProxy();
+        fx.web("b1", "b2");
+        fx.startProxy();
         checks.awaitServed(WEB_IP, 80);
         checks.assertTcpReachesAll(topology.pod(), WEB_IP, 80, Set.of("b1", "b2"));
         List<String> rulesBefore = Rules.kube(checks.save());
 
         api.cut();
-        web("b2", "b3");
+        fx.web("b2", "b3");
         api.apply(Manifests.service("other", OTHER_IP, List.of(Manifests.HTTP)));
         api.apply(Manifests.slice("other", "other-1", List.of(Manifests.HTTP), Manifests.ips("b3")));
         // nothing to wait for while the server is away: for a while, the rules and traffic must hold
         Wait.during("the rules unchanged and " + WEB_IP + " served while the API server is unreachable",
                 Duration.ofSeconds(4),
-                () -> Rules.kube(checks.save()).equals(rulesBefore) && proxy.alive(),
+                () -> Rules.kube(checks.save()).equals(rulesBefore) && fx.proxy().alive(),
                 () -> "before:\n" + String.join("\n", rulesBefore) + "\nnow:\n" + checks.state());
         checks.assertTcpReachesAll(topology.pod(), WEB_IP, 80, Set.of("b1", "b2"));
         assertEquals(rulesBefore, Rules.kube(checks.save()), checks::state);
@@ -118,6 +98,6 @@ class ApiSourceIT {
         checks.awaitServed(OTHER_IP, 80);
         checks.assertTcpReachesAll(topology.pod(), WEB_IP, 80, Set.of("b2", "b3"));
         checks.assertTcpOnly(topology.pod(), OTHER_IP, 80, Set.of("b3"), 5);
-        assertTrue(proxy.alive(), checks::state);
+        assertTrue(fx.proxy().alive(), checks::state);
     }
 }

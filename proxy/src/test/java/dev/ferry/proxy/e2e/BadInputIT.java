@@ -4,16 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A manifests directory with a malformed file and invalid objects next to good ones: the good
@@ -21,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * the bad ones is programmed, and the proxy keeps running and keeps following changes.
  */
 class BadInputIT {
-    static final String WEB_IP = "10.96.0.10";
+    static final String WEB_IP = NodeFixture.WEB_IP;
 
     /** file name → the field its report must name (lower case). */
     static final Map<String, String> BAD_FILES = Map.of(
@@ -34,39 +30,14 @@ class BadInputIT {
 
     private static final java.util.regex.Pattern DEBUG = java.util.regex.Pattern.compile("\\b(DEBUG|TRACE)\\b");
 
-    private Topology topology;
-    private Path dir;
-    private Manifests manifests;
-    private Proc proxy;
-    private Checks checks;
-
-    @BeforeEach
-    void setUp() throws IOException {
-        Privileged.assumeRootWithTools();
-        topology = Topology.create(2);
-        dir = Files.createTempDirectory(topology.prefix() + "-manifests");
-        manifests = new Manifests(dir);
-        checks = new Checks(topology, () -> proxy);
-    }
-
-    @AfterEach
-    void tearDown() throws IOException {
-        if (topology != null) {
-            topology.close();
-        }
-        if (dir != null) {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
-        }
-    }
+    @RegisterExtension
+    final NodeFixture fx = NodeFixture.files(2);
 
     @Test
     void goodObjectsAreServedAndEachBadOneIsReportedOnce() {
-        manifests.write("node.yaml", Manifests.node(ProxyProcess.NODE_NAME));
+        Topology topology = fx.topology();
+        Manifests manifests = fx.manifests();
+        Checks checks = fx.checks();
         manifests.write("good.yaml", Manifests.service("web", WEB_IP, Manifests.ALL_PORTS) + "---\n"
                 + Manifests.slice("web", "web-1", Manifests.ALL_PORTS, Manifests.ips("b1")));
         manifests.write("broken.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: broken\nspec: [ports:\n");
@@ -78,7 +49,7 @@ class BadInputIT {
         // a second slice for the good Service whose only endpoint has an invalid address
         manifests.write("bad-endpoint.yaml", Manifests.slice("web", "web-2", Manifests.ALL_PORTS, List.of("10.244.0.300")));
 
-        proxy = ProxyProcess.start(topology, topology.node(), ProxyProcess.fileArgs(dir));
+        Proc proxy = fx.startProxy();
         checks.awaitServed(WEB_IP, 80);
         checks.assertTcpOnly(topology.pod(), WEB_IP, 80, Set.of("b1"), 5);
         checks.assertUdpReachesAll(topology.pod(), WEB_IP, 53, Set.of("b1"));

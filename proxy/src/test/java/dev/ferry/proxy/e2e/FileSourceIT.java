@@ -3,14 +3,11 @@ package dev.ferry.proxy.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The proxy reading {@code --manifests} in a node namespace programs the real kernel: pods and the
@@ -19,52 +16,24 @@ import org.junit.jupiter.api.Test;
  * is touched, by syncs or by {@code --cleanup}.
  */
 class FileSourceIT {
-    static final String WEB_IP = "10.96.0.10";
+    static final String WEB_IP = NodeFixture.WEB_IP;
+
+    @RegisterExtension
+    final NodeFixture fx = NodeFixture.files(3);
 
     private Topology topology;
-    private Path dir;
-    private Manifests manifests;
-    private Proc proxy;
     private Checks checks;
 
     @BeforeEach
-    void setUp() throws IOException {
-        Privileged.assumeRootWithTools();
-        topology = Topology.create(3);
-        dir = Files.createTempDirectory(topology.prefix() + "-manifests");
-        manifests = new Manifests(dir);
-        manifests.write("node.yaml", Manifests.node(ProxyProcess.NODE_NAME));
-        checks = new Checks(topology, () -> proxy);
-    }
-
-    @AfterEach
-    void tearDown() throws IOException {
-        if (topology != null) {
-            topology.close();
-        }
-        if (dir != null) {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
-        }
-    }
-
-    private void web(String... backends) {
-        manifests.write("web-service.yaml", Manifests.service("web", WEB_IP, Manifests.ALL_PORTS));
-        manifests.write("web-slice.yaml", Manifests.slice("web", "web-1", Manifests.ALL_PORTS, Manifests.ips(backends)));
-    }
-
-    private void startProxy() {
-        proxy = ProxyProcess.start(topology, topology.node(), ProxyProcess.fileArgs(dir));
+    void names() {
+        topology = fx.topology();
+        checks = fx.checks();
     }
 
     @Test
     void podAndNodeReachEveryEndpointOverTcpAndUdp() {
-        web("b1", "b2");
-        startProxy();
+        fx.web("b1", "b2");
+        fx.startProxy();
         checks.awaitServed(WEB_IP, 80);
         for (NetNs client : List.of(topology.pod(), topology.node())) {
             checks.assertTcpReachesAll(client, WEB_IP, 80, Set.of("b1", "b2"));
@@ -74,17 +43,17 @@ class FileSourceIT {
 
     @Test
     void endpointsAddedAndRemovedInTheFilesAreFollowed() {
-        web("b1", "b2");
-        startProxy();
+        fx.web("b1", "b2");
+        fx.startProxy();
         checks.awaitServed(WEB_IP, 80);
         checks.assertTcpReachesAll(topology.pod(), WEB_IP, 80, Set.of("b1", "b2"));
 
-        web("b1", "b2", "b3");
+        fx.web("b1", "b2", "b3");
         checks.awaitTcpAnswer(topology.pod(), WEB_IP, 80, "b3");
         checks.assertTcpReachesAll(topology.pod(), WEB_IP, 80, Set.of("b1", "b2", "b3"));
         checks.assertUdpReachesAll(topology.pod(), WEB_IP, 53, Set.of("b1", "b2", "b3"));
 
-        web("b1", "b3");
+        fx.web("b1", "b3");
         checks.awaitDnatTargets(Set.of(Checks.ipPort("b1", 8080), Checks.ipPort("b3", 8080)), Set.of(Checks.ipPort("b2", 8080)));
         // b2's server still runs: a stale rule would still reach it
         checks.assertTcpOnly(topology.pod(), WEB_IP, 80, Set.of("b1", "b3"), 30);
@@ -93,18 +62,18 @@ class FileSourceIT {
 
     @Test
     void serviceWithoutEndpointsIsRejectedAtOnceAndServedAgainWhenOneReturns() {
-        web();
-        startProxy();
+        fx.web();
+        fx.startProxy();
         Wait.until("a filter REJECT for " + WEB_IP + ":80", Checks.PROGRAMMED,
                 () -> Rules.rejectsClusterIp(checks.save(), WEB_IP, 80), checks::state);
         checks.assertRefusedFast(topology.pod(), WEB_IP, 80);
         checks.assertRefusedFast(topology.node(), WEB_IP, 80);
 
-        web("b2");
+        fx.web("b2");
         checks.awaitTcpAnswer(topology.pod(), WEB_IP, 80, "b2");
         assertTrue(!Rules.rejectsClusterIp(checks.save(), WEB_IP, 80), () -> "REJECT left behind:\n" + checks.state());
 
-        web();
+        fx.web();
         Wait.until("the REJECT back once the last endpoint is removed", Checks.PROGRAMMED,
                 () -> Rules.rejectsClusterIp(checks.save(), WEB_IP, 80), checks::state);
         checks.assertRefusedFast(topology.pod(), WEB_IP, 80);
@@ -112,8 +81,8 @@ class FileSourceIT {
 
     @Test
     void trafficFromOutsideTheClusterCidrIsMasqueraded() {
-        web("b1", "b2");
-        startProxy();
+        fx.web("b1", "b2");
+        fx.startProxy();
         checks.awaitServed(WEB_IP, 80);
         checks.assertMasqueradeOnlyFromOutside(WEB_IP, 80, Set.of("b1", "b2"));
     }
@@ -130,20 +99,20 @@ class FileSourceIT {
         assertEquals(4, before.stream().filter(l -> l.contains("DOCKER") || l.contains("admin:")).count(),
                 () -> "test setup: expected the DOCKER chain, its two rules and the admin rule in " + before);
 
-        web("b1");
-        startProxy();
+        fx.web("b1");
+        fx.startProxy();
         checks.awaitServed(WEB_IP, 80);
         assertEquals(before, Rules.foreign(checks.save()), () -> "foreign rules changed by the first sync\n" + checks.state());
 
-        web("b1", "b2");
+        fx.web("b1", "b2");
         checks.awaitDnatTargets(Set.of(Checks.ipPort("b1", 8080), Checks.ipPort("b2", 8080)), Set.of());
         assertEquals(before, Rules.foreign(checks.save()), () -> "foreign rules changed by a later sync\n" + checks.state());
-        web();
+        fx.web();
         Wait.until("REJECT for " + WEB_IP + ":80", Checks.PROGRAMMED,
                 () -> Rules.rejectsClusterIp(checks.save(), WEB_IP, 80), checks::state);
         assertEquals(before, Rules.foreign(checks.save()), () -> "foreign rules changed by a later sync\n" + checks.state());
 
-        proxy.kill();
+        fx.proxy().kill();
         Proc.Result cleanup = ProxyProcess.run(node, List.of("--cleanup", "-v", "2"));
         assertEquals(0, cleanup.exit(), () -> "--cleanup failed: " + cleanup.describe());
         String after = node.iptablesSave();

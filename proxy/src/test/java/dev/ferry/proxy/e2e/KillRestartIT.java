@@ -13,9 +13,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The proxy SIGKILLed while its iptables-restore is running (enough Services that a sync takes a
@@ -24,30 +24,21 @@ import org.junit.jupiter.api.Test;
  * data after the restart.
  */
 class KillRestartIT {
-    static final String WEB_IP = "10.96.0.10";
+    static final String WEB_IP = NodeFixture.WEB_IP;
     static final int MANY = 1500;
+
+    @RegisterExtension
+    final NodeFixture fx = NodeFixture.files(3);
 
     private Topology topology;
     private ManifestDir dir;
-    private Proc proxy;
     private Checks checks;
 
     @BeforeEach
-    void setUp() {
-        Privileged.assumeRootWithTools();
-        topology = Topology.create(3);
-        dir = new ManifestDir(topology);
-        checks = new Checks(topology, () -> proxy);
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (topology != null) {
-            topology.close();
-        }
-        if (dir != null) {
-            dir.close();
-        }
+    void names() {
+        topology = fx.topology();
+        dir = fx.dir();
+        checks = fx.checks();
     }
 
     /** Services s0…s{MANY-1} at 10.100.x.y, every one with the given backends, in one multi-document file. */
@@ -58,15 +49,6 @@ class KillRestartIT {
             return Manifests.service(name, ip, List.of(Manifests.HTTP)) + "---\n"
                     + Manifests.slice(name, name + "-1", List.of(Manifests.HTTP), Manifests.ips(backends));
         }).collect(Collectors.joining("---\n"));
-    }
-
-    private void web(String... backends) {
-        dir.manifests().write("web.yaml", Manifests.service("web", WEB_IP, Manifests.ALL_PORTS) + "---\n"
-                + Manifests.slice("web", "web-1", Manifests.ALL_PORTS, Manifests.ips(backends)));
-    }
-
-    private Proc startProxy() {
-        return ProxyProcess.start(topology, topology.node(), ProxyProcess.fileArgs(dir.path()));
     }
 
     /** A running iptables-restore under the proxy (argv[0] from /proc: the binary is xtables-nft-multi). */
@@ -90,8 +72,8 @@ class KillRestartIT {
     @Test
     void killedInTheMiddleOfASyncAndRestartedConvergesAndKeepsConnections() {
         dir.manifests().write("many.yaml", many("b1"));
-        web("b1", "b2");
-        proxy = startProxy();
+        fx.web("b1", "b2");
+        fx.startProxy();
         checks.awaitServed(WEB_IP, 7);
         checks.awaitServed("10.100." + ((MANY - 1) / 250) + "." + ((MANY - 1) % 250 + 1), 80);
 
@@ -100,8 +82,8 @@ class KillRestartIT {
 
             // every Service changes, so the next sync rewrites everything; kill it mid-restore
             dir.manifests().write("many.yaml", many("b2", "b3"));
-            web("b1", "b2", "b3");
-            Proc victim = proxy;
+            fx.web("b1", "b2", "b3");
+            Proc victim = fx.proxy();
             ProcessHandle restore = Wait.until("an iptables-restore child of the proxy after the change",
                     Checks.PROGRAMMED, () -> restoreChild(victim), Optional::isPresent,
                     x -> ProxyProcess.logTail(victim)).orElseThrow();
@@ -109,7 +91,7 @@ class KillRestartIT {
             assertTrue(!victim.alive(), "the proxy survived SIGKILL");
             restore.onExit().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS).join();
 
-            proxy = startProxy();
+            fx.startProxy();
             NetNs reference = topology.extraNamespace("ref");
             Proc.Result once = ProxyProcess.run(reference, ProxyProcess.fileArgs(dir.path(), "--once"));
             assertEquals(0, once.exit(), () -> "reference run with --once failed: " + once.describe());
@@ -118,7 +100,7 @@ class KillRestartIT {
                     () -> "the reference run does not have the new endpoints:\n" + String.join("\n", expected));
             Wait.until("the restarted proxy's rules equal a clean --once run's", Duration.ofSeconds(60),
                     () -> Rules.kube(checks.save()), expected::equals,
-                    actual -> diff(expected, actual) + "\n" + ProxyProcess.logTail(proxy));
+                    actual -> diff(expected, actual) + "\n" + ProxyProcess.logTail(fx.proxy()));
 
             assertEquals("after the restart", session.exchange("after the restart", Duration.ofSeconds(5)),
                     () -> "the connection made before the kill no longer carries data: " + session.describe());

@@ -7,9 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * iptables-restore failing for real: a foreign rule jumps to one of our KUBE-SEP chains, so the
@@ -24,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * (The xtables lock is no fault with the nf_tables backend: iptables-restore does not wait for it.)
  */
 class RestoreFailureIT {
-    static final String WEB_IP = "10.96.0.10";
+    static final String WEB_IP = NodeFixture.WEB_IP;
 
     /** A number within a few words of "failure(s)", "attempt(s)" or "retries", in either order. */
     private static final java.util.regex.Pattern COUNT = java.util.regex.Pattern.compile(
@@ -43,33 +42,8 @@ class RestoreFailureIT {
         return max;
     }
 
-    private Topology topology;
-    private ManifestDir dir;
-    private Proc proxy;
-    private Checks checks;
-
-    @BeforeEach
-    void setUp() {
-        Privileged.assumeRootWithTools();
-        topology = Topology.create(2);
-        dir = new ManifestDir(topology);
-        checks = new Checks(topology, () -> proxy);
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (topology != null) {
-            topology.close();
-        }
-        if (dir != null) {
-            dir.close();
-        }
-    }
-
-    private void web(String... backends) {
-        dir.manifests().write("web.yaml", Manifests.service("web", WEB_IP, Manifests.ALL_PORTS) + "---\n"
-                + Manifests.slice("web", "web-1", Manifests.ALL_PORTS, Manifests.ips(backends)));
-    }
+    @RegisterExtension
+    final NodeFixture fx = NodeFixture.files(2);
 
     /** A log entry saying a sync failed in iptables-restore and will be retried. */
     private static boolean reportsRestoreFailure(String entry) {
@@ -79,8 +53,10 @@ class RestoreFailureIT {
 
     @Test
     void aRejectedRestoreIsRetriedCountedAndLeavesNoPartialState() {
-        web("b1", "b2");
-        proxy = ProxyProcess.start(topology, topology.node(), ProxyProcess.fileArgs(dir.path()));
+        Topology topology = fx.topology();
+        Checks checks = fx.checks();
+        fx.web("b1", "b2");
+        Proc proxy = fx.startProxy();
         String b1 = Checks.ipPort("b1", Topology.NAME_TCP_PORT);
         String b2 = Checks.ipPort("b2", Topology.NAME_TCP_PORT);
         checks.awaitDnatTargets(Set.of(b1, b2), Set.of());
@@ -93,7 +69,7 @@ class RestoreFailureIT {
         List<String> held = Rules.lines(node.iptablesSave());
         int logMark = proxy.errLines().size();
 
-        web("b1");
+        fx.web("b1");
         List<String> failures = Wait.until("two failed iptables-restore attempts reported (with \"retrying\") after removing b2", Checks.PROGRAMMED,
                 () -> ProxyProcess.logEntries(proxy.errLines().subList(logMark, proxy.errLines().size())).stream()
                         .filter(RestoreFailureIT::reportsRestoreFailure).toList(),
