@@ -97,6 +97,9 @@ public final class Main {
         try (ProxyDaemon daemon = new ProxyDaemon(hostname, problems, backends, sourceFactory,
                 options.minSyncPeriod, options.syncPeriod)) {
             daemon.startSource();
+            if (!options.once && !options.dryRun) {
+                daemon.serveHealthCheckNodePorts(options.nodePortAddresses);
+            }
             if (options.once) {
                 if (!daemon.awaitSourceSynced(ONCE_SYNC_TIMEOUT)) {
                     log.error("the initial state did not arrive within {} s; not syncing", ONCE_SYNC_TIMEOUT.toSeconds());

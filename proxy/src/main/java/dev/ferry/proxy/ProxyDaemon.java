@@ -5,6 +5,8 @@ import dev.ferry.core.ExecutorScheduler;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
 import dev.ferry.core.SyncRunner;
+import dev.ferry.proxy.health.ProxyHealth;
+import dev.ferry.proxy.health.ServiceHealthServers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +25,10 @@ import java.util.function.Function;
  * the caller's thread (for --once, where the runner never starts). Failures: a backend that
  * fails keeps its rules; the runner retries with backoff. {@link #close()} stops the source and
  * the sync thread and leaves the rules in place, as upstream does on SIGTERM.
+ *
+ * <p>Health: each backend is a "proxier" of {@link ProxyHealth} (queued on every change, updated
+ * after each successful sync of it); after a sync in which every backend succeeded, the health
+ * check node port servers (if serving) follow the snapshot, on the sync thread.
  */
 final class ProxyDaemon implements AutoCloseable {
 
@@ -34,6 +40,8 @@ final class ProxyDaemon implements AutoCloseable {
     private final ExecutorScheduler scheduler = new ExecutorScheduler("ferry-sync");
     private final SyncRunner runner;
     private final int[] consecutiveFailures; // per backend; sync thread only
+    private final ProxyHealth health;
+    private volatile ServiceHealthServers healthChecks; // set before syncing starts; null: not serving
 
     /**
      * @param sourceFactory builds the source around the tracker (not started yet)
@@ -45,9 +53,20 @@ final class ProxyDaemon implements AutoCloseable {
         }
         this.backends = List.copyOf(backends);
         this.consecutiveFailures = new int[backends.size()];
+        this.health = ProxyHealth.forSyncPeriod(syncPeriod);
         this.tracker = new ChangeTracker(hostname, problems, this::changed);
         this.runner = new SyncRunner(scheduler, minSyncPeriod, syncPeriod, this::syncOnce);
         this.source = Objects.requireNonNull(sourceFactory.apply(tracker), "source");
+    }
+
+    /** The proxy's health, for /healthz and the health check node ports. */
+    ProxyHealth health() {
+        return health;
+    }
+
+    /** Serves health check node ports from now on (call before {@link #startSyncing}). */
+    void serveHealthCheckNodePorts(List<String> nodePortAddresses) {
+        healthChecks = new ServiceHealthServers(health, nodePortAddresses, Duration.ofSeconds(5));
     }
 
     /** Starts the source only; {@link #startSyncing} waits for it before the first sync. */
@@ -72,6 +91,8 @@ final class ProxyDaemon implements AutoCloseable {
                 log.info("waiting for the initial state of Services, EndpointSlices and the Node ({} s so far)", seconds);
             }
         }
+        // as upstream's sync loop does at its start: a loop whose syncs never succeed turns unhealthy
+        backends.forEach(b -> health.updated(b.label()));
         runner.start();
         return true;
     }
@@ -105,6 +126,7 @@ final class ProxyDaemon implements AutoCloseable {
             String kind = r.full() ? "full" : "partial";
             consecutiveFailures[i] = r.ok() ? 0 : consecutiveFailures[i] + 1;
             if (r.ok()) {
+                health.updated(b.label());
                 log.info("{} {} sync: {} rules in {} ms ({} service ports, generation {})", b.label(), kind,
                         r.rulesWritten(), r.duration().toMillis(), snapshot.servicePortMap().size(), snapshot.generation());
             } else {
@@ -113,10 +135,15 @@ final class ProxyDaemon implements AutoCloseable {
                         r.duration().toMillis(), r.error(), consecutiveFailures[i], b.applyFailures().getAsLong());
             }
         }
+        ServiceHealthServers servers = healthChecks;
+        if (allOk && servers != null) {
+            servers.sync(snapshot); // never throws
+        }
         return allOk;
     }
 
     private void changed() {
+        backends.forEach(b -> health.queued(b.label()));
         runner.request();
     }
 
@@ -124,5 +151,9 @@ final class ProxyDaemon implements AutoCloseable {
     public void close() {
         source.close();
         scheduler.close();
+        ServiceHealthServers servers = healthChecks;
+        if (servers != null) {
+            servers.close();
+        }
     }
 }
