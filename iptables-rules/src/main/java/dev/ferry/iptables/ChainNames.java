@@ -23,6 +23,8 @@ public final class ChainNames {
     public static final String FORWARD = "KUBE-FORWARD";
     public static final String PROXY_FIREWALL = "KUBE-PROXY-FIREWALL";
     public static final String KUBELET_FIREWALL = "KUBE-FIREWALL";
+    /** Empty chain in mangle, nat and filter; when it is gone, someone flushed our rules. */
+    public static final String CANARY = "KUBE-PROXY-CANARY";
 
     static final String SVC_PREFIX = "KUBE-SVC-";
     static final String SVL_PREFIX = "KUBE-SVL-";
@@ -75,13 +77,17 @@ public final class ChainNames {
         return hash16(name.toString() + name.protocol().lower());
     }
 
-    static String hash16(String text) {
-        byte[] digest;
+    /** getInstance looks the provider up every time; one digest per thread is reused instead. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError("every JVM has SHA-256", e);
         }
+    });
+
+    static String hash16(String text) {
+        byte[] digest = SHA256.get().digest(text.getBytes(StandardCharsets.UTF_8));
         // 16 base32 characters are 80 bits: the first 10 bytes, 5 bits at a time.
         StringBuilder out = new StringBuilder(16);
         long bits = 0;

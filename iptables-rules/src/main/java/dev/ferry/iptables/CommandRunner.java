@@ -1,6 +1,8 @@
 package dev.ferry.iptables;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.util.List;
 
 /**
@@ -23,4 +25,28 @@ public interface CommandRunner {
      * @throws IOException when the program cannot be started or is interrupted
      */
     Result run(List<String> argv, byte[] stdin) throws IOException;
+
+    /** Standard input produced while the program runs, so a large payload is never copied whole. */
+    @FunctionalInterface
+    interface Input {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Like {@link #run(List, byte[])} with input streamed to the program. The default buffers
+     * it first; runners of real programs stream it.
+     */
+    default Result runStreaming(List<String> argv, Input stdin) throws IOException {
+        if (stdin == null) {
+            return run(argv, (byte[]) null);
+        }
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        stdin.writeTo(buffer);
+        return run(argv, buffer.toByteArray());
+    }
+
+    /** False for a dry-run runner: then nothing else (e.g. sysctls) may change the node either. */
+    default boolean appliesChanges() {
+        return true;
+    }
 }

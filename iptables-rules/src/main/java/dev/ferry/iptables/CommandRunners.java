@@ -39,7 +39,17 @@ public final class CommandRunners {
 
     public static CommandRunner process(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        return (argv, stdin) -> runProcess(argv, stdin, timeout);
+        return new CommandRunner() {
+            @Override
+            public Result run(List<String> argv, byte[] stdin) throws IOException {
+                return runProcess(argv, stdin == null ? null : out -> out.write(stdin), timeout);
+            }
+
+            @Override
+            public Result runStreaming(List<String> argv, Input stdin) throws IOException {
+                return runProcess(argv, stdin, timeout);
+            }
+        };
     }
 
     /**
@@ -49,11 +59,28 @@ public final class CommandRunners {
     public static CommandRunner prefixed(List<String> prefix, CommandRunner inner) {
         List<String> head = List.copyOf(prefix);
         Objects.requireNonNull(inner, "inner");
-        return (argv, stdin) -> {
-            List<String> all = new ArrayList<>(head.size() + argv.size());
-            all.addAll(head);
-            all.addAll(argv);
-            return inner.run(all, stdin);
+        return new CommandRunner() {
+            @Override
+            public Result run(List<String> argv, byte[] stdin) throws IOException {
+                return inner.run(withHead(argv), stdin);
+            }
+
+            @Override
+            public Result runStreaming(List<String> argv, Input stdin) throws IOException {
+                return inner.runStreaming(withHead(argv), stdin);
+            }
+
+            @Override
+            public boolean appliesChanges() {
+                return inner.appliesChanges();
+            }
+
+            private List<String> withHead(List<String> argv) {
+                List<String> all = new ArrayList<>(head.size() + argv.size());
+                all.addAll(head);
+                all.addAll(argv);
+                return all;
+            }
         };
     }
 
@@ -64,19 +91,28 @@ public final class CommandRunners {
      */
     public static CommandRunner dryRun(PrintStream out) {
         Objects.requireNonNull(out, "out");
-        return (argv, stdin) -> {
-            String program = argv.isEmpty() ? "" : argv.get(0);
-            if (program.endsWith("-restore") && stdin != null) {
-                synchronized (out) {
-                    out.print(new String(stdin, StandardCharsets.UTF_8));
-                    out.flush();
+        return new CommandRunner() {
+            @Override
+            public Result run(List<String> argv, byte[] stdin) {
+                String program = argv.isEmpty() ? "" : argv.get(0);
+                if (program.endsWith("-restore") && stdin != null) {
+                    synchronized (out) {
+                        out.print(new String(stdin, StandardCharsets.UTF_8));
+                        out.flush();
+                    }
                 }
+                return new CommandRunner.Result(0, "", "");
             }
-            return new CommandRunner.Result(0, "", "");
+
+            @Override
+            public boolean appliesChanges() {
+                return false;
+            }
         };
     }
 
-    static CommandRunner.Result runProcess(List<String> argv, byte[] stdin, Duration timeout) throws IOException {
+    static CommandRunner.Result runProcess(List<String> argv, CommandRunner.Input stdin, Duration timeout)
+            throws IOException {
         if (argv == null || argv.isEmpty()) {
             throw new IllegalArgumentException("empty command");
         }
@@ -127,10 +163,10 @@ public final class CommandRunners {
         t.start();
     }
 
-    private static void writeAll(OutputStream stream, byte[] data) {
+    private static void writeAll(OutputStream stream, CommandRunner.Input data) {
         try (OutputStream s = stream) {
             if (data != null) {
-                s.write(data);
+                data.writeTo(s);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

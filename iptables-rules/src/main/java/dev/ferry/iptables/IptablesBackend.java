@@ -8,16 +8,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
- * iptables mode for one IP family: reads the node's nat and filter tables, writes the rules
- * for a snapshot and applies them with one {@code iptables-restore --noflush --counters}
- * (atomic: on failure nothing of the payload is applied).
+ * iptables mode for one IP family: writes the rules for a snapshot and applies them with one
+ * {@code iptables-restore --noflush --counters} (atomic per table: on failure nothing of that
+ * table's part is applied, and a filter part already committed is rolled back).
+ *
+ * <p>Full and partial syncs, as upstream: the first sync, a sync after any failure, after the
+ * node changed, after the canary chain disappeared and one every {@code fullSyncPeriod}
+ * (an hour) rewrite everything; the others only rewrite the chains of changed service ports
+ * plus the shared chains. The node's tables are read (iptables-save) only when what is on
+ * the node is not known from our own last successful restore: at start, after a failure,
+ * after the canary disappeared and on the periodic full sync. Before a partial sync one cheap
+ * {@code iptables -S KUBE-PROXY-CANARY} per table checks nobody flushed us.
  *
  * <p>Threads: {@link #sync} and {@link #cleanup} run on the sync thread only;
  * {@link #restoreFailures()} may be read from any thread. On failure the rules in place stay,
@@ -30,22 +41,102 @@ public final class IptablesBackend implements Backend {
     /** Wait up to 5 s for the xtables lock, polling every 100 ms, as upstream does. */
     static final List<String> RESTORE_FLAGS = List.of("-w", "5", "-W", "100000", "--noflush", "--counters");
 
+    /** Upstream's proxyutil.FullSyncPeriod. */
+    public static final Duration DEFAULT_FULL_SYNC_PERIOD = Duration.ofHours(1);
+
+    static final String ROUTE_LOCALNET = "net/ipv4/conf/all/route_localnet";
+    static final String TCP_BE_LIBERAL = "net/netfilter/nf_conntrack_tcp_be_liberal";
+    static final List<String> CANARY_TABLES = List.of("mangle", "nat", "filter");
+
     private final IpFamily family;
     private final IptablesConfig config;
     private final CommandRunner runner;
     private final IptablesRuleWriter writer;
+    private final LocalAddresses localAddresses;
+    private final Sysctls sysctls;
+    private final long fullSyncPeriodNanos;
+    private final LongSupplier nanoClock;
     private final AtomicLong restoreFailures = new AtomicLong();
     private boolean needFullSync = true;
+    private boolean needRead = true;
+    private long lastFullSync;
+    /** Our filter part as last applied (without jump inserts), to roll back when no dump was read. */
+    private String lastFilterSection;
 
     /**
      * @param runner runs iptables-save / iptables-restore (or ip6tables-*); a dry-run runner
      *               prints the restore input and reports empty tables
      */
     public IptablesBackend(IpFamily family, IptablesConfig config, CommandRunner runner) {
-        this.family = Objects.requireNonNull(family, "family");
-        this.config = Objects.requireNonNull(config, "config");
-        this.runner = Objects.requireNonNull(runner, "runner");
+        this(builder(family, config, runner));
+    }
+
+    private IptablesBackend(Builder b) {
+        this.family = b.family;
+        this.config = b.config;
+        this.runner = b.runner;
         this.writer = new IptablesRuleWriter(family, config);
+        this.localAddresses = b.localAddresses;
+        this.sysctls = b.sysctls != null ? b.sysctls
+                : b.runner.appliesChanges() ? Sysctls.procSys() : readOnly(Sysctls.procSys());
+        this.fullSyncPeriodNanos = b.fullSyncPeriod.toNanos();
+        this.nanoClock = b.nanoClock;
+    }
+
+    /** For the settings the 3-argument constructor leaves at their defaults. */
+    public static Builder builder(IpFamily family, IptablesConfig config, CommandRunner runner) {
+        return new Builder(family, config, runner);
+    }
+
+    /** Optional collaborators of a backend; each has a default for a real node. */
+    public static final class Builder {
+        private final IpFamily family;
+        private final IptablesConfig config;
+        private final CommandRunner runner;
+        private LocalAddresses localAddresses = LocalAddresses.ofThisMachine();
+        private Sysctls sysctls;
+        private Duration fullSyncPeriod = DEFAULT_FULL_SYNC_PERIOD;
+        private LongSupplier nanoClock = System::nanoTime;
+
+        private Builder(IpFamily family, IptablesConfig config, CommandRunner runner) {
+            this.family = Objects.requireNonNull(family, "family");
+            this.config = Objects.requireNonNull(config, "config");
+            this.runner = Objects.requireNonNull(runner, "runner");
+        }
+
+        /** The node's interface addresses, for --nodeport-addresses CIDRs (default: this machine's). */
+        public Builder localAddresses(LocalAddresses addresses) {
+            this.localAddresses = Objects.requireNonNull(addresses, "addresses");
+            return this;
+        }
+
+        /**
+         * Kernel settings (default: /proc/sys of this process, read-only when the runner is a
+         * dry run). A backend programming another namespace must pass that namespace's.
+         */
+        public Builder sysctls(Sysctls sysctls) {
+            this.sysctls = Objects.requireNonNull(sysctls, "sysctls");
+            return this;
+        }
+
+        /** How often a sync is a full one even when nothing forces it (default: one hour). */
+        public Builder fullSyncPeriod(Duration period) {
+            if (period.isNegative() || period.isZero()) {
+                throw new IllegalArgumentException("full sync period must be positive: " + period);
+            }
+            this.fullSyncPeriod = period;
+            return this;
+        }
+
+        /** Monotonic nanoseconds, for the full sync period (tests pass a fake). */
+        public Builder nanoClock(LongSupplier clock) {
+            this.nanoClock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public IptablesBackend build() {
+            return new IptablesBackend(this);
+        }
     }
 
     @Override
@@ -70,16 +161,37 @@ public final class IptablesBackend implements Backend {
         return family == IpFamily.IPV4 ? "iptables-restore" : "ip6tables-restore";
     }
 
+    String iptablesCommand() {
+        return family == IpFamily.IPV4 ? "iptables" : "ip6tables";
+    }
+
     @Override
     public SyncResult sync(ProxySnapshot snapshot) {
         long start = System.nanoTime();
-        // Partial syncs (only changed services' chains) come with issue 3; until then every
-        // sync rewrites everything, which is always correct.
         boolean full = true;
         try {
             Objects.requireNonNull(snapshot, "snapshot");
-            IptablesDump existing = save("nat", "filter");
-            String payload = writer.write(snapshot, existing, full || needFullSync || snapshot.nodeChanged());
+            long now = nanoClock.getAsLong();
+            full = needFullSync || snapshot.nodeChanged();
+            if (!full && now - lastFullSync >= fullSyncPeriodNanos) {
+                full = true;
+                needRead = true; // hourly: re-check jumps and stale chains against the node
+            }
+            if (!full) {
+                String missing = missingCanary();
+                if (missing != null) {
+                    LOG.info("{}: {} is gone from the {} table (someone flushed our rules); resyncing everything",
+                            family, ChainNames.CANARY, missing);
+                    full = true;
+                    needRead = true;
+                }
+            }
+            if (full) {
+                setUpKernel(snapshot);
+            }
+            IptablesDump existing = full && needRead ? save("nat", "filter") : null;
+            List<InetAddress> addresses = writer.needsLocalAddresses(snapshot) ? localAddresses.addresses() : List.of();
+            Payload payload = writer.write(snapshot, new IptablesRuleWriter.Request(full, existing, full, addresses));
             IptablesRuleWriter.Stats stats = writer.lastStats();
             if (!stats.keptStaleChains().isEmpty()) {
                 LOG.warn("{}: stale chains {} are still referenced by rules we do not own; left in place",
@@ -87,17 +199,69 @@ public final class IptablesBackend implements Backend {
             }
             String error = restore(payload);
             if (error != null) {
-                return fail(full, start, error + rollBackFilter(existing, payload, error));
+                writer.abandon();
+                return fail(full, start, error + rollBackFilter(existing, payload.toString(), error));
             }
+            writer.commit();
+            lastFilterSection = writer.filterSectionWithoutInserts();
             needFullSync = false;
+            needRead = false;
+            if (full) {
+                lastFullSync = now;
+            }
             return SyncResult.success(full, stats.filterRules() + stats.natRules(), since(start));
         } catch (Throwable e) { // the contract: a sync never throws
+            writer.abandon();
             return fail(full, start, family + " sync failed: " + describe(e));
         }
     }
 
+    /**
+     * Kernel settings a full sync relies on: route_localnet for localhost NodePorts (IPv4,
+     * as upstream decides), and whether tcp_be_liberal makes the INVALID drop unnecessary.
+     */
+    private void setUpKernel(ProxySnapshot snapshot) throws java.io.IOException {
+        if (writer.localhostNodePorts(snapshot)) {
+            OptionalLong current = sysctls.read(ROUTE_LOCALNET);
+            if (current.isEmpty() || current.getAsLong() != 1) {
+                LOG.info("Setting route_localnet=1 to allow NodePorts on localhost; to change this disable "
+                        + "--iptables-localhost-nodeports or set --nodeport-addresses to exclude 127.0.0.0/8");
+                sysctls.write(ROUTE_LOCALNET, 1);
+            }
+        }
+        OptionalLong liberal = sysctls.read(TCP_BE_LIBERAL);
+        writer.conntrackTcpLiberal(liberal.isPresent() && liberal.getAsLong() != 0);
+    }
+
+    /** The first table whose canary chain is missing, or null when all are there. */
+    private String missingCanary() throws java.io.IOException {
+        for (String table : CANARY_TABLES) {
+            CommandRunner.Result r = runner.run(
+                    List.of(iptablesCommand(), "-w", "5", "-W", "100000", "-t", table, "-S", ChainNames.CANARY), null);
+            if (!r.ok()) {
+                return table;
+            }
+        }
+        return null;
+    }
+
+    private static Sysctls readOnly(Sysctls inner) {
+        return new Sysctls() {
+            @Override
+            public OptionalLong read(String name) throws java.io.IOException {
+                return inner.read(name);
+            }
+
+            @Override
+            public void write(String name, long value) {
+                LOG.info("dry run: would set sysctl {}={}", name, value);
+            }
+        };
+    }
+
     private SyncResult fail(boolean full, long start, String error) {
         needFullSync = true;
+        needRead = true;
         // One line: iptables-restore's stderr spans several, and logs keep one line per sync.
         String oneLine = error.strip().replaceAll("\\s*\\R\\s*", " | ");
         LOG.debug("{}", oneLine); // the caller reports the failed result
@@ -144,6 +308,12 @@ public final class IptablesBackend implements Backend {
         if (failedAt > 0 && failedAt <= filterCommit) {
             return ""; // failed in the filter part: nothing was committed
         }
+        if (existing == null) {
+            if (lastFilterSection == null) {
+                return " (filter table not rolled back: its previous state is unknown; the next full sync repairs it)";
+            }
+            existing = IptablesDump.empty().apply(lastFilterSection);
+        }
         String undo = Rollback.of(existing, payload, "filter");
         if (undo.isEmpty()) {
             return "";
@@ -171,12 +341,20 @@ public final class IptablesBackend implements Backend {
 
     /** Applies the payload; returns null on success, else what went wrong. */
     private String restore(String payload) {
+        return restore(out -> out.write(payload.getBytes(StandardCharsets.UTF_8)), payload::toString);
+    }
+
+    private String restore(Payload payload) {
+        return restore(payload, payload::toString);
+    }
+
+    private String restore(CommandRunner.Input payload, java.util.function.Supplier<String> text) {
         List<String> argv = new ArrayList<>(1 + RESTORE_FLAGS.size());
         argv.add(restoreCommand());
         argv.addAll(RESTORE_FLAGS);
         CommandRunner.Result r;
         try {
-            r = runner.run(argv, payload.getBytes(StandardCharsets.UTF_8));
+            r = runner.runStreaming(argv, payload);
         } catch (Throwable e) {
             restoreFailures.incrementAndGet();
             return restoreCommand() + " could not run: " + describe(e);
@@ -186,7 +364,7 @@ public final class IptablesBackend implements Backend {
         }
         restoreFailures.incrementAndGet();
         return restoreCommand() + " exited " + r.exitCode() + ": " + r.stderr().strip()
-                + RestoreErrors.failingLines(r.stderr(), payload);
+                + RestoreErrors.failingLines(r.stderr(), text.get());
     }
 
     private static String describe(Throwable e) {

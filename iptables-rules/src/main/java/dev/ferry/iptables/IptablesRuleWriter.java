@@ -3,50 +3,77 @@ package dev.ferry.iptables;
 import dev.ferry.core.Cidr;
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.NamespacedName;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.core.ServicePortName;
 import dev.ferry.core.ServicePortState;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * Turns a snapshot into one iptables-restore --noflush payload ("*filter … COMMIT *nat …
- * COMMIT") for one IP family, as upstream's iptables proxier writes it. A pure function of the
- * snapshot, the settings and the rules already on the node (to delete stale chains and add
- * missing jump rules); it runs no command.
+ * COMMIT") for one IP family, as upstream's iptables proxier writes it. It runs no command:
+ * what is on the node comes in as a dump or as what the last committed write put there.
+ *
+ * <p>A full write rewrites every chain. A partial write rewrites the shared chains (nat
+ * KUBE-SERVICES and KUBE-NODEPORTS, the whole filter part) and only the own chains of service
+ * ports whose state changed; the shared lines of unchanged ports are copied from the cached
+ * fragment of the last committed write, so its cost follows the change, not the cluster.
  *
  * <p>Threads: one instance per backend, used on the sync thread only; it keeps its line
- * buffers between calls so a big sync does not reallocate them.
+ * buffers between calls so a big sync does not reallocate them. {@link #commit} after the
+ * payload was applied, so the cache always describes the node.
  */
 final class IptablesRuleWriter {
 
     /** Above this many endpoints upstream drops per-endpoint comments ("large cluster mode"). */
     static final int LARGE_CLUSTER_ENDPOINTS = 1000;
 
+    private static final String MANGLE_CANARY = "*mangle\n:" + ChainNames.CANARY + " - [0:0]\nCOMMIT\n";
+
     private final IpFamily family;
     private final IptablesConfig config;
     private final boolean randomFully;
-    private final boolean conntrackTcpLiberal;
+    private boolean conntrackTcpLiberal;
     private final Optional<Cidr> localCidr;
 
     private final LineBuffer filterChains = new LineBuffer();
     private final LineBuffer filterRules = new LineBuffer();
     private final LineBuffer natChains = new LineBuffer();
     private final LineBuffer natRules = new LineBuffer();
-    private final StringBuilder payload = new StringBuilder(8192);
     private final ServicePortRules servicePortRules;
 
+    /** Fragments of the last committed write, and of the write waiting for its commit. */
+    private Map<ServicePortName, ServicePortRules.Fragment> committed = new HashMap<>();
+    private Map<ServicePortName, ServicePortRules.Fragment> pending;
+
+    /**
+     * What one write needs besides the snapshot.
+     *
+     * @param full           rewrite every chain (else only changed service ports' own chains)
+     * @param existing       the node's nat and filter tables when just read, else null: then
+     *                       the last committed write says which chains exist
+     * @param canary         declare KUBE-PROXY-CANARY in mangle, filter and nat
+     * @param localAddresses the node's interface addresses (only used with --nodeport-addresses CIDRs)
+     */
+    record Request(boolean full, IptablesDump existing, boolean canary, Collection<InetAddress> localAddresses) {
+    }
+
     /** What the last {@link #write} produced, for the sync result and metrics. */
-    record Stats(int filterRules, int natRules, Set<String> activeNatChains, List<String> deletedChains,
+    record Stats(int filterRules, int natRules, int servicePortsWritten, List<String> deletedChains,
                  List<String> keptStaleChains) {
     }
 
-    private Stats lastStats = new Stats(0, 0, Set.of(), List.of(), List.of());
+    private Stats lastStats = new Stats(0, 0, 0, List.of(), List.of());
 
     /**
      * @param randomFully         MASQUERADE with --random-fully (iptables ≥ 1.6.2 has it)
@@ -67,17 +94,83 @@ final class IptablesRuleWriter {
         this(family, config, true, false);
     }
 
+    void conntrackTcpLiberal(boolean liberal) {
+        this.conntrackTcpLiberal = liberal;
+    }
+
     Stats lastStats() {
         return lastStats;
     }
 
+    /** Whether this family serves NodePorts on 127.0.0.1 (needs route_localnet), as upstream decides. */
+    boolean localhostNodePorts(ProxySnapshot snapshot) {
+        return family == IpFamily.IPV4 && config.localhostNodePorts()
+                && nodePortAddresses(snapshot).containsIPv4Loopback();
+    }
+
+    /** Whether {@link #write} will need the node's interface addresses. */
+    boolean needsLocalAddresses(ProxySnapshot snapshot) {
+        return !nodePortAddresses(snapshot).matchAll();
+    }
+
+    private NodePortAddresses nodePortAddresses(ProxySnapshot snapshot) {
+        return NodePortAddresses.of(family, config.nodePortAddresses(), snapshot.node());
+    }
+
     /**
-     * @param existing the node's current nat and filter tables (empty when unknown: then no
-     *                 stale chain is deleted and every jump rule is added)
+     * A full write against a known dump, committed at once (for tests and one-shot use).
+     *
      * @param addJumps add the jump rules from built-in chains that {@code existing} lacks
-     *                 (upstream does this on full syncs only)
      */
     String write(ProxySnapshot snapshot, IptablesDump existing, boolean addJumps) {
+        String text = write(snapshot, new Request(true, existing, false, List.of()), addJumps).toString();
+        commit();
+        return text;
+    }
+
+    /** A full write whose nodeport rules use these interface addresses; committed at once. */
+    String write(ProxySnapshot snapshot, IptablesDump existing, Collection<InetAddress> localAddresses) {
+        String text = write(snapshot, new Request(true, existing, false, localAddresses), false).toString();
+        commit();
+        return text;
+    }
+
+    /** The payload for {@code request}; call {@link #commit} once it was applied. */
+    Payload write(ProxySnapshot snapshot, Request request) {
+        return write(snapshot, request, request.full() && request.existing() != null);
+    }
+
+    /** The filter part of the last write without its jump inserts (small: no per-endpoint rules). */
+    String filterSectionWithoutInserts() {
+        StringBuilder sb = new StringBuilder("*filter\n").append(filterChains.text());
+        StringBuilder rules = filterRules.text();
+        int from = 0;
+        while (from < rules.length()) {
+            int nl = rules.indexOf("\n", from);
+            int end = nl < 0 ? rules.length() : nl + 1;
+            if (!(rules.charAt(from) == '-' && rules.charAt(from + 1) == 'I')) {
+                sb.append(rules, from, end);
+            }
+            from = end;
+        }
+        return sb.append("COMMIT\n").toString();
+    }
+
+    /** The last write was applied: its fragments now describe the node. */
+    void commit() {
+        if (pending != null) {
+            committed = pending;
+            pending = null;
+        }
+    }
+
+    /** The last write was not applied: forget it (the next write should be full). */
+    void abandon() {
+        pending = null;
+    }
+
+    private Payload write(ProxySnapshot snapshot, Request request, boolean addJumps) {
+        Objects.requireNonNull(snapshot, "snapshot");
         filterChains.reset();
         filterRules.reset();
         natChains.reset();
@@ -91,11 +184,18 @@ final class IptablesRuleWriter {
                 ChainNames.MARK_MASQ)) {
             natChains.chainLine(chain);
         }
+        if (request.canary()) {
+            filterChains.chainLine(ChainNames.CANARY);
+            natChains.chainLine(ChainNames.CANARY);
+        }
         if (addJumps) {
-            writeMissingJumps(existing);
+            writeMissingJumps(request.existing());
         }
         writeMasqueradeChains();
-        if (family == IpFamily.IPV4 && config.localhostNodePorts()) {
+        NodePortAddresses nodePortAddresses = nodePortAddresses(snapshot);
+        boolean localhostNodePorts = family == IpFamily.IPV4 && config.localhostNodePorts()
+                && nodePortAddresses.containsIPv4Loopback();
+        if (localhostNodePorts) {
             // route_localnet makes 127.0.0.0/8 routable; block what did not come from loopback
             // and was not DNATed by us (CVE-2020-8558). Kubelet writes the same rule.
             filterRules.start("-A").add(ChainNames.KUBELET_FIREWALL)
@@ -107,32 +207,94 @@ final class IptablesRuleWriter {
 
         int totalEndpoints = 0;
         for (ServicePortState state : snapshot.servicePorts()) {
-            for (var ep : state.endpoints()) {
-                if (ep.family() == family) {
-                    totalEndpoints++;
-                }
-            }
+            totalEndpoints += countOfFamily(state);
         }
         boolean largeCluster = totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
+        servicePortRules.nodeIP(snapshot.node() == null ? null : snapshot.node().primaryAddress(family).orElse(null));
 
-        Set<String> active = new HashSet<>();
-        ServicePortRules.Buffers buffers = new ServicePortRules.Buffers(filterRules, natChains, natRules, active);
+        Map<ServicePortName, ServicePortRules.Fragment> next = new HashMap<>(Math.max(16, committed.size() * 2));
+        Set<NamespacedName> changed = snapshot.changedServices();
+        Set<String> stale = new HashSet<>();
+        Set<String> written = new HashSet<>();
+        int servicePortsWritten = 0;
         for (ServicePortState state : snapshot.servicePorts()) {
-            servicePortRules.write(state, largeCluster, buffers);
+            ServicePortRules.Fragment old = committed.get(state.name());
+            ServicePortRules.Fragment fragment;
+            if (!request.full() && old != null && old.largeCluster == largeCluster
+                    && (old.state == state || (!changed.contains(state.name().service()) && old.state.equals(state)))) {
+                fragment = old; // unchanged: its own chains stay as they are on the node
+                natRules.append(old.natShared, old.natSharedLines);
+                filterRules.append(old.filter, old.filterLines);
+            } else {
+                fragment = servicePortRules.write(state, largeCluster, old, natChains, natRules);
+                servicePortsWritten++;
+                if (fragment != null) {
+                    natRules.append(fragment.natShared, fragment.natSharedLines);
+                    filterRules.append(fragment.filter, fragment.filterLines);
+                    written.addAll(fragment.chains);
+                }
+                if (old != null && !request.full()) {
+                    stale.addAll(old.chains);
+                }
+            }
+            if (fragment != null) {
+                next.put(state.name(), fragment);
+            }
         }
 
         List<String> deleted = new ArrayList<>();
         List<String> kept = new ArrayList<>();
-        deleteStaleChains(existing, active, deleted, kept);
-        writeNodePortsJump();
+        if (request.full()) {
+            if (request.existing() != null) {
+                deleteStaleChains(request.existing(), written, deleted, kept);
+            } else {
+                for (ServicePortRules.Fragment old : committed.values()) {
+                    stale.addAll(old.chains);
+                }
+                deleteChains(stale, written, deleted);
+            }
+        } else {
+            for (Map.Entry<ServicePortName, ServicePortRules.Fragment> e : committed.entrySet()) {
+                if (!next.containsKey(e.getKey())) {
+                    stale.addAll(e.getValue().chains); // the service port is gone
+                }
+            }
+            deleteChains(stale, written, deleted);
+        }
+        writeNodePortsJump(nodePortAddresses, localhostNodePorts, request.localAddresses());
         writeForwardChain();
 
-        payload.setLength(0);
-        payload.append("*filter\n").append(filterChains.text()).append(filterRules.text()).append("COMMIT\n");
-        payload.append("*nat\n").append(natChains.text()).append(natRules.text()).append("COMMIT\n");
-        lastStats = new Stats(filterRules.lines(), natRules.lines() - deleted.size(), Set.copyOf(active),
+        Payload payload = new Payload();
+        if (request.canary()) {
+            payload.add(MANGLE_CANARY);
+        }
+        payload.add("*filter\n").add(filterChains.text()).add(filterRules.text()).add("COMMIT\n");
+        payload.add("*nat\n").add(natChains.text()).add(natRules.text()).add("COMMIT\n");
+        pending = next;
+        lastStats = new Stats(filterRules.lines(), natRules.lines() - deleted.size(), servicePortsWritten,
                 List.copyOf(deleted), List.copyOf(kept));
-        return payload.toString();
+        return payload;
+    }
+
+    private int countOfFamily(ServicePortState state) {
+        int n = 0;
+        for (var ep : state.endpoints()) {
+            if (ep.family() == family) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Flushes and deletes {@code stale} chains this write does not declare again. */
+    private void deleteChains(Set<String> stale, Set<String> written, List<String> deleted) {
+        for (String chain : stale) {
+            if (!written.contains(chain)) {
+                natChains.chainLine(chain);
+                natRules.line("-X", chain);
+                deleted.add(chain);
+            }
+        }
     }
 
     private void writeMissingJumps(IptablesDump existing) {
@@ -210,49 +372,28 @@ final class IptablesRuleWriter {
     }
 
     /** The last rule of nat KUBE-SERVICES: NodePorts on the node's own addresses. */
-    private void writeNodePortsJump() {
+    private void writeNodePortsJump(NodePortAddresses addresses, boolean localhostNodePorts,
+                                    Collection<InetAddress> localAddresses) {
         String comment = RuleText.comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain");
-        List<Cidr> cidrs = new ArrayList<>();
-        boolean matchAll = true;
-        for (String entry : config.nodePortAddresses()) {
-            if (entry.equals("primary")) {
-                matchAll = false;
-                continue;
-            }
-            try {
-                Cidr cidr = Cidr.parse(entry);
-                if (cidr.family() == family) {
-                    cidrs.add(cidr);
-                }
-                matchAll = false;
-            } catch (IllegalArgumentException e) {
-                // Rejected when the flag is parsed; ignored here so a sync never fails on it.
-            }
-        }
-        if (cidrs.stream().anyMatch(c -> c.prefixLength() == 0)) {
-            matchAll = true;
-        }
-        if (matchAll) {
+        if (addresses.matchAll()) {
             natRules.start("-A").add(ChainNames.SERVICES).add("-m", "comment").add("--comment", comment)
                     .add("-m", "addrtype").add("--dst-type", "LOCAL");
             // Localhost NodePorts never work on IPv6, and on IPv4 only with route_localnet.
             if (family == IpFamily.IPV6) {
                 natRules.add("!").add("-d", "::1/128");
-            } else if (!config.localhostNodePorts()) {
+            } else if (!localhostNodePorts) {
                 natRules.add("!").add("-d", "127.0.0.0/8");
             }
             natRules.add("-j", ChainNames.NODE_PORTS).end();
             return;
         }
-        // Specific --nodeport-addresses need the node's interface addresses: issue 3.
-        for (InetAddress ip : nodePortIPs(cidrs)) {
+        for (InetAddress ip : addresses.nodeIPs(localAddresses)) {
+            if (ip.isLoopbackAddress() && (family == IpFamily.IPV6 || !localhostNodePorts)) {
+                continue; // upstream logs this and leaves the address out
+            }
             natRules.start("-A").add(ChainNames.SERVICES).add("-m", "comment").add("--comment", comment)
                     .add("-d", IpAddresses.format(ip)).add("-j", ChainNames.NODE_PORTS).end();
         }
-    }
-
-    private List<InetAddress> nodePortIPs(List<Cidr> cidrs) {
-        return List.of();
     }
 
     private void writeForwardChain() {

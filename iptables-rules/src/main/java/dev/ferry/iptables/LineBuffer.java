@@ -57,6 +57,12 @@ final class LineBuffer {
         end();
     }
 
+    /** Text of whole lines ("\n"-terminated) written elsewhere, e.g. a cached fragment. */
+    void append(String wholeLines, int count) {
+        text.append(wholeLines);
+        lines += count;
+    }
+
     int lines() {
         return lines;
     }

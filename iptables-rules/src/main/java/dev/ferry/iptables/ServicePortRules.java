@@ -9,26 +9,68 @@ import dev.ferry.core.ServicePort;
 import dev.ferry.core.ServicePortState;
 
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
- * Writes the rules of one service port: its KUBE-SERVICES entries (nat, or filter REJECT/DROP
- * when it has no usable endpoint) and its own chains (KUBE-SVC/SVL and one KUBE-SEP per
- * endpoint). Kept apart from the table-wide rules so a partial sync can write only the chains
- * of changed services. External traffic (NodePort, external and load-balancer IPs through
- * KUBE-EXT/KUBE-FW) slots in at {@link #writeExternal}.
+ * Writes the rules of one service port for one IP family, as upstream's iptables proxier
+ * does: its entries in the shared chains (nat KUBE-SERVICES and KUBE-NODEPORTS; filter
+ * KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-PROXY-FIREWALL, KUBE-NODEPORTS), kept as a
+ * {@link Fragment} so a partial sync can reuse them unchanged, and its own nat chains
+ * (KUBE-SVC/SVL/EXT/FW and one KUBE-SEP per endpoint), written only when it changed.
+ *
+ * <p>Threads: one instance per rule writer, sync thread only (it reuses scratch buffers).
  */
 final class ServicePortRules {
 
-    /** Where one service port's lines go; natChains/natRules may be discarding buffers later. */
-    record Buffers(LineBuffer filterRules, LineBuffer natChains, LineBuffer natRules, Set<String> activeNatChains) {
+    /**
+     * What one service port contributed to a sync. The shared-chain lines are kept as text;
+     * its own chains only by name (to delete them once unused) with the endpoint chain names
+     * by "ip:port" (hashing is the costly part of naming, so names are reused).
+     */
+    static final class Fragment {
+        final ServicePortState state;
+        final boolean largeCluster;
+        final String natShared;
+        final int natSharedLines;
+        final String filter;
+        final int filterLines;
+        final List<String> chains;
+        final int ownRuleLines;
+        final String svc;
+        final String svl;
+        final String ext;
+        final String fw;
+        final Map<String, String> endpointChains;
+
+        Fragment(ServicePortState state, boolean largeCluster, String natShared, int natSharedLines, String filter,
+                 int filterLines, List<String> chains, int ownRuleLines, String svc, String svl, String ext,
+                 String fw, Map<String, String> endpointChains) {
+            this.state = state;
+            this.largeCluster = largeCluster;
+            this.natShared = natShared;
+            this.natSharedLines = natSharedLines;
+            this.filter = filter;
+            this.filterLines = filterLines;
+            this.chains = chains;
+            this.ownRuleLines = ownRuleLines;
+            this.svc = svc;
+            this.svl = svl;
+            this.ext = ext;
+            this.fw = fw;
+            this.endpointChains = endpointChains;
+        }
     }
 
     private final IpFamily family;
     private final boolean masqueradeAll;
     private final Optional<Cidr> localCidr;
+    private final LineBuffer shared = new LineBuffer();
+    private final LineBuffer filter = new LineBuffer();
+    private InetAddress nodeIP;
 
     ServicePortRules(IpFamily family, boolean masqueradeAll, Optional<Cidr> localCidr) {
         this.family = family;
@@ -36,110 +78,300 @@ final class ServicePortRules {
         this.localCidr = localCidr;
     }
 
-    void write(ServicePortState state, boolean largeCluster, Buffers out) {
+    /** The node's primary address of this family (for source ranges that include the node), or null. */
+    void nodeIP(InetAddress ip) {
+        this.nodeIP = ip;
+    }
+
+    /**
+     * @param previous this port's fragment from an earlier sync, for its chain names; may be null
+     * @param natChains where the own chains' ":CHAIN" lines go
+     * @param natRules  where the own chains' rules go
+     * @return the fragment, or null when the port has no cluster IP of this family
+     */
+    Fragment write(ServicePortState state, boolean largeCluster, Fragment previous, LineBuffer natChains,
+                   LineBuffer natRules) {
         ServicePort port = state.port();
         Optional<InetAddress> clusterIP = port.clusterIP(family);
         if (clusterIP.isEmpty()) {
-            return; // this family's backend does not serve the port
+            return null; // this family's backend does not serve the port
         }
-        EndpointSelection selection = state.selection(family);
+        shared.reset();
+        filter.reset();
+        int ownStart = natRules.lines();
+
         String name = port.name().toString();
         String protocol = port.protocol().lower();
         String ip = IpAddresses.format(clusterIP.get());
         String dport = Integer.toString(port.port());
+        String svc = previous != null ? previous.svc : ChainNames.service(port.name());
+        String svl = previous != null ? previous.svl : ChainNames.serviceLocal(port.name());
+        String ext = previous != null ? previous.ext : ChainNames.external(port.name());
+        String fw = previous != null ? previous.fw : ChainNames.firewall(port.name());
 
+        EndpointSelection selection = state.selection(family);
         List<Endpoint> clusterEndpoints = selection.clusterEndpoints();
         List<Endpoint> localEndpoints = selection.localEndpoints();
-        String clusterChain = ChainNames.service(port.name());
-        String localChain = ChainNames.serviceLocal(port.name());
         boolean usesClusterChain = !clusterEndpoints.isEmpty() && port.usesClusterEndpoints();
         boolean usesLocalChain = !localEndpoints.isEmpty() && port.usesLocalEndpoints();
-
         boolean hasEndpoints = selection.hasAnyEndpoints();
-        String internalChain = port.internalPolicyLocal() ? localChain : clusterChain;
-        boolean hasInternalEndpoints = hasEndpoints
-                && (port.internalPolicyLocal() ? usesLocalChain : usesClusterChain);
-        if (hasEndpoints && !hasInternalEndpoints && !port.internalPolicyLocal()) {
+        if (hasEndpoints && !usesClusterChain && !port.internalPolicyLocal()) {
             // Cannot happen with core's selection; if it did, jumping to an undeclared chain
             // would fail the whole restore, so treat the port as having no endpoints.
             hasEndpoints = false;
         }
 
-        String clusterComment = RuleText.comment(name + " cluster IP");
-        if (hasInternalEndpoints) {
-            out.natRules().start("-A").add(ChainNames.SERVICES).add("-m", "comment").add("--comment", clusterComment)
-                    .add("-m", protocol).add("-p", protocol).add("-d", ip).add("--dport", dport)
-                    .add("-j", internalChain).end();
+        String internalChain = port.internalPolicyLocal() ? svl : svc;
+        boolean hasInternalEndpoints = hasEndpoints && (!port.internalPolicyLocal() || usesLocalChain);
+        String externalPolicyChain = port.externalPolicyLocal() ? svl : svc;
+        boolean hasExternalEndpoints = hasEndpoints && (!port.externalPolicyLocal() || usesLocalChain);
+
+        List<InetAddress> externalIPs = ofFamily(port.externalIPs());
+        List<InetAddress> lbIPs = ofFamily(port.loadBalancerIPs());
+        List<Cidr> sourceRanges = new ArrayList<>();
+        for (Cidr c : port.loadBalancerSourceRanges()) {
+            if (c.family() == family) {
+                sourceRanges.add(c);
+            }
+        }
+        boolean accessible = port.nodePort() != 0 || !externalIPs.isEmpty() || !lbIPs.isEmpty();
+        boolean usesExtChain = hasEndpoints && accessible;
+        boolean usesFwChain = hasEndpoints && !lbIPs.isEmpty() && !sourceRanges.isEmpty();
+        String lbChain = usesFwChain ? fw : ext;
+
+        String internalTarget = null;
+        String internalComment = null;
+        String externalTarget = null;
+        String externalComment = null;
+        if (!hasEndpoints) {
+            internalTarget = "REJECT";
+            externalTarget = "REJECT";
+            internalComment = RuleText.comment(name + " has no endpoints");
+            externalComment = internalComment;
         } else {
-            String comment = hasEndpoints ? name + " has no local endpoints" : name + " has no endpoints";
-            out.filterRules().start("-A").add(ChainNames.SERVICES).add("-m", "comment")
-                    .add("--comment", RuleText.comment(comment))
-                    .add("-m", protocol).add("-p", protocol).add("-d", ip).add("--dport", dport)
-                    .add("-j", hasEndpoints ? "DROP" : "REJECT").end();
+            String noLocal = RuleText.comment(name + " has no local endpoints");
+            if (!hasInternalEndpoints) {
+                internalTarget = "DROP";
+                internalComment = noLocal;
+            }
+            if (!hasExternalEndpoints) {
+                externalTarget = "DROP";
+                externalComment = noLocal;
+            }
         }
 
-        writeExternal(state, out);
+        // ClusterIP.
+        String clusterComment = RuleText.comment(name + " cluster IP");
+        if (hasInternalEndpoints) {
+            destinationRule(shared, ChainNames.SERVICES, clusterComment, protocol, ip, dport, internalChain);
+        } else {
+            destinationRule(filter, ChainNames.SERVICES, internalComment, protocol, ip, dport, internalTarget);
+        }
 
+        // External IPs.
+        if (!externalIPs.isEmpty()) {
+            String externalIPComment = RuleText.comment(name + " external IP");
+            for (InetAddress a : externalIPs) {
+                String addr = IpAddresses.format(a);
+                if (hasEndpoints) {
+                    destinationRule(shared, ChainNames.SERVICES, externalIPComment, protocol, addr, dport, ext);
+                }
+                if (!hasExternalEndpoints) {
+                    destinationRule(filter, ChainNames.EXTERNAL_SERVICES, externalComment, protocol, addr, dport,
+                            externalTarget);
+                }
+            }
+        }
+
+        // Load-balancer IPs; with source ranges, what KUBE-FW does not accept is dropped in
+        // filter (it was not DNATed, so it still has the LB IP as destination).
+        if (!lbIPs.isEmpty()) {
+            String lbComment = RuleText.comment(name + " loadbalancer IP");
+            String notAccepted = RuleText.comment(name + " traffic not accepted by " + fw);
+            for (InetAddress a : lbIPs) {
+                String addr = IpAddresses.format(a);
+                if (hasEndpoints) {
+                    destinationRule(shared, ChainNames.SERVICES, lbComment, protocol, addr, dport, lbChain);
+                }
+                if (usesFwChain) {
+                    destinationRule(filter, ChainNames.PROXY_FIREWALL, notAccepted, protocol, addr, dport, "DROP");
+                }
+            }
+            if (!hasExternalEndpoints) {
+                for (InetAddress a : lbIPs) {
+                    destinationRule(filter, ChainNames.EXTERNAL_SERVICES, externalComment, protocol,
+                            IpAddresses.format(a), dport, externalTarget);
+                }
+            }
+        }
+
+        // NodePort (never subject to source ranges, as upstream).
+        if (port.nodePort() != 0) {
+            String nodePort = Integer.toString(port.nodePort());
+            if (hasEndpoints) {
+                shared.start("-A").add(ChainNames.NODE_PORTS).add("-m", "comment").add("--comment", RuleText.comment(name))
+                        .add("-m", protocol).add("-p", protocol).add("--dport", nodePort).add("-j", ext).end();
+            }
+            if (!hasExternalEndpoints) {
+                filter.start("-A").add(ChainNames.EXTERNAL_SERVICES).add("-m", "comment").add("--comment", externalComment)
+                        .add("-m", "addrtype").add("--dst-type", "LOCAL")
+                        .add("-m", protocol).add("-p", protocol).add("--dport", nodePort).add("-j", externalTarget).end();
+            }
+        }
+
+        // Health check node port: accepted whether or not there are local endpoints.
+        if (port.healthCheckNodePort() != 0) {
+            filter.start("-A").add(ChainNames.NODE_PORTS)
+                    .add("-m", "comment").add("--comment", RuleText.comment(name + " health check node port"))
+                    .add("-m", "tcp").add("-p", "tcp").add("--dport", Integer.toString(port.healthCheckNodePort()))
+                    .add("-j", "ACCEPT").end();
+        }
+
+        // Own chains.
+        List<String> chains = new ArrayList<>(4 + selection.allReachable().size());
         if (hasInternalEndpoints && (masqueradeAll || localCidr.isPresent())) {
             // Masquerade what does not come from a pod: the reply must come back through this
             // node (e.g. a client that routes the service range to any node).
-            LineBuffer rules = out.natRules();
-            rules.start("-A").add(internalChain).add("-m", "comment").add("--comment", clusterComment)
+            natRules.start("-A").add(internalChain).add("-m", "comment").add("--comment", clusterComment)
                     .add("-m", protocol).add("-p", protocol).add("-d", ip).add("--dport", dport);
             if (!masqueradeAll) {
-                rules.add("!").add("-s", localCidr.get().toString());
+                natRules.add("!").add("-s", localCidr.get().toString());
             }
-            rules.add("-j", ChainNames.MARK_MASQ).end();
+            natRules.add("-j", ChainNames.MARK_MASQ).end();
         }
 
+        if (usesExtChain) {
+            declare(natChains, chains, ext);
+            if (!port.externalPolicyLocal()) {
+                // Endpoints may be on other nodes: masquerade so replies come back through us.
+                natRules.start("-A").add(ext).add("-m", "comment")
+                        .add("--comment", RuleText.comment("masquerade traffic for " + name + " external destinations"))
+                        .add("-j", ChainNames.MARK_MASQ).end();
+            } else {
+                if (localCidr.isPresent() && usesClusterChain) {
+                    // Pods reaching an external address of the service behave as if they went
+                    // out to the load balancer and back: no traffic policy applies.
+                    natRules.start("-A").add(ext).add("-m", "comment")
+                            .add("--comment", RuleText.comment("pod traffic for " + name + " external destinations"))
+                            .add("-s", localCidr.get().toString()).add("-j", svc).end();
+                }
+                // From the node itself the source would be a local address (possibly the LB
+                // IP itself): masquerade and use every endpoint.
+                natRules.start("-A").add(ext).add("-m", "comment")
+                        .add("--comment", RuleText.comment("masquerade LOCAL traffic for " + name + " external destinations"))
+                        .add("-m", "addrtype").add("--src-type", "LOCAL").add("-j", ChainNames.MARK_MASQ).end();
+                if (usesClusterChain) {
+                    natRules.start("-A").add(ext).add("-m", "comment")
+                            .add("--comment", RuleText.comment("route LOCAL traffic for " + name + " external destinations"))
+                            .add("-m", "addrtype").add("--src-type", "LOCAL").add("-j", svc).end();
+                }
+            }
+            if (hasExternalEndpoints) {
+                natRules.start("-A").add(ext).add("-j", externalPolicyChain).end();
+            }
+        }
+
+        if (usesFwChain) {
+            declare(natChains, chains, fw);
+            String lbComment = RuleText.comment(name + " loadbalancer IP");
+            boolean allowFromNode = false;
+            for (Cidr range : sourceRanges) {
+                natRules.start("-A").add(fw).add("-m", "comment").add("--comment", lbComment)
+                        .add("-s", range.toString()).add("-j", ext).end();
+                if (nodeIP != null && range.contains(nodeIP)) {
+                    allowFromNode = true;
+                }
+            }
+            if (allowFromNode) {
+                // A VIP-like LB IP is often a local address: a request from this node to it
+                // loops back with the LB IP as source, and must be let through too.
+                for (InetAddress a : lbIPs) {
+                    natRules.start("-A").add(fw).add("-m", "comment").add("--comment", lbComment)
+                            .add("-s", IpAddresses.format(a)).add("-j", ext).end();
+                }
+            }
+            // What reaches the end was not DNATed; KUBE-PROXY-FIREWALL drops it.
+            natRules.start("-A").add(fw).add("-m", "comment")
+                    .add("--comment", RuleText.comment("other traffic to " + name + " will be dropped by KUBE-PROXY-FIREWALL"))
+                    .end();
+        }
+
+        Map<String, String> endpointChains = new HashMap<>(Math.max(4, selection.allReachable().size() * 2));
+        Map<String, String> oldNames = previous != null ? previous.endpointChains : Map.of();
+        for (Endpoint ep : selection.allReachable()) {
+            String hostPort = ep.hostPort();
+            String sep = oldNames.get(hostPort);
+            if (sep == null) {
+                sep = ChainNames.endpoint(port.name(), ep);
+            }
+            endpointChains.put(hostPort, sep);
+        }
         if (usesClusterChain) {
-            declare(out, clusterChain);
-            writeEndpointChoice(out.natRules(), name, port, clusterChain, clusterEndpoints, largeCluster);
+            declare(natChains, chains, svc);
+            writeEndpointChoice(natRules, name, port, svc, clusterEndpoints, endpointChains, largeCluster);
         }
         if (usesLocalChain) {
-            declare(out, localChain);
-            writeEndpointChoice(out.natRules(), name, port, localChain, localEndpoints, largeCluster);
+            declare(natChains, chains, svl);
+            writeEndpointChoice(natRules, name, port, svl, localEndpoints, endpointChains, largeCluster);
         }
+        String sepComment = largeCluster ? null : RuleText.comment(name);
         for (Endpoint ep : selection.allReachable()) {
-            String sep = ChainNames.endpoint(port.name(), ep);
-            declare(out, sep);
-            LineBuffer rules = out.natRules();
-            String comment = largeCluster ? null : RuleText.comment(name);
+            String hostPort = ep.hostPort();
+            String sep = endpointChains.get(hostPort);
+            declare(natChains, chains, sep);
             // Hairpin: an endpoint reaching itself through the service must be masqueraded,
             // or it would answer itself directly and drop the reply.
-            rules.start("-A").add(sep);
-            if (comment != null) {
-                rules.add("-m", "comment").add("--comment", comment);
+            natRules.start("-A").add(sep);
+            if (sepComment != null) {
+                natRules.add("-m", "comment").add("--comment", sepComment);
             }
-            rules.add("-s", IpAddresses.format(ep.ip())).add("-j", ChainNames.MARK_MASQ).end();
-            rules.start("-A").add(sep);
-            if (comment != null) {
-                rules.add("-m", "comment").add("--comment", comment);
+            natRules.add("-s", IpAddresses.format(ep.ip())).add("-j", ChainNames.MARK_MASQ).end();
+            natRules.start("-A").add(sep);
+            if (sepComment != null) {
+                natRules.add("-m", "comment").add("--comment", sepComment);
             }
             if (port.sessionAffinity()) {
-                rules.add("-m", "recent").add("--name", sep).add("--set");
+                natRules.add("-m", "recent").add("--name", sep).add("--set");
             }
-            rules.add("-m", protocol).add("-p", protocol).add("-j", "DNAT").add("--to-destination", ep.hostPort()).end();
+            natRules.add("-m", protocol).add("-p", protocol).add("-j", "DNAT").add("--to-destination", hostPort).end();
         }
+
+        return new Fragment(state, largeCluster, shared.text().toString(), shared.lines(), filter.text().toString(),
+                filter.lines(), List.copyOf(chains), natRules.lines() - ownStart, svc, svl, ext, fw, endpointChains);
     }
 
-    /** NodePort, external IPs and load-balancer IPs: issue 3. */
-    private void writeExternal(ServicePortState state, Buffers out) {
+    private List<InetAddress> ofFamily(List<InetAddress> all) {
+        if (all.isEmpty()) {
+            return all;
+        }
+        List<InetAddress> out = new ArrayList<>(all.size());
+        for (InetAddress a : all) {
+            if (family.contains(a)) {
+                out.add(a);
+            }
+        }
+        return out;
     }
 
-    private static void declare(Buffers out, String chain) {
-        if (out.activeNatChains().add(chain)) {
-            out.natChains().chainLine(chain);
-        }
+    private static void destinationRule(LineBuffer out, String chain, String comment, String protocol, String ip,
+                                        String dport, String target) {
+        out.start("-A").add(chain).add("-m", "comment").add("--comment", comment)
+                .add("-m", protocol).add("-p", protocol).add("-d", ip).add("--dport", dport).add("-j", target).end();
+    }
+
+    private static void declare(LineBuffer natChains, List<String> chains, String chain) {
+        chains.add(chain);
+        natChains.chainLine(chain);
     }
 
     /** Session-affinity rules, then the random choice among the endpoints. */
     private static void writeEndpointChoice(LineBuffer rules, String name, ServicePort port, String chain,
-                                            List<Endpoint> endpoints, boolean largeCluster) {
+                                            List<Endpoint> endpoints, Map<String, String> endpointChains,
+                                            boolean largeCluster) {
         if (port.sessionAffinity()) {
             String seconds = Integer.toString(port.stickyMaxAgeSeconds());
             for (Endpoint ep : endpoints) {
-                String sep = ChainNames.endpoint(port.name(), ep);
+                String sep = endpointChains.get(ep.hostPort());
                 rules.start("-A").add(chain);
                 if (!largeCluster) {
                     rules.add("-m", "comment").add("--comment", RuleText.comment(name + " -> " + ep.hostPort()));
@@ -158,7 +390,7 @@ final class ServicePortRules {
             if (i < n - 1) {
                 rules.add("-m", "statistic").add("--mode", "random").add("--probability", RuleText.probability(n - i));
             }
-            rules.add("-j", ChainNames.endpoint(port.name(), ep)).end();
+            rules.add("-j", endpointChains.get(ep.hostPort())).end();
         }
     }
 }

@@ -57,6 +57,13 @@ final class FakeRunner implements CommandRunner {
             }
             return new Result(0, "", "");
         }
+        if ((program.equals("iptables") || program.equals("ip6tables")) && argv.contains("-S")) {
+            String table = argv.get(argv.indexOf("-t") + 1);
+            String chain = argv.get(argv.indexOf("-S") + 1);
+            boolean exists = state.tableNames().contains(table) && state.table(table).has(chain);
+            return exists ? new Result(0, "-N " + chain + "\n", "")
+                    : new Result(1, "", program + ": chain `" + chain + "' in table `" + table + "' is incompatible, use 'nft' tool.\n");
+        }
         return new Result(127, "", "unknown program " + program);
     }
 }

@@ -45,7 +45,7 @@ class IptablesBackendTest {
     @Test
     void fullSyncWritesOnePayloadWithJumpsAndKeepsForeignRules() {
         FakeRunner fake = new FakeRunner(IptablesDump.parse(FOREIGN));
-        IptablesBackend backend = new IptablesBackend(IpFamily.IPV4, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
+        IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
         TestSnapshots t = new TestSnapshots().add(svc1)
                 .add(Fixtures.slice("ns1", "s", "svc1", "p80", 80, "TCP", Ep.ready("10.180.0.1")));
         SyncResult r = backend.sync(t.snapshot());
@@ -56,7 +56,8 @@ class IptablesBackendTest {
         assertEquals(List.of("iptables-save", "-t", "filter"), fake.commands.get(1));
         assertEquals(List.of("iptables-restore", "-w", "5", "-W", "100000", "--noflush", "--counters"), fake.commands.get(2));
         String payload = fake.restored.get(0);
-        assertTrue(payload.startsWith("*filter\n") && payload.contains("COMMIT\n*nat\n") && payload.endsWith("COMMIT\n"));
+        assertTrue(payload.startsWith("*mangle\n:KUBE-PROXY-CANARY - [0:0]\nCOMMIT\n*filter\n")
+                && payload.contains("COMMIT\n*nat\n") && payload.endsWith("COMMIT\n"), payload);
         assertTrue(payload.contains("-I PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n"), payload);
         assertTrue(payload.contains("-I FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n"), payload);
 
@@ -76,7 +77,7 @@ class IptablesBackendTest {
     @Test
     void staleChainsAreFlushedAndDeleted() {
         FakeRunner fake = new FakeRunner(IptablesDump.parse(FOREIGN));
-        IptablesBackend backend = new IptablesBackend(IpFamily.IPV4, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
+        IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
         TestSnapshots t = new TestSnapshots().add(svc1, svc2)
                 .add(Fixtures.slice("ns1", "s", "svc1", "p80", 80, "TCP", Ep.ready("10.180.0.1")),
                         Fixtures.slice("ns2", "s", "svc2", "p80", 80, "UDP", Ep.ready("10.180.0.2")));
@@ -94,7 +95,7 @@ class IptablesBackendTest {
     @Test
     void restoreFailureIsReportedCountedAndForcesAFullSync() {
         FakeRunner fake = new FakeRunner(IptablesDump.parse(FOREIGN));
-        IptablesBackend backend = new IptablesBackend(IpFamily.IPV4, IptablesConfig.defaults(), fake);
+        IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesConfig.defaults(), fake);
         ProxySnapshot snap = new TestSnapshots().add(svc1).snapshot();
         assertTrue(backend.sync(snap).ok());
         String before = fake.state.toSaveText();
@@ -119,7 +120,7 @@ class IptablesBackendTest {
     void noExceptionEscapesEvenWhenTheRunnerThrows() {
         FakeRunner fake = new FakeRunner(IptablesDump.empty());
         fake.throwOnEverything = true;
-        IptablesBackend backend = new IptablesBackend(IpFamily.IPV4, IptablesConfig.defaults(), fake);
+        IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesConfig.defaults(), fake);
         SyncResult r = backend.sync(new TestSnapshots().add(svc1).snapshot());
         assertFalse(r.ok());
         assertTrue(r.error().contains("boom: iptables-save"), r.error());
@@ -128,13 +129,13 @@ class IptablesBackendTest {
         CommandRunner evil = (argv, stdin) -> {
             throw new IllegalStateException("unexpected");
         };
-        assertFalse(new IptablesBackend(IpFamily.IPV6, IptablesConfig.defaults(), evil).sync(null).ok());
+        assertFalse(TestBackends.of(IpFamily.IPV6, IptablesConfig.defaults(), evil).sync(null).ok());
     }
 
     @Test
     void ipv6UsesIp6tablesCommands() {
         FakeRunner fake = new FakeRunner(IptablesDump.empty());
-        IptablesBackend backend = new IptablesBackend(IpFamily.IPV6, IptablesConfig.defaults(), fake);
+        IptablesBackend backend = TestBackends.of(IpFamily.IPV6, IptablesConfig.defaults(), fake);
         assertTrue(backend.sync(new TestSnapshots().snapshot()).ok());
         assertEquals("ip6tables-save", fake.commands.get(0).get(0));
         assertEquals("ip6tables-restore", fake.commands.get(2).get(0));
@@ -144,12 +145,18 @@ class IptablesBackendTest {
     @Test
     void cleanupRemovesOnlyOurs() {
         FakeRunner fake = new FakeRunner(IptablesDump.parse(FOREIGN));
-        IptablesBackend backend = new IptablesBackend(IpFamily.IPV4, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
+        IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
         assertTrue(backend.sync(new TestSnapshots().add(svc1)
                 .add(Fixtures.slice("ns1", "s", "svc1", "p80", 80, "TCP", Ep.ready("10.180.0.1"))).snapshot()).ok());
         SyncResult r = backend.cleanup();
         assertTrue(r.ok(), r.error());
-        assertEquals(IptablesDump.parse(FOREIGN).toSaveText(), fake.state.toSaveText());
+        IptablesDump foreign = IptablesDump.parse(FOREIGN);
+        for (String table : List.of("filter", "nat")) {
+            assertEquals(foreign.table(table).chains().keySet(), fake.state.table(table).chains().keySet(), table);
+        }
+        String after = fake.state.toSaveText();
+        assertEquals(foreign.toSaveText(), after.substring(0, after.indexOf("*mangle\n")));
+        assertFalse(after.contains("KUBE-"), after);
     }
 
     @Test
@@ -160,7 +167,7 @@ class IptablesBackendTest {
                 -A DOCKER -j KUBE-SERVICES
                 COMMIT
                 """));
-        SyncResult r = new IptablesBackend(IpFamily.IPV4, IptablesConfig.defaults(), fake).cleanup();
+        SyncResult r = TestBackends.of(IpFamily.IPV4, IptablesConfig.defaults(), fake).cleanup();
         assertFalse(r.ok());
         assertTrue(r.error().contains("KUBE-SERVICES kept: foreign chain DOCKER jumps to it"), r.error());
         assertTrue(fake.state.table("nat").has("KUBE-SERVICES"));
@@ -169,10 +176,10 @@ class IptablesBackendTest {
     @Test
     void dryRunPrintsThePayloadAndTouchesNothing() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        IptablesBackend backend = new IptablesBackend(IpFamily.IPV4, IptablesConfig.defaults(),
+        IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesConfig.defaults(),
                 CommandRunners.dryRun(new PrintStream(out, true, StandardCharsets.UTF_8)));
         assertTrue(backend.sync(new TestSnapshots().add(svc1).snapshot()).ok());
         String printed = out.toString(StandardCharsets.UTF_8);
-        assertTrue(printed.startsWith("*filter\n") && printed.contains("ns1/svc1:p80 has no endpoints"), printed);
+        assertTrue(printed.contains("*filter\n") && printed.contains("ns1/svc1:p80 has no endpoints"), printed);
     }
 }

@@ -68,8 +68,8 @@ class IptablesPrivilegedTest {
     void syncResyncAndCleanupOnTheRealKernel() throws Exception {
         List<String> foreign = foreignLines();
         assertEquals(8, foreign.size(), foreign.toString());
-        IptablesBackend backend = new IptablesBackend(IpFamily.IPV4,
-                IptablesConfig.defaults().withClusterCidrs(List.of(Cidr.parse("10.0.0.0/8"))), ns.runner);
+        IptablesBackend backend = TestBackends.inNamespace(ns, IpFamily.IPV4,
+                IptablesConfig.defaults().withClusterCidrs(List.of(Cidr.parse("10.0.0.0/8"))), ns.runner).build();
         TestSnapshots t = new TestSnapshots().add(svc4, svc6)
                 .add(Fixtures.slice("ns4", "s", "svc4", "p80", 80, "TCP", Ep.ready("10.180.0.4"), Ep.ready("10.180.0.5")));
         SyncResult r = backend.sync(t.snapshot());
@@ -136,7 +136,7 @@ class IptablesPrivilegedTest {
 
     @Test
     void aRejectedPayloadLeavesNoPartialState() throws Exception {
-        IptablesBackend good = new IptablesBackend(IpFamily.IPV4, IptablesConfig.defaults(), ns.runner);
+        IptablesBackend good = TestBackends.inNamespace(ns, IpFamily.IPV4, IptablesConfig.defaults(), ns.runner).build();
         TestSnapshots t = new TestSnapshots().add(svc4)
                 .add(Fixtures.slice("ns4", "s", "svc4", "p80", 80, "TCP", Ep.ready("10.180.0.4")));
         assertTrue(good.sync(t.snapshot()).ok());
@@ -152,7 +152,7 @@ class IptablesPrivilegedTest {
             }
             return ns.runner.run(argv, stdin);
         };
-        IptablesBackend bad = new IptablesBackend(IpFamily.IPV4, IptablesConfig.defaults(), corrupting);
+        IptablesBackend bad = TestBackends.inNamespace(ns, IpFamily.IPV4, IptablesConfig.defaults(), corrupting).build();
         TestSnapshots changed = new TestSnapshots().add(svc4, svc6)
                 .add(Fixtures.slice("ns4", "s", "svc4", "p80", 80, "TCP", Ep.ready("10.180.0.5")));
         SyncResult r = bad.sync(changed.snapshot());
@@ -167,8 +167,8 @@ class IptablesPrivilegedTest {
     @Test
     void ipv6SyncAndCleanup() throws Exception {
         Service v6 = Fixtures.clusterIPService("ns1", "svc1", "fd00:172:30::41", "p80", 80, "TCP");
-        IptablesBackend backend = new IptablesBackend(IpFamily.IPV6,
-                IptablesConfig.defaults().withClusterCidrs(List.of(Cidr.parse("fd00:10::/64"))), ns.runner);
+        IptablesBackend backend = TestBackends.inNamespace(ns, IpFamily.IPV6,
+                IptablesConfig.defaults().withClusterCidrs(List.of(Cidr.parse("fd00:10::/64"))), ns.runner).build();
         SyncResult r = backend.sync(new TestSnapshots().add(v6)
                 .add(Fixtures.slice("ns1", "s", "svc1", "p80", 80, "TCP", Ep.ready("fd00:10:180::1"))).snapshot());
         assertTrue(r.ok(), r.error());
@@ -194,7 +194,7 @@ class IptablesPrivilegedTest {
         var snap = new dev.ferry.core.ProxySnapshot(1, new dev.ferry.core.NodeInfo("n", java.util.Map.of()), map, java.util.Set.of(), false);
         String payload = new IptablesRuleWriter(IpFamily.IPV4, IptablesConfig.defaults()).write(snap, IptablesDump.empty(), true);
         ns.exec(payload, "iptables-restore", "--test", "--noflush");
-        assertTrue(new IptablesBackend(IpFamily.IPV4, IptablesConfig.defaults(), ns.runner).sync(snap).ok());
+        assertTrue(TestBackends.inNamespace(ns, IpFamily.IPV4, IptablesConfig.defaults(), ns.runner).build().sync(snap).ok());
         String saved = ns.save("iptables-save", "nat");
         assertTrue(saved.contains("--comment \"ns_x/a b_-j ACCEPT:p_ cluster IP\""), saved);
         assertFalse(saved.contains("\n-j ACCEPT"), saved);

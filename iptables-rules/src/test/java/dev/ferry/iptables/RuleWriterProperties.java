@@ -111,7 +111,7 @@ class RuleWriterProperties {
         net.jqwik.api.statistics.Statistics.label("with endpoints").collect(withEndpoints > 0 ? "some" : "none");
         for (IpFamily family : IpFamily.values()) {
             FakeRunner fake = new FakeRunner(IptablesDump.empty());
-            IptablesBackend backend = new IptablesBackend(family, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
+            IptablesBackend backend = TestBackends.of(family, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
             SyncResult r = backend.sync(snap);
             assertTrue(r.ok(), "the fake kernel rejected the payload: " + r.error() + "\n" + fake.restored);
             assertTrue(backend.sync(snap).ok(), "resync");

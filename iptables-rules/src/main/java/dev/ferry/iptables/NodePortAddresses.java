@@ -1,0 +1,83 @@
+package dev.ferry.iptables;
+
+import dev.ferry.core.Cidr;
+import dev.ferry.core.IpAddresses;
+import dev.ferry.core.IpFamily;
+import dev.ferry.core.NodeInfo;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * --nodeport-addresses for one IP family, as upstream reads it: the family's CIDRs ("primary"
+ * stands for the node's primary address of the family as a /32 or /128); no CIDR of the
+ * family, or a zero-length one, means every local address.
+ */
+final class NodePortAddresses {
+
+    static final String PRIMARY = "primary";
+
+    private static final Cidr LOOPBACK_V4 = Cidr.parse("127.0.0.0/8");
+
+    private final List<Cidr> cidrs;
+    private final boolean matchAll;
+    private final boolean containsIPv4Loopback;
+
+    private NodePortAddresses(List<Cidr> cidrs, boolean matchAll, boolean containsIPv4Loopback) {
+        this.cidrs = cidrs;
+        this.matchAll = matchAll;
+        this.containsIPv4Loopback = containsIPv4Loopback;
+    }
+
+    static NodePortAddresses of(IpFamily family, List<String> entries, NodeInfo node) {
+        List<Cidr> cidrs = new ArrayList<>();
+        for (String entry : entries) {
+            if (entry.equals(PRIMARY)) {
+                if (node != null) {
+                    node.primaryAddress(family).filter(ip -> !ip.isLoopbackAddress()).ifPresent(ip ->
+                            cidrs.add(new Cidr(ip, family == IpFamily.IPV4 ? 32 : 128)));
+                }
+                continue;
+            }
+            try {
+                Cidr cidr = Cidr.parse(entry.strip());
+                if (cidr.family() == family) {
+                    cidrs.add(cidr);
+                }
+            } catch (IllegalArgumentException e) {
+                // Rejected when the flag is parsed; ignored here so a sync never fails on it.
+            }
+        }
+        boolean all = cidrs.isEmpty() || cidrs.stream().anyMatch(c -> c.prefixLength() == 0);
+        boolean loopback = family == IpFamily.IPV4 && (all || cidrs.stream().anyMatch(c ->
+                c.contains(LOOPBACK_V4.network()) || c.network().isLoopbackAddress()));
+        return new NodePortAddresses(List.copyOf(cidrs), all, loopback);
+    }
+
+    /** NodePorts answer on every local address of the family. */
+    boolean matchAll() {
+        return matchAll;
+    }
+
+    /** 127.0.0.0/8 may receive NodePort traffic (always false for IPv6). */
+    boolean containsIPv4Loopback() {
+        return containsIPv4Loopback;
+    }
+
+    /** The node's addresses inside the CIDRs, each once, in a stable order. */
+    List<InetAddress> nodeIPs(Collection<InetAddress> localAddresses) {
+        TreeMap<String, InetAddress> matched = new TreeMap<>();
+        for (InetAddress ip : localAddresses) {
+            for (Cidr cidr : cidrs) {
+                if (cidr.family() == IpFamily.of(ip) && cidr.contains(ip)) {
+                    matched.put(IpAddresses.format(ip), ip);
+                    break;
+                }
+            }
+        }
+        return List.copyOf(matched.values());
+    }
+}
