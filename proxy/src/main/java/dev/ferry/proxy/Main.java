@@ -4,6 +4,7 @@ import dev.ferry.core.SyncResult;
 import dev.ferry.iptables.CommandRunner;
 import dev.ferry.iptables.CommandRunners;
 import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.proxy.conntrack.ConntrackReconciler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -99,6 +100,9 @@ public final class Main {
             daemon.startSource();
             if (!options.once && !options.dryRun) {
                 daemon.serveHealthCheckNodePorts(options.nodePortAddresses);
+            }
+            if (!options.dryRun) {
+                daemon.cleanConntrack(ConntrackReconciler.overNetlink());
             }
             if (options.once) {
                 if (!daemon.awaitSourceSynced(ONCE_SYNC_TIMEOUT)) {

@@ -5,6 +5,8 @@ import dev.ferry.core.ExecutorScheduler;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
 import dev.ferry.core.SyncRunner;
+import dev.ferry.iptables.IptablesBackend;
+import dev.ferry.proxy.conntrack.ConntrackReconciler;
 import dev.ferry.proxy.health.ProxyHealth;
 import dev.ferry.proxy.health.ServiceHealthServers;
 import org.slf4j.Logger;
@@ -29,6 +31,8 @@ import java.util.function.Function;
  * <p>Health: each backend is a "proxier" of {@link ProxyHealth} (queued on every change, updated
  * after each successful sync of it); after a sync in which every backend succeeded, the health
  * check node port servers (if serving) follow the snapshot, on the sync thread.
+ * Conntrack: after each successful sync of a family, the reconciler (if set) deletes that
+ * family's stale UDP flows, on the sync thread.
  */
 final class ProxyDaemon implements AutoCloseable {
 
@@ -42,6 +46,7 @@ final class ProxyDaemon implements AutoCloseable {
     private final int[] consecutiveFailures; // per backend; sync thread only
     private final ProxyHealth health;
     private volatile ServiceHealthServers healthChecks; // set before syncing starts; null: not serving
+    private volatile ConntrackReconciler conntrack; // set before syncing starts; null: no cleanup (--dry-run)
 
     /**
      * @param sourceFactory builds the source around the tracker (not started yet)
@@ -67,6 +72,14 @@ final class ProxyDaemon implements AutoCloseable {
     /** Serves health check node ports from now on (call before {@link #startSyncing}). */
     void serveHealthCheckNodePorts(List<String> nodePortAddresses) {
         healthChecks = new ServiceHealthServers(health, nodePortAddresses, Duration.ofSeconds(5));
+    }
+
+    /**
+     * Deletes stale UDP conntrack flows after each successful sync of a family (call before the
+     * first sync). Closed with the daemon.
+     */
+    void cleanConntrack(ConntrackReconciler reconciler) {
+        conntrack = reconciler;
     }
 
     /** Starts the source only; {@link #startSyncing} waits for it before the first sync. */
@@ -127,6 +140,10 @@ final class ProxyDaemon implements AutoCloseable {
             consecutiveFailures[i] = r.ok() ? 0 : consecutiveFailures[i] + 1;
             if (r.ok()) {
                 health.updated(b.label());
+                ConntrackReconciler ct = conntrack;
+                if (ct != null && b.backend() instanceof IptablesBackend) {
+                    ct.reconcile(((IptablesBackend) b.backend()).family(), snapshot); // never throws
+                }
                 log.info("{} {} sync: {} rules in {} ms ({} service ports, generation {})", b.label(), kind,
                         r.rulesWritten(), r.duration().toMillis(), snapshot.servicePortMap().size(), snapshot.generation());
             } else {
@@ -154,6 +171,10 @@ final class ProxyDaemon implements AutoCloseable {
         ServiceHealthServers servers = healthChecks;
         if (servers != null) {
             servers.close();
+        }
+        ConntrackReconciler ct = conntrack;
+        if (ct != null) {
+            ct.close();
         }
     }
 }
