@@ -35,7 +35,13 @@ final class Checks {
     String state() {
         Proc p = proxy.get();
         return "KUBE-* rules in the node namespace:\n" + Rules.kubeExcerpt(save())
+                + (topology.ipv6() ? "\nKUBE-* rules of ip6tables:\n" + Rules.kubeExcerpt(save6()) : "")
                 + "\n" + (p == null ? "(no proxy running)" : ProxyProcess.logTail(p));
+    }
+
+    /** {@code ip6tables-save} of the node namespace. */
+    String save6() {
+        return topology.node().check("ip6tables-save").out();
     }
 
     /** Waits until the nat table sends clusterIp:port to a Service chain. */
@@ -79,6 +85,20 @@ final class Checks {
         Wait.until(name + " answering TCP " + clusterIp + ":" + port + " from " + from, PROGRAMMED,
                 () -> Clients.tcp(from, clusterIp, port), r -> name.equals(r.out().strip()),
                 r -> r.describe() + "\n" + state());
+    }
+
+    /** Waits until a TCP connection to ip:port is answered by one of {@code names}. */
+    void awaitReachable(NetNs from, String ip, int port, Set<String> names) {
+        Wait.until("one of " + names + " answering TCP " + ip + ":" + port + " from " + from, PROGRAMMED,
+                () -> Clients.tcp(from, ip, port), r -> names.contains(r.out().strip()),
+                r -> r.describe() + "\n" + state());
+    }
+
+    /** A TCP connection from {@code sourceIp} in {@code from} to ip:port gets no answer at all (dropped). */
+    void assertDropped(NetNs from, String sourceIp, String ip, int port) {
+        Proc.Result r = Clients.tcpFrom(from, sourceIp, ip, port);
+        assertTrue(Clients.timedOut(r), () -> "expected TCP " + ip + ":" + port + " from " + sourceIp
+                + " to be dropped (no answer, no refusal), saw: " + r.describe() + "\n" + state());
     }
 
     /** A TCP connect to clusterIp:port is refused at once (REJECT), not left to time out. */

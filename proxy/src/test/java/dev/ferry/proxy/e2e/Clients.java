@@ -16,10 +16,37 @@ final class Clients {
     private Clients() {
     }
 
-    /** One TCP connection; the name servers answer with their name and close. */
+    /** One TCP connection (IPv4 or IPv6 by the address); the name servers answer with their name and close. */
     static Proc.Result tcp(NetNs from, String ip, int port) {
         return from.run(Duration.ofSeconds(10),
-                List.of("socat", "-t3", "-T5", "-", "TCP4:" + ip + ":" + port + ",connect-timeout=3"));
+                List.of("socat", "-t3", "-T5", "-", tcpAddress(ip, port) + ",connect-timeout=3"));
+    }
+
+    /** One TCP connection from the local address {@code sourceIp} (a client with several addresses). */
+    static Proc.Result tcpFrom(NetNs from, String sourceIp, String ip, int port) {
+        return from.run(Duration.ofSeconds(10),
+                List.of("socat", "-t3", "-T5", "-", tcpAddress(ip, port) + ",connect-timeout=3,bind=" + sourceIp));
+    }
+
+    /** A connection attempt that got no answer at all (dropped), as opposed to an answer or a refusal. */
+    static boolean timedOut(Proc.Result r) {
+        return !r.ok() && r.out().isBlank() && !r.err().contains("Connection refused") && !r.err().contains("No route to host");
+    }
+
+    private static String tcpAddress(String ip, int port) {
+        return ip.contains(":") ? "TCP6:[" + ip + "]:" + port : "TCP4:" + ip + ":" + port;
+    }
+
+    /**
+     * One HTTP/1.1 GET over socat (no HTTP client tool needed), the connection closed after the
+     * answer: the raw response with line ends as {@code \n}, status line first.
+     */
+    static Proc.Result httpGet(NetNs from, String ip, int port, String path) {
+        String host = ip.contains(":") ? "[" + ip + "]" : ip;
+        Proc.Result r = Proc.run(Duration.ofSeconds(10), from.argv("socat", "-t3", "-T5", "-",
+                tcpAddress(ip, port) + ",connect-timeout=3"),
+                "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nConnection: close\r\n\r\n");
+        return new Proc.Result(r.argv(), r.exit(), r.out().replace("\r", ""), r.err());
     }
 
     /** One UDP datagram (from a fresh source port) and the reply, if any within 0.5 s. */

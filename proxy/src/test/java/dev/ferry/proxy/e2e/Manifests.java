@@ -98,6 +98,149 @@ final class Manifests {
                 %s""".formatted(sliceName, service, portLines, readyIps.isEmpty() ? " []" : "", endpointLines);
     }
 
+    /** An endpoint of a slice: its address and the node it runs on ("" for none). */
+    record Ep(String ip, String nodeName) {
+    }
+
+    /** A slice of any address type whose endpoints (ready) name their node. */
+    static String slice(String service, String sliceName, List<Port> ports, String addressType, List<Ep> endpoints) {
+        String portLines = ports.stream().map(p -> """
+                  - name: %s
+                    port: %d
+                    protocol: %s
+                """.formatted(p.name(), p.targetPort(), p.protocol())).collect(Collectors.joining());
+        String endpointLines = endpoints.stream().map(e -> """
+                  - addresses: ["%s"]
+                    conditions: {ready: true, serving: true, terminating: false}
+                """.formatted(e.ip()) + (e.nodeName().isEmpty() ? "" : "    nodeName: " + e.nodeName() + "\n"))
+                .collect(Collectors.joining());
+        return """
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata:
+                  name: %s
+                  namespace: default
+                  labels:
+                    kubernetes.io/service-name: %s
+                addressType: %s
+                ports:
+                %sendpoints:%s
+                %s""".formatted(sliceName, service, addressType, portLines, endpoints.isEmpty() ? " []" : "", endpointLines);
+    }
+
+    /**
+     * A Service of any type, field by field, in namespace default; unset fields are left out.
+     * {@link #yaml()} renders it.
+     */
+    static final class Svc {
+        private final String name;
+        private String type = "ClusterIP";
+        private List<String> clusterIps = List.of();
+        private final List<String> portLines = new java.util.ArrayList<>();
+        private List<String> externalIps = List.of();
+        private List<String> ingressIps = List.of();
+        private List<String> sourceRanges = List.of();
+        private String externalTrafficPolicy;
+        private int healthCheckNodePort;
+
+        Svc(String name) {
+            this.name = name;
+        }
+
+        /** type NodePort, LoadBalancer or ClusterIP (the default). */
+        Svc type(String type) {
+            this.type = type;
+            return this;
+        }
+
+        /** One address, or one per family for dual stack (the families follow the order). */
+        Svc clusterIps(String... ips) {
+            this.clusterIps = List.of(ips);
+            return this;
+        }
+
+        Svc port(Port p) {
+            return port(p, 0);
+        }
+
+        /** A port with a nodePort (0: none). */
+        Svc port(Port p, int nodePort) {
+            portLines.add("""
+                      - name: %s
+                        port: %d
+                        targetPort: %d
+                        protocol: %s
+                    """.formatted(p.name(), p.port(), p.targetPort(), p.protocol())
+                    + (nodePort == 0 ? "" : "    nodePort: " + nodePort + "\n"));
+            return this;
+        }
+
+        Svc externalIps(String... ips) {
+            this.externalIps = List.of(ips);
+            return this;
+        }
+
+        /** status.loadBalancer.ingress IPs (ipMode unset, i.e. VIP). */
+        Svc loadBalancerIngress(String... ips) {
+            this.ingressIps = List.of(ips);
+            return this;
+        }
+
+        Svc sourceRanges(String... cidrs) {
+            this.sourceRanges = List.of(cidrs);
+            return this;
+        }
+
+        Svc externalTrafficPolicyLocal(int healthCheckNodePort) {
+            this.externalTrafficPolicy = "Local";
+            this.healthCheckNodePort = healthCheckNodePort;
+            return this;
+        }
+
+        String yaml() {
+            if (clusterIps.isEmpty() || portLines.isEmpty()) {
+                throw new IllegalStateException("Service " + name + " needs a cluster IP and a port");
+            }
+            StringBuilder b = new StringBuilder("""
+                    apiVersion: v1
+                    kind: Service
+                    metadata:
+                      name: %s
+                      namespace: default
+                    spec:
+                      type: %s
+                      clusterIP: "%s"
+                      clusterIPs: [%s]
+                      ipFamilies: [%s]
+                      ipFamilyPolicy: %s
+                    """.formatted(name, type, clusterIps.get(0), quoted(clusterIps),
+                    clusterIps.stream().map(ip -> ip.contains(":") ? "IPv6" : "IPv4").collect(Collectors.joining(", ")),
+                    clusterIps.size() > 1 ? "RequireDualStack" : "SingleStack"));
+            b.append("  ports:\n").append(String.join("", portLines));
+            if (!externalIps.isEmpty()) {
+                b.append("  externalIPs: [").append(quoted(externalIps)).append("]\n");
+            }
+            if (!sourceRanges.isEmpty()) {
+                b.append("  loadBalancerSourceRanges: [").append(quoted(sourceRanges)).append("]\n");
+            }
+            if (externalTrafficPolicy != null) {
+                b.append("  externalTrafficPolicy: ").append(externalTrafficPolicy).append("\n");
+                if (healthCheckNodePort != 0) {
+                    b.append("  healthCheckNodePort: ").append(healthCheckNodePort).append("\n");
+                }
+            }
+            if (!ingressIps.isEmpty()) {
+                b.append("status:\n  loadBalancer:\n    ingress:\n");
+                ingressIps.forEach(ip -> b.append("    - ip: \"").append(ip).append("\"\n"));
+            }
+            return b.toString();
+        }
+
+        private static String quoted(List<String> values) {
+            return values.stream().map(v -> "\"" + v + "\"").collect(Collectors.joining(", "));
+        }
+    }
+
     static String node(String name) {
         return """
                 apiVersion: v1

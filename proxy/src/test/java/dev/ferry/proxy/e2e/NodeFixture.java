@@ -30,6 +30,7 @@ final class NodeFixture implements BeforeEachCallback, AfterEachCallback {
 
     private final Source source;
     private final int backendCount;
+    private final boolean ipv6;
 
     private Topology topology;
     private ManifestDir dir;
@@ -37,25 +38,34 @@ final class NodeFixture implements BeforeEachCallback, AfterEachCallback {
     private Checks checks;
     private Proc proxy;
 
-    private NodeFixture(Source source, int backendCount) {
+    private NodeFixture(Source source, int backendCount, boolean ipv6) {
         this.source = source;
         this.backendCount = backendCount;
+        this.ipv6 = ipv6;
     }
 
     /** Backends b1…bN, the proxy reading a manifests directory. */
     static NodeFixture files(int backendCount) {
-        return new NodeFixture(Source.FILES, backendCount);
+        return new NodeFixture(Source.FILES, backendCount, false);
     }
 
     /** Backends b1…bN, the proxy watching fabric8's mock API server. */
     static NodeFixture api(int backendCount) {
-        return new NodeFixture(Source.API, backendCount);
+        return new NodeFixture(Source.API, backendCount, false);
+    }
+
+    /**
+     * The same with IPv6 on every link ({@link Topology#create(int, boolean)}) and the proxy given
+     * both cluster CIDRs, so that it runs an IPv6 backend next to the IPv4 one.
+     */
+    NodeFixture dualStack() {
+        return new NodeFixture(source, backendCount, true);
     }
 
     @Override
     public void beforeEach(ExtensionContext context) {
         Privileged.assumeRootWithTools();
-        topology = Topology.create(backendCount);
+        topology = Topology.create(backendCount, ipv6);
         checks = new Checks(topology, () -> proxy);
         if (source == Source.FILES) {
             dir = new ManifestDir(topology); // writes node.yaml
@@ -133,6 +143,10 @@ final class NodeFixture implements BeforeEachCallback, AfterEachCallback {
         List<String> args = new ArrayList<>(source == Source.FILES
                 ? ProxyProcess.fileArgs(dir.path())
                 : ProxyProcess.apiArgs(api.kubeconfig()));
+        if (ipv6) {
+            int i = args.indexOf("--cluster-cidr");
+            args.set(i + 1, Topology.CLUSTER_CIDR + "," + Topology.CLUSTER_CIDR_V6);
+        }
         args.addAll(List.of(extra));
         return args;
     }
