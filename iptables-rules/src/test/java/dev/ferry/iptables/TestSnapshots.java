@@ -41,6 +41,11 @@ final class TestSnapshots {
         return this;
     }
 
+    TestSnapshots node(io.fabric8.kubernetes.api.model.Node node) {
+        tracker.updateNode(node);
+        return this;
+    }
+
     ProxySnapshot snapshot() {
         return tracker.snapshot();
     }
