@@ -15,6 +15,8 @@ final class FakeRunner implements CommandRunner {
     final List<List<String>> commands = new ArrayList<>();
     final List<String> restored = new ArrayList<>();
     String failRestoreWith;
+    /** With failRestoreWith: fail only this many restores (0 = every one). */
+    int failRestores;
     boolean throwOnEverything;
 
     FakeRunner(IptablesDump initial) {
@@ -48,7 +50,11 @@ final class FakeRunner implements CommandRunner {
             String payload = new String(stdin, StandardCharsets.UTF_8);
             restored.add(payload);
             if (failRestoreWith != null) {
-                return new Result(2, "", failRestoreWith);
+                String error = failRestoreWith;
+                if (failRestores > 0 && --failRestores == 0) {
+                    failRestoreWith = null;
+                }
+                return new Result(2, "", error);
             }
             try {
                 state = state.apply(payload);
