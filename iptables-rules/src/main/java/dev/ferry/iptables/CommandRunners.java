@@ -39,17 +39,26 @@ public final class CommandRunners {
 
     public static CommandRunner process(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        return new CommandRunner() {
-            @Override
-            public Result run(List<String> argv, byte[] stdin) throws IOException {
-                return runProcess(argv, stdin == null ? null : out -> out.write(stdin), timeout);
-            }
+        return new LocalProcessRunner(timeout);
+    }
 
-            @Override
-            public Result runStreaming(List<String> argv, Input stdin) throws IOException {
-                return runProcess(argv, stdin, timeout);
-            }
-        };
+    /** Runs programs in this process's own namespaces (so /proc/sys is theirs too). */
+    static final class LocalProcessRunner implements CommandRunner {
+        private final Duration timeout;
+
+        private LocalProcessRunner(Duration timeout) {
+            this.timeout = timeout;
+        }
+
+        @Override
+        public Result run(List<String> argv, byte[] stdin) throws IOException {
+            return runProcess(argv, stdin == null ? null : out -> out.write(stdin), timeout);
+        }
+
+        @Override
+        public Result runStreaming(List<String> argv, Input stdin) throws IOException {
+            return runProcess(argv, stdin, timeout);
+        }
     }
 
     /**

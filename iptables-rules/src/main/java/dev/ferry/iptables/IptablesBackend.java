@@ -77,8 +77,7 @@ public final class IptablesBackend implements Backend {
         this.runner = b.runner;
         this.writer = new IptablesRuleWriter(family, config);
         this.localAddresses = b.localAddresses;
-        this.sysctls = b.sysctls != null ? b.sysctls
-                : b.runner.appliesChanges() ? Sysctls.procSys() : readOnly(Sysctls.procSys());
+        this.sysctls = b.sysctls != null ? b.sysctls : defaultSysctls(b.runner);
         this.fullSyncPeriodNanos = b.fullSyncPeriod.toNanos();
         this.nanoClock = b.nanoClock;
     }
@@ -111,8 +110,8 @@ public final class IptablesBackend implements Backend {
         }
 
         /**
-         * Kernel settings (default: /proc/sys of this process, read-only when the runner is a
-         * dry run). A backend programming another namespace must pass that namespace's.
+         * Kernel settings (default: /proc/sys when the runner is {@link CommandRunners#process()},
+         * nothing written for a dry run, else the {@code sysctl} program through the runner).
          */
         public Builder sysctls(Sysctls sysctls) {
             this.sysctls = Objects.requireNonNull(sysctls, "sysctls");
@@ -243,6 +242,18 @@ public final class IptablesBackend implements Backend {
             }
         }
         return null;
+    }
+
+    /**
+     * The kernel the runner programs: /proc/sys when it runs programs right here, nothing
+     * written for a dry run, else through the runner's own {@code sysctl} (a runner prefixed
+     * with {@code ip netns exec NS} programs NS, whose settings are not this JVM's /proc/sys).
+     */
+    private static Sysctls defaultSysctls(CommandRunner runner) {
+        if (!runner.appliesChanges()) {
+            return readOnly(Sysctls.procSys());
+        }
+        return runner instanceof CommandRunners.LocalProcessRunner ? Sysctls.procSys() : Sysctls.viaCommands(runner);
     }
 
     private static Sysctls readOnly(Sysctls inner) {

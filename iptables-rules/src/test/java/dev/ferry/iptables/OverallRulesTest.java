@@ -154,7 +154,7 @@ class OverallRulesTest {
                 tcp("hairpin to cluster IP", "10.180.0.1", "172.30.0.41", 80, "10.180.0.1:80", true),
                 tcp("clusterIP with multiple endpoints", "10.180.0.2", "172.30.0.44", 80, "10.180.0.4:80, 10.180.0.5:80", false),
                 tcp("clusterIP with TargetPort", "10.180.0.2", "172.30.0.43", 80, "10.180.0.3:80", false),
-                tcp("external IP, Local policy, no local endpoints, from pod", "10.180.0.2", "192.168.99.22", 80, "10.180.0.2:80", false),
+                tcp("external IP, Local policy, no local endpoints, from pod", "10.0.0.2", "192.168.99.22", 80, "10.180.0.2:80", false),
                 tcp("external IP, Local policy, no local endpoints, from outside", "203.0.113.2", "192.168.99.22", 80, "DROP", false),
                 tcp("external IP, Cluster policy", "203.0.113.2", "192.168.99.33", 80, "10.180.0.4:80, 10.180.0.5:80", true),
                 tcp("LB IP, Local policy, no local endpoints, from outside", "203.0.113.2", "1.2.3.4", 80, "DROP", false),
