@@ -77,6 +77,19 @@ class LocalTrafficPolicyIT {
         checks.assertTcpReachesAll(ext, Topology.NODE_EXT_IP, NODE_PORT, Set.of("b1", "b2"));
     }
 
+    @Test
+    void theHealthCheckNodePortListensOnlyOnTheNodePortAddresses() {
+        fx.publish("local", new Manifests.Svc("local").type("LoadBalancer").clusterIps(CLUSTER_IP)
+                .port(Manifests.HTTP, NODE_PORT).loadBalancerIngress(LB_IP).externalTrafficPolicyLocal(HEALTH_CHECK_PORT).yaml());
+        endpoints(true, false);
+        fx.startProxy("--nodeport-addresses=198.51.100.0/24");
+        Checks checks = fx.checks();
+        awaitHealth(200, 1, checks);
+        Proc.Result other = Clients.httpGet(fx.pod(), Topology.NODE_POD_LINK_IP, HEALTH_CHECK_PORT, "/");
+        assertTrue(!other.ok() && other.err().contains("Connection refused"), () -> "the health check node port answered on "
+                + Topology.NODE_POD_LINK_IP + ", outside --nodeport-addresses: " + other.describe() + "\n" + checks.state());
+    }
+
     private static void assertPeer(String expected, Proc.Result r, String what, Checks checks) {
         assertEquals(expected, r.out().strip(), () -> what + ": the backend saw the connection come from "
                 + r.out().strip() + ", expected " + expected + "; " + r.describe() + "\n" + checks.state());
