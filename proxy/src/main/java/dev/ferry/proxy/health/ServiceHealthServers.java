@@ -1,5 +1,6 @@
 package dev.ferry.proxy.health;
 
+import dev.ferry.core.IpAddresses;
 import dev.ferry.core.NamespacedName;
 import dev.ferry.core.NodeInfo;
 import dev.ferry.core.ProxySnapshot;
@@ -263,7 +264,7 @@ public final class ServiceHealthServers implements AutoCloseable {
 
     private static String show(SocketAddress address) {
         if (address instanceof InetSocketAddress a) {
-            return a.getAddress().isAnyLocalAddress() ? "*:" + a.getPort() : dev.ferry.core.IpAddresses.hostPort(a.getAddress(), a.getPort());
+            return a.getAddress().isAnyLocalAddress() ? "*:" + a.getPort() : IpAddresses.hostPort(a.getAddress(), a.getPort());
         }
         return String.valueOf(address);
     }
