@@ -94,12 +94,16 @@ class RuleWriterProperties {
 
     @Property(tries = 200, edgeCases = net.jqwik.api.EdgeCasesMode.NONE)
     void malformedInputNeverBreaksASync(@ForAll("services") List<Service> services,
-                                         @ForAll("slices") List<EndpointSlice> slices) throws Exception {
+                                         @ForAll("slices") List<EndpointSlice> slices,
+                                         @ForAll long seed) throws Exception {
         TestSnapshots t = new TestSnapshots();
         ProxySnapshot snap;
+        java.util.Random random = new java.util.Random(seed);
         try {
+            services = externallyReachable(services, random);
             services.forEach(t::add);
             slices.forEach(t::add);
+            matchingSlices(services, random).forEach(t::add);
             snap = t.snapshot();
         } catch (RuntimeException e) {
             fail("core threw on malformed input (core's job; reported, not patched here): " + e, e);
@@ -127,6 +131,70 @@ class RuleWriterProperties {
                 assertTrue(res.ok(), cmd + " --test rejected: " + res.stderr() + "\n" + payload);
             }
         }
+    }
+
+    /** Some Services become NodePort / LoadBalancer ones with external IPs and Local policy. */
+    private static List<Service> externallyReachable(List<Service> services, java.util.Random random) {
+        List<Service> out = new ArrayList<>();
+        int nodePort = 30000;
+        for (Service s : services) {
+            if (s.getSpec() == null || random.nextInt(3) != 0) {
+                out.add(s);
+                continue;
+            }
+            Service c = new ServiceBuilder(s).build();
+            c.getSpec().setType(random.nextBoolean() ? "LoadBalancer" : "NodePort");
+            for (ServicePort p : c.getSpec().getPorts()) {
+                p.setNodePort(nodePort++);
+            }
+            c.getSpec().setExternalIPs(random.nextBoolean() ? List.of("192.168.99.11", "2001:db8::9") : List.of());
+            if (random.nextBoolean()) {
+                c.getSpec().setExternalTrafficPolicy("Local");
+                c.getSpec().setHealthCheckNodePort(nodePort++);
+            }
+            if ("LoadBalancer".equals(c.getSpec().getType())) {
+                c.setStatus(new io.fabric8.kubernetes.api.model.ServiceStatusBuilder().withNewLoadBalancer()
+                        .addNewIngress().withIp(random.nextBoolean() ? "1.2.3.4" : "2001:db8:2::1").endIngress()
+                        .endLoadBalancer().build());
+                if (random.nextBoolean()) {
+                    c.getSpec().setLoadBalancerSourceRanges(List.of("203.0.113.0/25", "2001:db8:9::/64"));
+                }
+            }
+            out.add(c);
+        }
+        return out;
+    }
+
+    /** Slices that belong to the Services (same namespace, name, port names), so most have endpoints. */
+    private static List<EndpointSlice> matchingSlices(List<Service> services, java.util.Random random) {
+        List<EndpointSlice> out = new ArrayList<>();
+        int n = 0;
+        for (Service s : services) {
+            if (s.getMetadata() == null || s.getSpec() == null || s.getSpec().getPorts() == null || random.nextInt(5) == 0) {
+                continue;
+            }
+            boolean v6 = s.getSpec().getClusterIP() != null && s.getSpec().getClusterIP().contains(":");
+            List<EndpointPort> ports = new ArrayList<>();
+            for (ServicePort p : s.getSpec().getPorts()) {
+                int target = p.getPort() == null || p.getPort() < 1 || p.getPort() > 65535 ? 80 : p.getPort();
+                ports.add(new EndpointPort(null, p.getName(), target, p.getProtocol()));
+            }
+            List<Endpoint> eps = new ArrayList<>();
+            int count = 1 + random.nextInt(3);
+            for (int i = 0; i < count; i++) {
+                String ip = v6 ? "fd00:10::" + (n * 4 + i + 1) : "10.180." + n + "." + (i + 1);
+                String node = random.nextBoolean() ? TestSnapshots.NODE : "other";
+                boolean ready = random.nextInt(4) != 0;
+                eps.add(new EndpointBuilder().withAddresses(ip).withNewConditions().withReady(ready)
+                        .withServing(ready || random.nextBoolean()).withTerminating(!ready).endConditions()
+                        .withNodeName(node).build());
+            }
+            out.add(new EndpointSliceBuilder().withNewMetadata().withNamespace(s.getMetadata().getNamespace())
+                    .withName("match-" + n++).withLabels(Map.of("kubernetes.io/service-name",
+                            s.getMetadata().getName() == null ? "" : s.getMetadata().getName())).endMetadata()
+                    .withAddressType(v6 ? "IPv6" : "IPv4").withEndpoints(eps).withPorts(ports).build());
+        }
+        return out;
     }
 
     @Provide
