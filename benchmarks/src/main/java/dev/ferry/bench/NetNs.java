@@ -22,20 +22,23 @@ final class NetNs implements AutoCloseable {
     private final Thread hook;
     private boolean closed;
 
-    private NetNs(String name) {
+    private NetNs(String name, boolean legacy) {
         this.name = name;
-        this.runner = CommandRunners.prefixed(List.of("ip", "netns", "exec", name), CommandRunners.process(TIMEOUT));
+        CommandRunner inside = CommandRunners.prefixed(List.of("ip", "netns", "exec", name),
+                CommandRunners.process(TIMEOUT));
+        this.runner = legacy ? new LegacyIptables(inside) : inside;
         this.hook = new Thread(this::deleteQuietly, "netns-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    static NetNs create() throws IOException {
+    /** @param legacy run iptables-legacy* wherever the backend runs iptables* (nf_tables otherwise) */
+    static NetNs create(boolean legacy) throws IOException {
         String name = "fy-bench-" + UUID.randomUUID().toString().substring(0, 8);
         CommandRunner.Result r = CommandRunners.process().run(List.of("ip", "netns", "add", name), null);
         if (!r.ok()) {
             throw new IOException("ip netns add " + name + " exited " + r.exitCode() + ": " + r.stderr().strip());
         }
-        return new NetNs(name);
+        return new NetNs(name, legacy);
     }
 
     static boolean isRoot() {

@@ -1,14 +1,14 @@
 package dev.ferry.bench;
 
 import dev.ferry.core.ChangeTracker;
-import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
 import dev.ferry.iptables.CommandRunner;
 import dev.ferry.iptables.IptablesBackend;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,24 +16,25 @@ import java.util.Map;
 /**
  * The 10,000-Service scale benchmark (not a test): builds the cluster, times our own work
  * in-process, then, inside a fresh network namespace, times our real syncs side by side with
- * {@code iptables-restore} of the very same payloads (same binary, same flags, same starting
- * rules), and prints one table. Needs root (ip netns). See docs/BENCHMARKS.md.
+ * {@code iptables-restore} of the very same payloads (same binary, same argv, same runner, same
+ * starting rules), and prints one table. Needs root (ip netns). See docs/BENCHMARKS.md.
  *
- * <p>Fairness: the baseline restores the payload our sync just restored, through the same
- * runner ({@code ip netns exec NS iptables-restore …}); "onto empty" means both start right
- * after our {@code cleanup()} removed every KUBE-* chain, "re-sync" means both run onto the
- * full rule set already in place (a restarted proxy, or the periodic full sync).
+ * <p>Fairness: the baseline replays the payload our sync just restored. "Onto empty" means
+ * both start right after our {@code cleanup()} removed every KUBE-* chain; "re-sync" means
+ * both run onto the full rule set already in place (a restarted proxy, or the hourly full
+ * sync); "partial" replays the partial payload onto the rules it was made for.
  *
- * <p>Threads: everything runs on the main thread, so per-thread allocation counts our work.
+ * <p>Threads: everything runs on the main thread, so per-thread allocation counts our work
+ * (the short-lived pipe threads of the process runner are not counted).
  */
 public final class ScaleBenchmark {
 
     private final Options options;
     private final Cluster cluster;
     private final ChangeTracker tracker = Cluster.newTracker();
+    private final Map<Integer, Integer> versions = new HashMap<>();
     private final Results results = new Results();
     private ProxySnapshot snapshot;
-    private final Map<Integer, Integer> versions = new HashMap<>();
 
     private ScaleBenchmark(Options options) {
         this.options = options;
@@ -55,8 +56,11 @@ public final class ScaleBenchmark {
         buildSnapshot();
         inProcess();
         if (!options.skipKernel) {
-            try (NetNs ns = NetNs.create()) {
-                inKernel(ns);
+            Path copy = Files.createTempFile("ferry-bench-restore-", ".txt");
+            try (NetNs ns = NetNs.create(options.legacy)) {
+                inKernel(ns, copy);
+            } finally {
+                Files.deleteIfExists(copy);
             }
         }
         results.heapAfterGc = Meter.heapUsedAfterGc();
@@ -75,78 +79,100 @@ public final class ScaleBenchmark {
 
     /** Rule generation without the kernel: the backend over a canned kernel. */
     private void inProcess() {
-        CapturingKernel capture = new CapturingKernel();
-        check(new IptablesBackend(IpFamily.IPV4, BenchConfig.iptables(), capture).sync(snapshot), "capture");
-        CannedKernel afterFull = CannedKernel.after(capture.payload());
-        results.fullPayloadBytes = capture.payload().length();
-        results.fullPayloadLines = capture.payload().chars().filter(c -> c == '\n').count();
+        CannedKernel counting = CannedKernel.countingLines();
+        check(Backends.inProcess(counting).sync(snapshot), "sizing sync");
+        results.fullPayloadBytes = counting.lastRestoreBytes();
+        results.fullPayloadLines = counting.lastRestoreLines();
 
         for (int i = 0; i < options.warmup + options.reps; i++) {
             boolean measure = i >= options.warmup;
-            IptablesBackend fresh = new IptablesBackend(IpFamily.IPV4, BenchConfig.iptables(), CannedKernel.empty());
-            measureSync(fresh, snapshot, measure ? results.genFull : null, measure ? results.genFullAlloc : null);
+            IptablesBackend fresh = Backends.inProcess(CannedKernel.empty());
+            SyncResult r = timed(fresh, snapshot, measure ? results.genFull : null,
+                    measure ? results.genFullAlloc : null);
+            results.genFullWasPartial |= !r.full();
         }
         // Partial: one Service's endpoint flips between two addresses; each sync is a real change.
-        IptablesBackend partial = new IptablesBackend(IpFamily.IPV4, BenchConfig.iptables(), afterFull);
-        check(partial.sync(snapshot), "full before partial");
+        IptablesBackend partial = Backends.inProcess(CannedKernel.empty());
+        check(partial.sync(snapshot), "full sync before the partial ones");
         int k = cluster.services() / 2;
         for (int i = 0; i < options.warmup + options.reps; i++) {
             boolean measure = i >= options.warmup;
             ProxySnapshot next = changeOneEndpoint(k, i % 2 == 0 ? 1 : 0, measure);
-            SyncResult r = measureSync(partial, next, measure ? results.genPartial : null,
+            SyncResult r = timed(partial, next, measure ? results.genPartial : null,
                     measure ? results.genPartialAlloc : null);
             results.genPartialWasFull |= r.full();
         }
-        // The kernel rounds start from full syncs of the tracker's current state.
+        // The kernel rounds start with full syncs of the tracker's current state.
         snapshot = tracker.snapshot();
     }
 
     /** Real syncs in the namespace, each next to iptables-restore of the same payload. */
-    private void inKernel(NetNs ns) throws IOException {
-        RecordingRunner rec = new RecordingRunner(ns.runner);
-        IptablesBackend janitor = new IptablesBackend(IpFamily.IPV4, BenchConfig.iptables(), ns.runner);
+    private void inKernel(NetNs ns, Path copy) throws IOException {
+        RecordingRunner rec = new RecordingRunner(ns.runner, copy);
+        IptablesBackend janitor = Backends.inNamespace(ns.runner);
         for (int i = 0; i < options.warmup + options.reps; i++) {
             boolean m = i >= options.warmup;
             System.err.printf("kernel round %d/%d%s%n", i + 1, options.warmup + options.reps, m ? "" : " (warm-up)");
 
             check(janitor.cleanup(), "cleanup");
-            rec.reset();
-            IptablesBackend first = new IptablesBackend(IpFamily.IPV4, BenchConfig.iptables(), rec);
-            measureSync(first, snapshot, m ? results.syncEmpty : null, m ? results.syncEmptyAlloc : null);
-            if (m) {
-                results.syncEmptySave.add(rec.saveNanos());
-                results.syncEmptyRestore.add(rec.restoreNanos());
-            }
-            Replay onto = new Replay(rec);
+            kernelSync(Backends.inNamespace(rec), snapshot, rec, m ? results.empty : null);
             check(janitor.cleanup(), "cleanup");
-            onto.time(ns.runner, m ? results.baseEmpty : null);
+            replay(ns.runner, rec, m ? results.empty : null);
             if (i == 0) {
-                results.natRulesInKernel = countRules(ns);
+                results.natRulesInKernel = countNatRules(ns);
             }
 
-            rec.reset();
-            IptablesBackend restarted = new IptablesBackend(IpFamily.IPV4, BenchConfig.iptables(), rec);
-            measureSync(restarted, snapshot, m ? results.syncResync : null, m ? results.syncResyncAlloc : null);
-            if (m) {
-                results.syncResyncSave.add(rec.saveNanos());
-                results.syncResyncRestore.add(rec.restoreNanos());
-            }
-            new Replay(rec).time(ns.runner, m ? results.baseResync : null);
+            IptablesBackend restarted = Backends.inNamespace(rec);
+            kernelSync(restarted, snapshot, rec, m ? results.resync : null);
+            replay(ns.runner, rec, m ? results.resync : null);
 
-            rec.reset();
             ProxySnapshot next = changeOneEndpoint(cluster.services() / 3, i + 2, m);
-            SyncResult r = measureSync(restarted, next, m ? results.syncPartial : null,
-                    m ? results.syncPartialAlloc : null);
-            results.syncPartialWasFull |= r.full();
-            if (m) {
-                results.syncPartialSave.add(rec.saveNanos());
-                results.syncPartialRestore.add(rec.restoreNanos());
-                results.partialPayloadBytes = rec.lastRestoreInput().length;
-            }
-            new Replay(rec).time(ns.runner, m ? results.basePartial : null);
+            kernelSync(restarted, next, rec, m ? results.partial : null);
+            replay(ns.runner, rec, m ? results.partial : null);
             snapshot = next;
         }
         check(janitor.cleanup(), "final cleanup");
+    }
+
+    private static void kernelSync(IptablesBackend backend, ProxySnapshot snap, RecordingRunner rec,
+                                   SyncSeries series) {
+        rec.reset();
+        long a0 = Meter.allocatedBytes();
+        long t0 = System.nanoTime();
+        SyncResult r = backend.sync(snap);
+        long took = System.nanoTime() - t0;
+        long allocated = Meter.allocatedBytes() - a0;
+        check(r, "sync");
+        if (series != null) {
+            series.wall.add(took - rec.copyNanos());
+            series.save.add(rec.saveNanos());
+            series.restore.add(rec.restoreNanos() - rec.copyNanos());
+            series.other.add(rec.otherNanos());
+            series.copy.add(rec.copyNanos());
+            series.allocated.add(allocated);
+            series.sawFull |= r.full();
+            series.sawPartial |= !r.full();
+        }
+        if (rec.restores() != 1) {
+            throw new IllegalStateException("expected one restore per sync, saw " + rec.restores());
+        }
+    }
+
+    /** iptables-restore of the payload the last sync restored, alone, with the same argv. */
+    private static void replay(CommandRunner runner, RecordingRunner rec, SyncSeries series) throws IOException {
+        List<String> argv = rec.lastRestoreArgv();
+        Path input = rec.lastRestoreInput();
+        long t0 = System.nanoTime();
+        CommandRunner.Result r = runner.runStreaming(argv, out -> Files.copy(input, out));
+        long took = System.nanoTime() - t0;
+        if (!r.ok()) {
+            throw new IOException("baseline " + String.join(" ", argv) + " exited " + r.exitCode() + ": "
+                    + r.stderr().strip());
+        }
+        if (series != null) {
+            series.baseline.add(took);
+            series.lastPayloadBytes = Files.size(input);
+        }
     }
 
     /** Moves Service i's first endpoint to address version v (0 = original); returns the next snapshot. */
@@ -164,7 +190,7 @@ public final class ScaleBenchmark {
         return next;
     }
 
-    private static SyncResult measureSync(IptablesBackend backend, ProxySnapshot snap, Samples time, Samples alloc) {
+    private static SyncResult timed(IptablesBackend backend, ProxySnapshot snap, Samples time, Samples alloc) {
         long a0 = Meter.allocatedBytes();
         long t0 = System.nanoTime();
         SyncResult r = backend.sync(snap);
@@ -178,7 +204,7 @@ public final class ScaleBenchmark {
         return r;
     }
 
-    private static int countRules(NetNs ns) throws IOException {
+    private static int countNatRules(NetNs ns) throws IOException {
         int n = 0;
         for (String line : ns.exec("iptables-save", "-t", "nat").split("\n")) {
             if (line.startsWith("-A KUBE-")) {
@@ -195,57 +221,14 @@ public final class ScaleBenchmark {
         return r;
     }
 
-    /** The restore our sync just ran, to run again by itself with the same argv and input. */
-    private static final class Replay {
-        private final List<String> argv;
-        private final byte[] input;
-
-        Replay(RecordingRunner rec) {
-            if (rec.restores() != 1) {
-                throw new IllegalStateException("expected one restore per sync, saw " + rec.restores());
-            }
-            this.argv = rec.lastRestoreArgv();
-            this.input = rec.lastRestoreInput();
-        }
-
-        void time(CommandRunner runner, Samples out) throws IOException {
-            long t0 = System.nanoTime();
-            CommandRunner.Result r = runner.run(argv, input);
-            long took = System.nanoTime() - t0;
-            if (!r.ok()) {
-                throw new IOException("baseline " + String.join(" ", argv) + " exited " + r.exitCode() + ": "
-                        + r.stderr().strip());
-            }
-            if (out != null) {
-                out.add(took);
-            }
-        }
-    }
-
-    /** Keeps the restore input of a sync that runs against nothing. */
-    private static final class CapturingKernel implements CommandRunner {
-        private String payload;
-
-        String payload() {
-            return payload;
-        }
-
-        @Override
-        public Result run(List<String> argv, byte[] stdin) {
-            if (argv.get(0).endsWith("-restore")) {
-                payload = new String(stdin, StandardCharsets.UTF_8);
-            }
-            return new Result(0, "", "");
-        }
-    }
-
-    /** --services N --endpoints M --reps R --warmup W --no-kernel */
+    /** --services N --endpoints M --reps R --warmup W --no-kernel --legacy (iptables-legacy-*) */
     static final class Options {
         int services = 10_000;
         int endpoints = 10;
         int reps = 5;
         int warmup = 1;
         boolean skipKernel;
+        boolean legacy;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -257,8 +240,9 @@ public final class ScaleBenchmark {
                     case "--reps" -> o.reps = Integer.parseInt(args[++i]);
                     case "--warmup" -> o.warmup = Integer.parseInt(args[++i]);
                     case "--no-kernel" -> o.skipKernel = true;
+                    case "--legacy" -> o.legacy = true;
                     default -> throw new IllegalArgumentException("unknown option " + a
-                            + " (known: --services N --endpoints M --reps R --warmup W --no-kernel)");
+                            + " (known: --services N --endpoints M --reps R --warmup W --no-kernel --legacy)");
                 }
             }
             if (o.reps < 1 || o.warmup < 0) {

@@ -1,0 +1,24 @@
+package dev.ferry.bench;
+
+/**
+ * One kind of real sync measured over several rounds: wall time (without the harness's side
+ * copy of the payload), and its parts as the {@link RecordingRunner} saw them.
+ */
+final class SyncSeries {
+
+    final Samples wall = new Samples();
+    final Samples save = new Samples();
+    final Samples restore = new Samples();
+    final Samples other = new Samples();
+    final Samples copy = new Samples();
+    final Samples allocated = new Samples();
+    final Samples baseline = new Samples();
+    boolean sawFull;
+    boolean sawPartial;
+    long lastPayloadBytes;
+
+    /** Wall time left for our own JVM work: total minus the commands. */
+    long jvmMedian() {
+        return Math.max(0, wall.median() - save.median() - restore.median() - other.median());
+    }
+}
