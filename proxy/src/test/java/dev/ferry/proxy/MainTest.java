@@ -32,7 +32,9 @@ class MainTest {
         assertTrue(r.out().contains("-A " + svc + " -m comment --comment \"default/web:http -> 10.244.1.10:8080\""), r.out());
         assertTrue(r.out().contains(chain("KUBE-SVC-", "kube-system/dns:dns", "udp")), r.out());
         assertTrue(r.out().contains("default/pending has no endpoints"), r.out());
-        assertTrue(r.out().startsWith("*filter") && r.out().contains("*nat") && r.out().trim().endsWith("COMMIT"), r.out());
+        // The payload is whole tables only: the canary's mangle table, then filter and nat.
+        assertTrue(r.out().startsWith("*") && r.out().contains("*filter\n") && r.out().contains("*nat\n")
+                && r.out().trim().endsWith("COMMIT"), r.out());
     }
 
     @Test
