@@ -64,10 +64,10 @@ final class Results {
         speedup(out, "rule generation, one endpoint changed" + (genPartialWasFull ? " (ran FULL)" : ""),
                 genPartial, UPSTREAM_PARTIAL_MS);
         allocVsUpstream(out, "  allocated", genPartialAlloc, UPSTREAM_PARTIAL_MB);
-        if (!empty.wall.isEmpty()) {
-            kernel(out, "full sync onto empty tables", empty, "onto empty tables");
-            kernel(out, "full re-sync onto all rules in place", resync, "onto all rules in place");
-            kernel(out, "partial sync, one endpoint changed", partial, "the partial payload");
+        kernel(out, "full sync onto empty tables", empty, "onto empty tables");
+        kernel(out, "full re-sync onto all rules in place", resync, "onto all rules in place");
+        kernel(out, "partial sync, one endpoint changed", partial, "the partial payload");
+        if (!partial.wall.isEmpty()) {
             double share = ms(partial.wall.median()) / ms(resync.wall.median());
             out.printf("| partial sync / full re-sync | %s | | | | < 5 %% | %s |%n", pct(share), met(share < 0.05));
             double shareEmpty = ms(partial.wall.median()) / ms(empty.wall.median());
@@ -77,7 +77,8 @@ final class Results {
         double heapMb = heapAfterGc / 1048576.0;
         out.printf("| heap used after GC (tracker, snapshot, backends) | %s | | -Xmx %s | | < 256 MB | %s |%n",
                 mb(heapAfterGc), mb(Meter.maxHeap()), met(heapMb < HEAP_TARGET_MB));
-        out.printf("| heap peak (sum of pool peaks, an upper bound) | %s | | | | | |%n", mb(heapPeak));
+        out.printf("| heap peak, start to end of the in-process part (upper bound) | %s | | | | | |%n",
+                mb(heapPeak));
         out.println();
         out.println("Raw values (ms), in round order:");
         raw(out, "generation full", genFull);
@@ -122,17 +123,27 @@ final class Results {
 
     /** One kind of real sync: its wall time against the baseline, then where the time went. */
     private static void kernel(PrintStream out, String what, SyncSeries s, String baselineWhat) {
+        if (s.failure != null) {
+            out.printf("| %s | **FAILED**: %s | | | | | **no** |%n", what,
+                    s.failure.length() > 160 ? s.failure.substring(0, 160) + "…" : s.failure);
+        }
+        if (s.wall.isEmpty()) {
+            return;
+        }
         String kind = s.sawFull && s.sawPartial ? " (ran full AND partial)"
                 : s.sawFull && what.startsWith("partial") ? " (ran FULL)" : "";
         double ratio = ms(s.wall.median()) / ms(s.baseline.median());
-        boolean partial = what.startsWith("partial");
+        boolean isPartial = what.startsWith("partial");
         row(out, what + " (wall)" + kind, s.wall, "iptables-restore alone",
-                String.format(Locale.ROOT, "%.2fx", ratio), partial ? "" : "<= 1.2x", partial ? "" : met(ratio <= 1.2));
+                String.format(Locale.ROOT, "%.2fx", ratio), isPartial ? "" : "<= 1.2x", isPartial ? "" : met(ratio <= 1.2));
         out.printf("|   of which iptables-save / iptables-restore / other commands / in the JVM | %s / %s / %s / %s |"
                         + " | | | | |%n", msText(s.save.median()), msText(s.restore.median()),
                 msText(s.other.median()), msText(s.jvmMedian()));
         out.printf("|   allocated on the sync thread | %s | %s | | | | |%n", mb(s.allocated.median()),
                 mb(s.allocated.min()));
+        long peak = s.heapPeak.values().stream().mapToLong(Long::longValue).max().orElse(0);
+        out.printf("|   heap peak during the sync (max over rounds, upper bound) | %s | | -Xmx %s | | < 256 MB | %s |%n",
+                mb(peak), mb(Meter.maxHeap()), met(peak / 1048576.0 < HEAP_TARGET_MB));
         row(out, "iptables-restore alone, " + baselineWhat, s.baseline, "", "", "", "");
     }
 

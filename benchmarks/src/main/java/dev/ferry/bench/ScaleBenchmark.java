@@ -55,6 +55,7 @@ public final class ScaleBenchmark {
         Meter.resetPeaks();
         buildSnapshot();
         inProcess();
+        results.heapPeak = Meter.heapPeakUpperBound();
         if (!options.skipKernel) {
             Path copy = Files.createTempFile("ferry-bench-restore-", ".txt");
             try (NetNs ns = NetNs.create(options.legacy)) {
@@ -64,7 +65,6 @@ public final class ScaleBenchmark {
             }
         }
         results.heapAfterGc = Meter.heapUsedAfterGc();
-        results.heapPeak = Meter.heapPeakUpperBound();
         results.print(System.out);
     }
 
@@ -106,56 +106,73 @@ public final class ScaleBenchmark {
         snapshot = tracker.snapshot();
     }
 
-    /** Real syncs in the namespace, each next to iptables-restore of the same payload. */
+    /**
+     * Real syncs in the namespace, each next to iptables-restore of the same payload. A failed
+     * sync (e.g. out of memory under the heap cap) is recorded and ends the kernel rounds.
+     */
     private void inKernel(NetNs ns, Path copy) throws IOException {
         RecordingRunner rec = new RecordingRunner(ns.runner, copy);
-        IptablesBackend janitor = Backends.inNamespace(ns.runner);
         for (int i = 0; i < options.warmup + options.reps; i++) {
             boolean m = i >= options.warmup;
             System.err.printf("kernel round %d/%d%s%n", i + 1, options.warmup + options.reps, m ? "" : " (warm-up)");
 
-            check(janitor.cleanup(), "cleanup");
-            kernelSync(Backends.inNamespace(rec), snapshot, rec, m ? results.empty : null);
-            check(janitor.cleanup(), "cleanup");
+            ns.flushAll();
+            if (!kernelSync(Backends.inNamespace(rec), snapshot, rec, results.empty, m)) {
+                return;
+            }
+            ns.flushAll();
             replay(ns.runner, rec, m ? results.empty : null);
             if (i == 0) {
                 results.natRulesInKernel = countNatRules(ns);
             }
 
             IptablesBackend restarted = Backends.inNamespace(rec);
-            kernelSync(restarted, snapshot, rec, m ? results.resync : null);
+            if (!kernelSync(restarted, snapshot, rec, results.resync, m)) {
+                return;
+            }
             replay(ns.runner, rec, m ? results.resync : null);
 
             ProxySnapshot next = changeOneEndpoint(cluster.services() / 3, i + 2, m);
-            kernelSync(restarted, next, rec, m ? results.partial : null);
+            if (!kernelSync(restarted, next, rec, results.partial, m)) {
+                return;
+            }
             replay(ns.runner, rec, m ? results.partial : null);
             snapshot = next;
         }
-        check(janitor.cleanup(), "final cleanup");
     }
 
-    private static void kernelSync(IptablesBackend backend, ProxySnapshot snap, RecordingRunner rec,
-                                   SyncSeries series) {
+    /** One real sync; false (with the failure recorded) when it failed. */
+    private static boolean kernelSync(IptablesBackend backend, ProxySnapshot snap, RecordingRunner rec,
+                                      SyncSeries series, boolean measure) {
         rec.reset();
+        Meter.heapUsedAfterGc(); // start each sync from a collected heap, so its peak is its own
+        Meter.resetPeaks();
         long a0 = Meter.allocatedBytes();
         long t0 = System.nanoTime();
         SyncResult r = backend.sync(snap);
         long took = System.nanoTime() - t0;
         long allocated = Meter.allocatedBytes() - a0;
-        check(r, "sync");
-        if (series != null) {
+        long peak = Meter.heapPeakUpperBound();
+        if (!r.ok()) {
+            series.failure = r.error();
+            System.err.println("sync failed, kernel rounds stop here: " + r.error());
+            return false;
+        }
+        if (rec.restores() != 1) {
+            throw new IllegalStateException("expected one restore per sync, saw " + rec.restores());
+        }
+        if (measure) {
             series.wall.add(took - rec.copyNanos());
             series.save.add(rec.saveNanos());
             series.restore.add(rec.restoreNanos() - rec.copyNanos());
             series.other.add(rec.otherNanos());
             series.copy.add(rec.copyNanos());
             series.allocated.add(allocated);
+            series.heapPeak.add(peak);
             series.sawFull |= r.full();
             series.sawPartial |= !r.full();
         }
-        if (rec.restores() != 1) {
-            throw new IllegalStateException("expected one restore per sync, saw " + rec.restores());
-        }
+        return true;
     }
 
     /** iptables-restore of the payload the last sync restored, alone, with the same argv. */

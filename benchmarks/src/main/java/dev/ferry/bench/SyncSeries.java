@@ -13,6 +13,10 @@ final class SyncSeries {
     final Samples copy = new Samples();
     final Samples allocated = new Samples();
     final Samples baseline = new Samples();
+    /** Peak heap during the sync (sum of pool peaks, an upper bound). */
+    final Samples heapPeak = new Samples();
+    /** Why a sync of this kind failed (e.g. OutOfMemoryError under the heap cap); null if none did. */
+    String failure;
     boolean sawFull;
     boolean sawPartial;
     long lastPayloadBytes;
