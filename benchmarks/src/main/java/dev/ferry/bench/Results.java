@@ -23,6 +23,8 @@ final class Results {
     final Samples changeSnapshotAlloc = new Samples();
     final Samples genFull = new Samples();
     final Samples genFullAlloc = new Samples();
+    final Samples genFullReused = new Samples();
+    final Samples genFullReusedAlloc = new Samples();
     final Samples genPartial = new Samples();
     final Samples genPartialAlloc = new Samples();
     final SyncSeries empty = new SyncSeries();
@@ -59,8 +61,11 @@ final class Results {
         alloc(out, "  allocated", initialSnapshotAlloc);
         row(out, "snapshot: after one EndpointSlice change", changeSnapshot, "", "", "", "");
         alloc(out, "  allocated", changeSnapshotAlloc);
-        speedup(out, "rule generation, full (no kernel)" + (genFullWasPartial ? " (ran PARTIAL)" : ""), genFull, UPSTREAM_FULL_MS);
+        speedup(out, "rule generation, full, new backend (first sync; no kernel)" + (genFullWasPartial ? " (ran PARTIAL)" : ""), genFull, UPSTREAM_FULL_MS);
         allocVsUpstream(out, "  allocated", genFullAlloc, UPSTREAM_FULL_MB);
+        speedup(out, "rule generation, full, long-lived backend (periodic full sync)", genFullReused,
+                UPSTREAM_FULL_MS);
+        allocVsUpstream(out, "  allocated", genFullReusedAlloc, UPSTREAM_FULL_MB);
         speedup(out, "rule generation, one endpoint changed" + (genPartialWasFull ? " (ran FULL)" : ""),
                 genPartial, UPSTREAM_PARTIAL_MS);
         allocVsUpstream(out, "  allocated", genPartialAlloc, UPSTREAM_PARTIAL_MB);
@@ -82,6 +87,7 @@ final class Results {
         out.println();
         out.println("Raw values (ms), in round order:");
         raw(out, "generation full", genFull);
+        raw(out, "generation full, long-lived backend", genFullReused);
         raw(out, "generation partial", genPartial);
         String[] names = {"full sync onto empty", "full re-sync", "partial sync"};
         SyncSeries[] series = {empty, resync, partial};

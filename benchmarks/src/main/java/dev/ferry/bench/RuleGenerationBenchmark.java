@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * tables of {@code fullResync} are the harness's, not the proxy's.
  *
  * <ul>
- *   <li>{@code full}: first sync onto a node without rules (pure rule generation);</li>
+ *   <li>{@code full}: a new backend's first sync onto a node without rules (pure rule generation);</li>
+ *   <li>{@code fullLongLived}: the same on a long-lived backend whose every sync is full;</li>
  *   <li>{@code fullResync}: a full sync onto a node that already has all the rules (also
  *       parses the saved tables, to find stale chains);</li>
  *   <li>{@code partial}: one Service's first endpoint changes after a full sync (each call
@@ -57,6 +58,7 @@ public class RuleGenerationBenchmark {
     private ProxySnapshot changedBack;
     private CannedKernel afterFull;
     private IptablesBackend partialBackend;
+    private IptablesBackend alwaysFull;
     private boolean flip;
 
     @Setup(Level.Trial)
@@ -77,11 +79,18 @@ public class RuleGenerationBenchmark {
         // one-Service changes (changedBack restores exactly what the canned tables hold).
         partialBackend = Backends.inProcess(afterFull);
         check(partialBackend.sync(full));
+        alwaysFull = Backends.inProcessAlwaysFull(CannedKernel.empty());
     }
 
     @Benchmark
     public SyncResult full() {
         return check(Backends.inProcess(CannedKernel.empty()).sync(full));
+    }
+
+    /** A long-lived backend whose every sync is full (as the hourly one): buffers are reused. */
+    @Benchmark
+    public SyncResult fullLongLived() {
+        return check(alwaysFull.sync(full));
     }
 
     @Benchmark
