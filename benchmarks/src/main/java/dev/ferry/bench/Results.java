@@ -61,7 +61,8 @@ final class Results {
         alloc(out, "  allocated", initialSnapshotAlloc);
         row(out, "snapshot: after one EndpointSlice change", changeSnapshot, "", "", "", "");
         alloc(out, "  allocated", changeSnapshotAlloc);
-        speedup(out, "rule generation, full, new backend (first sync; no kernel)" + (genFullWasPartial ? " (ran PARTIAL)" : ""), genFull, UPSTREAM_FULL_MS);
+        speedup(out, "rule generation, full, new backend (first sync; no kernel)"
+                + (genFullWasPartial ? " (ran PARTIAL)" : ""), genFull, UPSTREAM_FULL_MS);
         allocVsUpstream(out, "  allocated", genFullAlloc, UPSTREAM_FULL_MB);
         speedup(out, "rule generation, full, long-lived backend (periodic full sync)", genFullReused,
                 UPSTREAM_FULL_MS);
@@ -72,9 +73,11 @@ final class Results {
         kernel(out, "full sync onto empty tables", empty, "onto empty tables");
         kernel(out, "full re-sync onto all rules in place", resync, "onto all rules in place");
         kernel(out, "partial sync, one endpoint changed", partial, "the partial payload");
-        if (!partial.wall.isEmpty()) {
+        if (!partial.wall.isEmpty() && !resync.wall.isEmpty()) {
             double share = ms(partial.wall.median()) / ms(resync.wall.median());
             out.printf("| partial sync / full re-sync | %s | | | | < 5 %% | %s |%n", pct(share), met(share < 0.05));
+        }
+        if (!partial.wall.isEmpty() && !empty.wall.isEmpty()) {
             double shareEmpty = ms(partial.wall.median()) / ms(empty.wall.median());
             out.printf("| partial sync / full sync onto empty | %s | | | | < 5 %% | %s |%n", pct(shareEmpty),
                     met(shareEmpty < 0.05));
