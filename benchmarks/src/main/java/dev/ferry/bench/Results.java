@@ -36,7 +36,6 @@ final class Results {
     long fullPayloadLines;
     int natRulesInKernel;
     long heapAfterGc;
-    long heapPeak;
     private String loadAtStart;
     private String iptables;
 
@@ -85,8 +84,6 @@ final class Results {
         double heapMb = heapAfterGc / 1048576.0;
         out.printf("| heap used after GC (tracker, snapshot, backends) | %s | | -Xmx %s | | < 256 MB | %s |%n",
                 mb(heapAfterGc), mb(Meter.maxHeap()), met(heapMb < HEAP_TARGET_MB));
-        out.printf("| heap peak, start to end of the in-process part (upper bound) | %s | | | | | |%n",
-                mb(heapPeak));
         out.println();
         out.println("Raw values (ms), in round order:");
         raw(out, "generation full", genFull);

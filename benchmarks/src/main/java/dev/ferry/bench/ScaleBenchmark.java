@@ -52,10 +52,8 @@ public final class ScaleBenchmark {
 
     private void run() throws IOException {
         results.header(options);
-        Meter.resetPeaks();
         buildSnapshot();
         inProcess();
-        results.heapPeak = Meter.heapPeakUpperBound();
         if (!options.skipKernel) {
             Path copy = Files.createTempFile("ferry-bench-restore-", ".txt");
             try (NetNs ns = NetNs.create(options.legacy)) {
