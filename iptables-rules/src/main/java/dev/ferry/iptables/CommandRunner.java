@@ -1,8 +1,11 @@
 package dev.ferry.iptables;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -43,6 +46,25 @@ public interface CommandRunner {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         stdin.writeTo(buffer);
         return run(argv, buffer.toByteArray());
+    }
+
+    /** Consumes a program's standard output as it is produced. */
+    @FunctionalInterface
+    interface Output {
+        void readFrom(InputStream in) throws IOException;
+    }
+
+    /**
+     * Runs a program without input and hands its standard output to {@code stdout} while it
+     * runs, so a large output (iptables-save of a big table) is never held whole; the result's
+     * stdout is then "". A RuntimeException thrown by {@code stdout} (e.g. a parse error) ends
+     * the program and is rethrown. The default buffers the output first; runners of real
+     * programs stream it.
+     */
+    default Result runReading(List<String> argv, Output stdout) throws IOException {
+        Result r = run(argv, (byte[]) null);
+        stdout.readFrom(new ByteArrayInputStream(r.stdout().getBytes(StandardCharsets.UTF_8)));
+        return new Result(r.exitCode(), "", r.stderr());
     }
 
     /** False for a dry-run runner: then nothing else (e.g. sysctls) may change the node either. */

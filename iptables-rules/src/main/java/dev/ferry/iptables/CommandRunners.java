@@ -59,6 +59,11 @@ public final class CommandRunners {
         public Result runStreaming(List<String> argv, Input stdin) throws IOException {
             return runProcess(argv, stdin, timeout);
         }
+
+        @Override
+        public Result runReading(List<String> argv, Output stdout) throws IOException {
+            return runProcess(argv, null, stdout, timeout);
+        }
     }
 
     /**
@@ -77,6 +82,11 @@ public final class CommandRunners {
             @Override
             public Result runStreaming(List<String> argv, Input stdin) throws IOException {
                 return inner.runStreaming(withHead(argv), stdin);
+            }
+
+            @Override
+            public Result runReading(List<String> argv, Output stdout) throws IOException {
+                return inner.runReading(withHead(argv), stdout);
             }
 
             @Override
@@ -122,6 +132,12 @@ public final class CommandRunners {
 
     static CommandRunner.Result runProcess(List<String> argv, CommandRunner.Input stdin, Duration timeout)
             throws IOException {
+        return runProcess(argv, stdin, null, timeout);
+    }
+
+    /** With {@code consumer} null, stdout is collected into the result; else fed to it as it comes. */
+    static CommandRunner.Result runProcess(List<String> argv, CommandRunner.Input stdin,
+                                           CommandRunner.Output consumer, Duration timeout) throws IOException {
         if (argv == null || argv.isEmpty()) {
             throw new IllegalArgumentException("empty command");
         }
@@ -134,8 +150,15 @@ public final class CommandRunners {
         }
         CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeAll(process.getOutputStream(), stdin),
                 CommandRunners::daemon);
-        CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()),
+        CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> consumer == null
+                ? readAll(process.getInputStream()) : consume(process.getInputStream(), consumer),
                 CommandRunners::daemon);
+        // A consumer that gives up stops reading: end the program rather than let it block on a full pipe.
+        out.whenComplete((bytes, failure) -> {
+            if (failure != null) {
+                process.destroyForcibly();
+            }
+        });
         CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()),
                 CommandRunners::daemon);
         try {
@@ -162,6 +185,12 @@ public final class CommandRunners {
         } catch (ExecutionException | TimeoutException e) {
             process.destroyForcibly();
             Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof UncheckedIOException u && u.getCause() != null) {
+                cause = u.getCause();
+            }
+            if (cause instanceof RuntimeException r && !(cause instanceof UncheckedIOException)) {
+                throw r; // the consumer's own verdict on the output, e.g. a parse error
+            }
             throw new IOException(command + ": cannot read its output: " + cause.getMessage(), cause);
         }
     }
@@ -177,6 +206,18 @@ public final class CommandRunners {
             if (data != null) {
                 data.writeTo(s);
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static final byte[] NOTHING = new byte[0];
+
+    private static byte[] consume(InputStream stream, CommandRunner.Output consumer) {
+        try (InputStream s = stream) {
+            consumer.readFrom(s);
+            s.transferTo(OutputStream.nullOutputStream()); // whatever the consumer left: let the program finish
+            return NOTHING;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -188,7 +188,7 @@ public final class IptablesBackend implements Backend {
             if (full) {
                 setUpKernel(snapshot);
             }
-            IptablesDump existing = full && needRead ? save("nat", "filter") : null;
+            IptablesDump existing = full && needRead ? save(IptablesRuleWriter::readsRulesOf, "nat", "filter") : null;
             List<InetAddress> addresses = writer.needsLocalAddresses(snapshot) ? localAddresses.addresses() : List.of();
             Payload payload = writer.write(snapshot, new IptablesRuleWriter.Request(full, existing, full, addresses));
             IptablesRuleWriter.Stats stats = writer.lastStats();
@@ -289,7 +289,8 @@ public final class IptablesBackend implements Backend {
     public SyncResult cleanup() {
         long start = System.nanoTime();
         try {
-            IptablesDump existing = save("nat", "filter", "mangle");
+            // Only rules outside our chains matter: jumps to remove, foreign references that pin a chain.
+            IptablesDump existing = save((table, chain) -> !ChainNames.isOurs(chain), "nat", "filter", "mangle");
             CleanupPlan plan = CleanupPlan.of(existing);
             int lines = 0;
             if (!plan.payload().isEmpty()) {
@@ -333,21 +334,21 @@ public final class IptablesBackend implements Backend {
         return undoError == null ? " (filter table rolled back)" : " (filter roll-back failed too: " + undoError + ")";
     }
 
-    /** The tables as iptables-save prints them; a table the kernel lacks reads as empty. */
-    private IptablesDump save(String... tables) throws Exception {
-        StringBuilder all = new StringBuilder();
+    /**
+     * The tables as iptables-save prints them, streamed, keeping the rules of only the chains
+     * {@code keep} accepts (a 10k-Service nat table is 30 MB of text, 300k rules); a table the
+     * kernel lacks reads as empty.
+     */
+    private IptablesDump save(IptablesDump.RuleFilter keep, String... tables) throws Exception {
+        IptablesDump.LeanReader reader = new IptablesDump.LeanReader(keep);
         for (String table : tables) {
-            CommandRunner.Result r = runner.run(List.of(saveCommand(), "-t", table), null);
+            CommandRunner.Result r = runner.runReading(List.of(saveCommand(), "-t", table), reader::read);
             if (!r.ok()) {
                 throw new IllegalStateException(saveCommand() + " -t " + table + " exited " + r.exitCode()
                         + ": " + r.stderr().strip());
             }
-            all.append(r.stdout());
-            if (!r.stdout().endsWith("\n") && !r.stdout().isEmpty()) {
-                all.append('\n');
-            }
         }
-        return IptablesDump.parse(all.toString());
+        return reader.result();
     }
 
     /** Applies the payload; returns null on success, else what went wrong. */

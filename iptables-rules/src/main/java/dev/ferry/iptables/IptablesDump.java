@@ -1,6 +1,10 @@
 package dev.ferry.iptables;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,31 +54,133 @@ public final class IptablesDump {
      *                                  refers to a chain that does not exist
      */
     public IptablesDump apply(String payload) {
-        Map<String, Map<String, MutableChain>> work = new LinkedHashMap<>();
-        tables.forEach((name, table) -> {
-            Map<String, MutableChain> chains = new LinkedHashMap<>();
-            table.chains.forEach((cn, c) -> chains.put(cn, new MutableChain(c.name, c.policy, new ArrayList<>(c.rules))));
-            work.put(name, chains);
-        });
-        Map<String, MutableChain> current = null;
+        Builder b = new Builder(this);
         String[] lines = payload.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
-            String line = lines[i].strip();
-            int number = i + 1;
+            b.line(lines[i].strip(), i + 1);
+        }
+        return b.build();
+    }
+
+    /** Which chains' rules a lean read keeps (the chain itself is always kept). */
+    @FunctionalInterface
+    interface RuleFilter {
+        boolean keepRules(String table, String chain);
+    }
+
+    /**
+     * Reads iptables-save output as it streams in (one call per table), keeping every table
+     * and chain but the rules of only the chains {@code filter} accepts: what a sync needs of a
+     * big nat table is mostly chain names, and 300k tokenized rules would not fit its heap.
+     * Not for {@link PacketTracer}: the dump lacks the skipped rules.
+     */
+    static final class LeanReader {
+        private final Builder builder = new Builder(empty());
+        private final RuleFilter filter;
+        private int number;
+        private byte[] line = new byte[512];
+        /** The chain of the last skipped rule, so a run of them costs no String each. */
+        private byte[] skippedChain = new byte[0];
+        private int skippedChainLength = -1;
+
+        LeanReader(RuleFilter filter) {
+            this.filter = Objects.requireNonNull(filter, "filter");
+        }
+
+        /** Parses one output (any number of whole tables). */
+        void read(InputStream in) throws IOException {
+            byte[] chunk = new byte[64 * 1024];
+            int length = 0;
+            int n;
+            while ((n = in.read(chunk)) > 0) {
+                int from = 0;
+                for (int i = 0; i < n; i++) {
+                    if (chunk[i] != '\n') {
+                        continue;
+                    }
+                    length = append(chunk, from, i, length);
+                    line(length);
+                    length = 0;
+                    from = i + 1;
+                }
+                length = append(chunk, from, n, length);
+            }
+            if (length > 0) {
+                line(length);
+            }
+        }
+
+        private int append(byte[] chunk, int from, int to, int length) {
+            int n = to - from;
+            if (length + n > line.length) {
+                line = Arrays.copyOf(line, Math.max(line.length * 2, length + n));
+            }
+            System.arraycopy(chunk, from, line, length, n);
+            return length + n;
+        }
+
+        IptablesDump result() {
+            return builder.build();
+        }
+
+        private void line(int length) {
+            number++;
+            // "-A CHAIN ...": skip without decoding when the chain's rules are not wanted.
+            if (length > 3 && line[0] == '-' && line[1] == 'A' && line[2] == ' ' && builder.current != null) {
+                int end = 3;
+                while (end < length && line[end] != ' ') {
+                    end++;
+                }
+                int nameLength = end - 3;
+                if (nameLength == skippedChainLength
+                        && Arrays.equals(line, 3, end, skippedChain, 0, nameLength)) {
+                    return;
+                }
+                String chain = new String(line, 3, nameLength, StandardCharsets.UTF_8);
+                if (!filter.keepRules(builder.table, chain)) {
+                    if (!builder.current.containsKey(chain)) {
+                        throw new IllegalArgumentException("line " + number + ": chain " + chain + " does not exist");
+                    }
+                    skippedChain = Arrays.copyOfRange(line, 3, end);
+                    skippedChainLength = nameLength;
+                    return;
+                }
+            }
+            skippedChainLength = -1;
+            builder.line(new String(line, 0, length, StandardCharsets.UTF_8).strip(), number);
+        }
+    }
+
+    /** Applies restore/save lines one at a time to a mutable copy of a dump. */
+    private static final class Builder {
+        private final Map<String, Map<String, MutableChain>> work = new LinkedHashMap<>();
+        private Map<String, MutableChain> current;
+        private String table;
+
+        Builder(IptablesDump from) {
+            from.tables.forEach((name, t) -> {
+                Map<String, MutableChain> chains = new LinkedHashMap<>();
+                t.chains.forEach((cn, c) -> chains.put(cn, new MutableChain(c.name, c.policy, new ArrayList<>(c.rules))));
+                work.put(name, chains);
+            });
+        }
+
+        void line(String line, int number) {
             if (line.isEmpty() || line.startsWith("#")) {
-                continue;
+                return;
             }
             if (line.startsWith("*")) {
-                String table = line.substring(1);
+                table = line.substring(1);
                 current = work.computeIfAbsent(table, t -> builtIns(t));
-                continue;
+                return;
             }
             if (current == null) {
                 throw new IllegalArgumentException("line " + number + ": outside any table: " + line);
             }
             if (line.equals("COMMIT")) {
                 current = null;
-                continue;
+                table = null;
+                return;
             }
             if (line.startsWith(":")) {
                 String[] parts = line.substring(1).split("\\s+");
@@ -87,9 +193,9 @@ public final class IptablesDump {
                         existing.policy = policy;
                     }
                 } else {
-                    current.put(chain, new MutableChain(chain, policy, new ArrayList<>()));
+                    current.put(chain, new MutableChain(chain, policy, new ArrayList<>(0)));
                 }
-                continue;
+                return;
             }
             List<String> words = Rule.tokenize(line, number);
             if (words.size() < 2) {
@@ -123,13 +229,16 @@ public final class IptablesDump {
                 default -> throw new IllegalArgumentException("line " + number + ": unknown command " + op);
             }
         }
-        Map<String, Table> out = new LinkedHashMap<>();
-        work.forEach((name, chains) -> {
-            Map<String, Chain> frozen = new LinkedHashMap<>();
-            chains.forEach((cn, c) -> frozen.put(cn, new Chain(cn, c.policy, List.copyOf(c.rules))));
-            out.put(name, new Table(name, Collections.unmodifiableMap(frozen)));
-        });
-        return new IptablesDump(Collections.unmodifiableMap(out));
+
+        IptablesDump build() {
+            Map<String, Table> out = new LinkedHashMap<>();
+            work.forEach((name, chains) -> {
+                Map<String, Chain> frozen = new LinkedHashMap<>();
+                chains.forEach((cn, c) -> frozen.put(cn, new Chain(cn, c.policy, List.copyOf(c.rules))));
+                out.put(name, new Table(name, Collections.unmodifiableMap(frozen)));
+            });
+            return new IptablesDump(Collections.unmodifiableMap(out));
+        }
     }
 
     private static Map<String, MutableChain> builtIns(String table) {

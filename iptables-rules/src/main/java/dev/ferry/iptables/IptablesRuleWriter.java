@@ -365,6 +365,19 @@ final class IptablesRuleWriter {
         }
     }
 
+    /**
+     * Whether a full write needs the current rules of this chain from the node: built-in
+     * chains (missing jumps), the whole filter table (small; the roll-back restores it), and
+     * nat chains this write neither rewrites nor deletes (a foreign reference pins a stale
+     * chain). The rules of per-service chains and of the shared nat chains never count, so a
+     * read may skip them; see {@link #deleteStaleChains} and {@link #rewritten}.
+     */
+    static boolean readsRulesOf(String table, String chain) {
+        return !table.equals("nat") || !(ChainNames.isServiceChain(chain) || chain.equals(ChainNames.SERVICES)
+                || chain.equals(ChainNames.NODE_PORTS) || chain.equals(ChainNames.POSTROUTING)
+                || chain.equals(ChainNames.MARK_MASQ));
+    }
+
     /** Chains this payload flushes and rewrites, so their current rules do not count. */
     private static boolean rewritten(String chain, Set<String> active) {
         return active.contains(chain) || chain.equals(ChainNames.SERVICES) || chain.equals(ChainNames.NODE_PORTS)
