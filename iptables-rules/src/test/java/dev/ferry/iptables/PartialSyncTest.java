@@ -103,7 +103,9 @@ class PartialSyncTest {
         assertTrue(fake.state.table("mangle").has(ChainNames.CANARY));
         assertTrue(fake.state.table("nat").has(ChainNames.CANARY) && fake.state.table("filter").has(ChainNames.CANARY));
 
-        // Someone flushes and deletes everything in nat (iptables -t nat -F; -X).
+        // Someone flushes and deletes everything (iptables -t T -F; -X for each table; a firewall
+        // reload): the canary is checked in mangle, as upstream does.
+        fake.state = fake.state.apply(flushTable(fake.state, "mangle"));
         fake.state = fake.state.apply(flushTable(fake.state, "nat"));
         SyncResult r = backend.sync(t.snapshot());
         assertTrue(r.ok() && r.full(), "canary gone: full sync");
