@@ -40,6 +40,11 @@ final class LegacyIptables implements CommandRunner {
     }
 
     @Override
+    public Result runReading(List<String> argv, Output stdout) throws IOException {
+        return inner.runReading(legacy(argv), stdout);
+    }
+
+    @Override
     public boolean appliesChanges() {
         return inner.appliesChanges();
     }

@@ -67,7 +67,7 @@ final class NetNs implements AutoCloseable {
     void flushAll() throws IOException {
         for (String table : List.of("filter", "nat", "mangle")) {
             for (String op : List.of("-F", "-X")) {
-                CommandRunner.Result r = runner.run(List.of("iptables", "-w", "5", "-t", table, op), null);
+                CommandRunner.Result r = runner.run(List.of("iptables", "-w", "60", "-t", table, op), null);
                 if (!r.ok()) {
                     throw new IOException("iptables -t " + table + " " + op + " in " + name + " exited "
                             + r.exitCode() + ": " + r.stderr().strip());

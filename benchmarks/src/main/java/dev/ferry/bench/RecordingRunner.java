@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Passes commands through to another runner and remembers, for the last sync, how long the
- * *-save, *-restore and other commands (canary check, sysctl) took, and the argv and input of
+ * Passes commands through to another runner (keeping streamed input and output streamed) and
+ * remembers, for the last sync, how long the *-save (including the caller's parsing of a
+ * streamed output), *-restore and other commands (canary check, sysctl) took, and the argv and input of
  * the last restore, so the harness can replay the exact payload as its baseline.
  *
  * <p>The restore input is streamed to the program as the backend produces it and copied to a
@@ -104,6 +105,21 @@ final class RecordingRunner implements CommandRunner {
             otherNanos += took;
         }
         return r;
+    }
+
+    @Override
+    public Result runReading(List<String> argv, Output stdout) throws IOException {
+        long start = System.nanoTime();
+        try {
+            return inner.runReading(argv, stdout);
+        } finally {
+            long took = System.nanoTime() - start;
+            if (argv.get(0).endsWith("-save")) {
+                saveNanos += took;
+            } else {
+                otherNanos += took;
+            }
+        }
     }
 
     @Override
