@@ -88,18 +88,82 @@ public final class ChainNames {
 
     static String hash16(String text) {
         byte[] digest = SHA256.get().digest(text.getBytes(StandardCharsets.UTF_8));
-        // 16 base32 characters are 80 bits: the first 10 bytes, 5 bits at a time.
-        StringBuilder out = new StringBuilder(16);
+        char[] out = new char[16];
+        base32Of10(digest, out, 0);
+        return new String(out);
+    }
+
+    /**
+     * The 16 hash characters of a service port (the same for its SVC, SVL, EXT and FW chains):
+     * hash once, prefix four times.
+     *
+     * @param key the port's hash input ("ns/svc:port" + lower-case protocol), UTF-8
+     */
+    static String portHash(byte[] key) {
+        MessageDigest sha = SHA256.get();
+        sha.update(key);
+        byte[] digest = sha.digest();
+        char[] out = new char[16];
+        base32Of10(digest, out, 0);
+        return new String(out);
+    }
+
+    /** Per-thread scratch for {@link #endpoint(byte[], String)}: digest output and name characters. */
+    private static final ThreadLocal<byte[]> DIGEST = ThreadLocal.withInitial(() -> new byte[32]);
+
+    /**
+     * {@link #endpoint(ServicePortName, Endpoint)} without building the hash input: the port's
+     * key bytes (see {@link #portHash(byte[])}) then the endpoint's "ip:port" (ASCII) are fed to
+     * the digest as they are; only the name itself is allocated.
+     */
+    static String endpoint(byte[] portKey, String hostPort) {
+        MessageDigest sha = SHA256.get();
+        sha.update(portKey);
+        for (int i = 0; i < hostPort.length(); i++) {
+            char c = hostPort.charAt(i);
+            if (c >= 0x80) { // cannot happen ("ip:port" / "[ip]:port" is ASCII), but stay exact
+                sha.reset();
+                sha.update(portKey);
+                sha.update(hostPort.getBytes(StandardCharsets.UTF_8));
+                break;
+            }
+            sha.update((byte) c);
+        }
+        byte[] digest = DIGEST.get();
+        try {
+            sha.digest(digest, 0, 32);
+        } catch (java.security.DigestException e) {
+            throw new AssertionError("SHA-256 is 32 bytes", e);
+        }
+        byte[] out = new byte[SEP_PREFIX.length() + 16];
+        for (int i = 0; i < SEP_PREFIX.length(); i++) {
+            out[i] = (byte) SEP_PREFIX.charAt(i);
+        }
+        long bits = 0;
+        int count = 0;
+        int at = SEP_PREFIX.length();
+        for (int i = 0; i < 10; i++) {
+            bits = (bits << 8) | (digest[i] & 0xff);
+            count += 8;
+            while (count >= 5) {
+                out[at++] = (byte) BASE32[(int) (bits >>> (count - 5)) & 31];
+                count -= 5;
+            }
+        }
+        return new String(out, StandardCharsets.ISO_8859_1); // ASCII: copied as is, no compression pass
+    }
+
+    /** 16 base32 characters are 80 bits: the first 10 bytes, 5 bits at a time. */
+    private static void base32Of10(byte[] digest, char[] out, int at) {
         long bits = 0;
         int count = 0;
         for (int i = 0; i < 10; i++) {
             bits = (bits << 8) | (digest[i] & 0xff);
             count += 8;
             while (count >= 5) {
-                out.append(BASE32[(int) (bits >>> (count - 5)) & 31]);
+                out[at++] = BASE32[(int) (bits >>> (count - 5)) & 31];
                 count -= 5;
             }
         }
-        return out.toString();
     }
 }

@@ -30,6 +30,25 @@ final class LineBuffer {
         return this;
     }
 
+    /** The address part of an "ip:port" or "[ip]:port" word, without copying it first. */
+    LineBuffer addHostOf(String hostPort) {
+        text.append(' ');
+        if (hostPort.startsWith("[")) {
+            text.append(hostPort, 1, hostPort.lastIndexOf(']'));
+        } else {
+            text.append(hostPort, 0, hostPort.lastIndexOf(':'));
+        }
+        return this;
+    }
+
+    /** Makes room for about this many characters up front (a big first sync, not doubling copies). */
+    void reserve(long chars) {
+        int want = (int) Math.min(chars, Integer.MAX_VALUE - 16);
+        if (want > text.capacity()) {
+            text.ensureCapacity(want);
+        }
+    }
+
     LineBuffer addInt(int value) {
         text.append(' ').append(value);
         return this;

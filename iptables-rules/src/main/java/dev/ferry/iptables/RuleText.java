@@ -24,6 +24,25 @@ final class RuleText {
      * API can break or extend a rule even if it slipped past validation.
      */
     static String comment(String text) {
+        // Fast path (every name that passed validation): nothing to replace, nothing to cut.
+        if (!text.isEmpty() && text.length() <= MAX_COMMENT) {
+            boolean clean = true;
+            boolean bareText = true;
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '\'' || c == '`') {
+                    clean = false;
+                    break;
+                }
+                if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                        || c == '/' || c == ':' || c == '.' || c == '-' || c == '_')) {
+                    bareText = false;
+                }
+            }
+            if (clean) {
+                return bareText ? text : "\"" + text + "\"";
+            }
+        }
         StringBuilder safe = new StringBuilder(Math.min(text.length(), MAX_COMMENT) + 2);
         boolean bare = !text.isEmpty();
         for (int i = 0; i < text.length() && safe.length() < MAX_COMMENT; i++) {

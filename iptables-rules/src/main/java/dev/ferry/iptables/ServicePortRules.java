@@ -9,8 +9,10 @@ import dev.ferry.core.ServicePort;
 import dev.ferry.core.ServicePortState;
 
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -70,6 +72,8 @@ final class ServicePortRules {
     private final Optional<Cidr> localCidr;
     private final LineBuffer shared = new LineBuffer();
     private final LineBuffer filter = new LineBuffer();
+    /** Scratch: each endpoint's "ip:port" in the current write (by identity: the selection's own objects). */
+    private final Map<Endpoint, String> hostPorts = new IdentityHashMap<>();
     private InetAddress nodeIP;
 
     ServicePortRules(IpFamily family, boolean masqueradeAll, Optional<Cidr> localCidr) {
@@ -104,10 +108,25 @@ final class ServicePortRules {
         String protocol = port.protocol().lower();
         String ip = IpAddresses.format(clusterIP.get());
         String dport = Integer.toString(port.port());
-        String svc = previous != null ? previous.svc : ChainNames.service(port.name());
-        String svl = previous != null ? previous.svl : ChainNames.serviceLocal(port.name());
-        String ext = previous != null ? previous.ext : ChainNames.external(port.name());
-        String fw = previous != null ? previous.fw : ChainNames.firewall(port.name());
+        // The chain names' hash input ("ns/svc:port" + protocol), hashed once for SVC/SVL/EXT/FW
+        // and reused as the start of every endpoint's input.
+        byte[] hashKey = (name + protocol).getBytes(StandardCharsets.UTF_8);
+        String svc;
+        String svl;
+        String ext;
+        String fw;
+        if (previous != null) {
+            svc = previous.svc;
+            svl = previous.svl;
+            ext = previous.ext;
+            fw = previous.fw;
+        } else {
+            String hash = ChainNames.portHash(hashKey);
+            svc = ChainNames.SVC_PREFIX + hash;
+            svl = ChainNames.SVL_PREFIX + hash;
+            ext = ChainNames.EXT_PREFIX + hash;
+            fw = ChainNames.FW_PREFIX + hash;
+        }
 
         EndpointSelection selection = state.selection(family);
         List<Endpoint> clusterEndpoints = selection.clusterEndpoints();
@@ -298,25 +317,27 @@ final class ServicePortRules {
 
         Map<String, String> endpointChains = new HashMap<>(Math.max(4, selection.allReachable().size() * 2));
         Map<String, String> oldNames = previous != null ? previous.endpointChains : Map.of();
+        hostPorts.clear();
         for (Endpoint ep : selection.allReachable()) {
-            String hostPort = ep.hostPort();
+            String hostPort = ep.hostPort(); // formatted once per endpoint and write
+            hostPorts.put(ep, hostPort);
             String sep = oldNames.get(hostPort);
             if (sep == null) {
-                sep = ChainNames.endpoint(port.name(), ep);
+                sep = ChainNames.endpoint(hashKey, hostPort);
             }
             endpointChains.put(hostPort, sep);
         }
         if (usesClusterChain) {
             declare(natChains, chains, svc);
-            writeEndpointChoice(natRules, name, port, svc, clusterEndpoints, endpointChains, largeCluster);
+            writeEndpointChoice(natRules, name, port, svc, clusterEndpoints, endpointChains, hostPorts, largeCluster);
         }
         if (usesLocalChain) {
             declare(natChains, chains, svl);
-            writeEndpointChoice(natRules, name, port, svl, localEndpoints, endpointChains, largeCluster);
+            writeEndpointChoice(natRules, name, port, svl, localEndpoints, endpointChains, hostPorts, largeCluster);
         }
         String sepComment = largeCluster ? null : RuleText.comment(name);
         for (Endpoint ep : selection.allReachable()) {
-            String hostPort = ep.hostPort();
+            String hostPort = hostPorts.get(ep);
             String sep = endpointChains.get(hostPort);
             declare(natChains, chains, sep);
             // Hairpin: an endpoint reaching itself through the service must be masqueraded,
@@ -325,7 +346,7 @@ final class ServicePortRules {
             if (sepComment != null) {
                 natRules.add("-m", "comment").add("--comment", sepComment);
             }
-            natRules.add("-s", IpAddresses.format(ep.ip())).add("-j", ChainNames.MARK_MASQ).end();
+            natRules.add("-s").addHostOf(hostPort).add("-j", ChainNames.MARK_MASQ).end();
             natRules.start("-A").add(sep);
             if (sepComment != null) {
                 natRules.add("-m", "comment").add("--comment", sepComment);
@@ -367,14 +388,14 @@ final class ServicePortRules {
     /** Session-affinity rules, then the random choice among the endpoints. */
     private static void writeEndpointChoice(LineBuffer rules, String name, ServicePort port, String chain,
                                             List<Endpoint> endpoints, Map<String, String> endpointChains,
-                                            boolean largeCluster) {
+                                            Map<Endpoint, String> hostPorts, boolean largeCluster) {
         if (port.sessionAffinity()) {
             String seconds = Integer.toString(port.stickyMaxAgeSeconds());
             for (Endpoint ep : endpoints) {
-                String sep = endpointChains.get(ep.hostPort());
+                String sep = endpointChains.get(hostPortOf(hostPorts, ep));
                 rules.start("-A").add(chain);
                 if (!largeCluster) {
-                    rules.add("-m", "comment").add("--comment", RuleText.comment(name + " -> " + ep.hostPort()));
+                    rules.add("-m", "comment").add("--comment", RuleText.comment(name + " -> " + hostPortOf(hostPorts, ep)));
                 }
                 rules.add("-m", "recent").add("--name", sep).add("--rcheck").add("--seconds", seconds).add("--reap")
                         .add("-j", sep).end();
@@ -385,12 +406,17 @@ final class ServicePortRules {
             Endpoint ep = endpoints.get(i);
             rules.start("-A").add(chain);
             if (!largeCluster) {
-                rules.add("-m", "comment").add("--comment", RuleText.comment(name + " -> " + ep.hostPort()));
+                rules.add("-m", "comment").add("--comment", RuleText.comment(name + " -> " + hostPortOf(hostPorts, ep)));
             }
             if (i < n - 1) {
                 rules.add("-m", "statistic").add("--mode", "random").add("--probability", RuleText.probability(n - i));
             }
-            rules.add("-j", endpointChains.get(ep.hostPort())).end();
+            rules.add("-j", endpointChains.get(hostPortOf(hostPorts, ep))).end();
         }
+    }
+
+    private static String hostPortOf(Map<Endpoint, String> hostPorts, Endpoint ep) {
+        String hostPort = hostPorts.get(ep);
+        return hostPort != null ? hostPort : ep.hostPort();
     }
 }

@@ -38,6 +38,23 @@ class ChainNamesTest {
     }
 
     @Test
+    void theWritersHashOnceNamesMatchThePublicOnes() {
+        for (ServicePortName name : java.util.List.of(SVC4, new ServicePortName("ns1", "svc1", "", Protocol.UDP),
+                new ServicePortName("ns5", "svc5", "p80", Protocol.SCTP))) {
+            byte[] key = (name + name.protocol().lower()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(ChainNames.service(name), ChainNames.SVC_PREFIX + ChainNames.portHash(key));
+            assertEquals(ChainNames.firewall(name), ChainNames.FW_PREFIX + ChainNames.portHash(key));
+            for (String ip : java.util.List.of("10.180.0.4", "fd00::1:2", "::ffff:0:a00:1", "192.168.255.255")) {
+                Endpoint ep = Endpoint.ready(IpAddresses.parse(ip), 8080);
+                assertEquals(ChainNames.endpoint(name, ep), ChainNames.endpoint(key, ep.hostPort()), ip);
+            }
+        }
+        // Non-ASCII cannot reach here, but the hash input stays exact if it did.
+        byte[] key = "ns/s:ptcp".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(ChainNames.SEP_PREFIX + ChainNames.hash16("ns/s:ptcpé:1"), ChainNames.endpoint(key, "é:1"));
+    }
+
+    @Test
     void ownership() {
         assertTrue(ChainNames.isServiceChain("KUBE-SEP-UKSFD7AGPMPPLUHC"));
         assertFalse(ChainNames.isServiceChain("KUBE-SERVICES"));
