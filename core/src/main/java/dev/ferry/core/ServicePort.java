@@ -54,7 +54,13 @@ public record ServicePort(
     }
 
     public Optional<InetAddress> clusterIP(IpFamily family) {
-        return clusterIPs.stream().filter(family::contains).findFirst();
+        // Called per service port on every sync: a plain loop, no stream.
+        for (int i = 0; i < clusterIPs.size(); i++) {
+            if (family.contains(clusterIPs.get(i))) {
+                return Optional.of(clusterIPs.get(i));
+            }
+        }
+        return Optional.empty();
     }
 
     public boolean sessionAffinity() {
