@@ -25,8 +25,9 @@ import java.util.function.LongSupplier;
  * <p>Full and partial syncs, as upstream: the first sync, a sync after any failure, after the
  * node changed, after the canary chain disappeared and one every {@code fullSyncPeriod}
  * (an hour) rewrite everything; the others only rewrite the chains of changed service ports
- * plus the shared chains. The node's tables are read (iptables-save) only when what is on
- * the node is not known from our own last successful restore: at start, after a failure,
+ * plus those shared chains whose rules changed (see {@link IptablesRuleWriter}); with nothing
+ * to write, no iptables-restore runs. The node's tables are read (iptables-save) only when
+ * what is on the node is not known from our own last successful restore: at start, after a failure,
  * after the canary disappeared and on the periodic full sync. Before a partial sync one cheap
  * {@code iptables -t mangle -S KUBE-PROXY-CANARY} checks nobody flushed us.
  *
@@ -204,7 +205,8 @@ public final class IptablesBackend implements Backend {
                 LOG.warn("{}: stale chains {} are still referenced by rules we do not own; left in place",
                         family, stats.keptStaleChains());
             }
-            String error = restore(payload);
+            // A partial sync with nothing to change writes no table at all: nothing to run.
+            String error = payload.isEmpty() ? null : restore(payload);
             if (error != null) {
                 writer.abandon();
                 return fail(full, start, error + rollBackFilter(existing, payload.toString(), error));

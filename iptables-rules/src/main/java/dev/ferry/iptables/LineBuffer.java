@@ -82,6 +82,12 @@ final class LineBuffer {
         lines += count;
     }
 
+    /** One whole line ("\n"-terminated) taken from {@code from} to {@code to} of another text. */
+    void append(CharSequence source, int from, int to) {
+        text.append(source, from, to);
+        lines++;
+    }
+
     int lines() {
         return lines;
     }

@@ -21,6 +21,16 @@ final class Payload implements CommandRunner.Input {
         return this;
     }
 
+    /** Nothing to restore: iptables-restore would accept it, but need not run. */
+    boolean isEmpty() {
+        for (CharSequence p : parts) {
+            if (p.length() > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public void writeTo(OutputStream out) throws IOException {
         char[] chars = new char[CHUNK];

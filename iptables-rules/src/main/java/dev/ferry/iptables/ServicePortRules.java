@@ -88,13 +88,16 @@ final class ServicePortRules {
     }
 
     /**
-     * @param previous this port's fragment from an earlier sync, for its chain names; may be null
-     * @param natChains where the own chains' ":CHAIN" lines go
-     * @param natRules  where the own chains' rules go
+     * @param previous      this port's fragment from an earlier sync, for its chain names; may be null
+     * @param previousOnNode {@code previous} is what the node has now (a partial write after a
+     *                       committed one): its endpoint chains whose rules would come out the
+     *                       same are not written again, only kept
+     * @param natChains      where the own chains' ":CHAIN" lines go
+     * @param natRules       where the own chains' rules go
      * @return the fragment, or null when the port has no cluster IP of this family
      */
-    Fragment write(ServicePortState state, boolean largeCluster, Fragment previous, LineBuffer natChains,
-                   LineBuffer natRules) {
+    Fragment write(ServicePortState state, boolean largeCluster, Fragment previous, boolean previousOnNode,
+                   LineBuffer natChains, LineBuffer natRules) {
         ServicePort port = state.port();
         Optional<InetAddress> clusterIP = port.clusterIP(family);
         if (clusterIP.isEmpty()) {
@@ -336,9 +339,18 @@ final class ServicePortRules {
             writeEndpointChoice(natRules, name, port, svl, localEndpoints, endpointChains, hostPorts, largeCluster);
         }
         String sepComment = largeCluster ? null : RuleText.comment(name);
+        // An endpoint chain's rules depend only on the port's name, its endpoint's address and
+        // port, session affinity and the comment mode: when those match the previous write, the
+        // chain on the node is already right (the port's name, protocol included, is the key).
+        boolean keepSameEndpointChains = previousOnNode && previous != null && previous.largeCluster == largeCluster
+                && previous.state.port().sessionAffinity() == port.sessionAffinity();
         for (Endpoint ep : selection.allReachable()) {
             String hostPort = hostPorts.get(ep);
             String sep = endpointChains.get(hostPort);
+            if (keepSameEndpointChains && oldNames.containsKey(hostPort)) {
+                chains.add(sep); // still ours and in use, so not deleted
+                continue;
+            }
             declare(natChains, chains, sep);
             // Hairpin: an endpoint reaching itself through the service must be masqueraded,
             // or it would answer itself directly and drop the reply.

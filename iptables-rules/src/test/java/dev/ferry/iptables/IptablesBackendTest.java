@@ -68,9 +68,9 @@ class IptablesBackendTest {
                 .anyMatch(rule -> rule.text().equals("-A INPUT -s 1.2.3.4/32 -j ACCEPT")));
         assertTrue(after.table("nat").has("DOCKER"));
 
-        // A second sync finds the jumps and adds none.
+        // A second sync finds the jumps and adds none; with nothing changed it restores nothing.
         assertTrue(backend.sync(t.snapshot()).ok());
-        assertFalse(fake.restored.get(1).contains("-I "), fake.restored.get(1));
+        assertEquals(1, fake.restored.size(), "nothing changed: no iptables-restore");
         assertEquals(after.toSaveText(), fake.state.toSaveText(), "a resync changes nothing");
     }
 
@@ -100,11 +100,16 @@ class IptablesBackendTest {
         assertTrue(backend.sync(snap).ok());
         String before = fake.state.toSaveText();
 
-        fake.failRestoreWith = "iptables-restore v1.8.9 (nf_tables): Chain 'NOPE' does not exist\nError occurred at line: 3\n";
-        SyncResult r = backend.sync(snap);
+        // svc1 gets an endpoint: its REJECT leaves filter KUBE-SERVICES, so the partial payload
+        // starts "*filter", ":KUBE-SERVICES - [0:0]".
+        ProxySnapshot changed = new TestSnapshots().add(svc1)
+                .add(Fixtures.slice("ns1", "s", "svc1", "p80", 80, "TCP", Ep.ready("10.180.0.1"))).snapshot();
+        fake.failRestoreWith = "iptables-restore v1.8.9 (nf_tables): Chain 'NOPE' does not exist\nError occurred at line: 2\n";
+        SyncResult r = backend.sync(changed);
         assertFalse(r.ok());
+        assertFalse(r.full());
         assertTrue(r.error().contains("Chain 'NOPE' does not exist"), r.error());
-        assertTrue(r.error().contains("failing line 3: :KUBE-EXTERNAL-SERVICES - [0:0]"), r.error());
+        assertTrue(r.error().contains("failing line 2: :KUBE-SERVICES - [0:0]"), r.error());
         assertEquals(1, backend.restoreFailures());
         assertEquals(before, fake.state.toSaveText(), "rules stay as they were");
 

@@ -40,25 +40,26 @@ class PartialSyncTest {
         assertTrue(first.ok() && first.full(), first.error());
         assertEquals(2, saves(fake), "the first sync reads nat and filter");
 
-        // Nothing changed: partial, no own chain rewritten, the canary checked, no iptables-save.
+        // Nothing changed: partial, nothing to write so no iptables-restore, the canary checked,
+        // no iptables-save.
         SyncResult idle = backend.sync(t.snapshot());
         assertTrue(idle.ok() && !idle.full(), idle.error());
-        String p = fake.restored.get(1);
-        assertFalse(p.contains(":KUBE-SVC-") || p.contains(":KUBE-SEP-") || p.contains(":KUBE-EXT-"), p);
-        assertTrue(p.contains("-A KUBE-SERVICES -m comment --comment \"ns1/svc1:p80 cluster IP\""), "shared chains rewritten:\n" + p);
-        assertTrue(p.contains("-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 "), p);
+        assertEquals(1, fake.restored.size(), "nothing to write: no iptables-restore");
         assertEquals(2, saves(fake), "no iptables-save for a partial sync");
         assertTrue(fake.commands.stream().anyMatch(c -> c.equals(List.of("iptables", "-w", "5", "-W", "100000",
                 "-t", "mangle", "-S", ChainNames.CANARY))));
         IptablesDump afterIdle = fake.state;
         assertTrue(afterIdle.table("nat").has(sepSvc1), "untouched chains stay");
 
-        // svc2's endpoint changes and svc3 appears: only their chains are written.
+        // svc2's endpoint changes and svc3 appears: only their chains are written, and nat
+        // KUBE-SERVICES (svc3's entry is new), whole.
         t.add(Fixtures.slice("ns2", "s2b", "svc2", "p80", 80, "TCP", Ep.ready("10.0.2.2"))).add(svc3)
                 .add(Fixtures.slice("ns3", "s3", "svc3", "p80", 80, "TCP", Ep.ready("10.0.3.1")));
         SyncResult partial = backend.sync(t.snapshot());
         assertTrue(partial.ok() && !partial.full(), partial.error());
-        p = fake.restored.get(2);
+        String p = fake.restored.get(1);
+        assertTrue(p.contains("-A KUBE-SERVICES -m comment --comment \"ns1/svc1:p80 cluster IP\""), "KUBE-SERVICES rewritten whole:\n" + p);
+        assertFalse(p.contains(":KUBE-NODEPORTS") || p.contains("*filter"), "unchanged shared chains are not written:\n" + p);
         assertTrue(p.contains(":" + ChainNames.service(name("ns2", "svc2")) + " "), p);
         assertTrue(p.contains(":" + ChainNames.service(name("ns3", "svc3")) + " "), p);
         assertFalse(p.contains(":" + ChainNames.service(name("ns1", "svc1")) + " "), p);
@@ -73,10 +74,11 @@ class PartialSyncTest {
         t.remove(svc1);
         SyncResult removed = backend.sync(t.snapshot());
         assertTrue(removed.ok() && !removed.full(), removed.error());
-        p = fake.restored.get(3);
+        p = fake.restored.get(2);
         assertTrue(p.contains("-X " + sepSvc1 + "\n") && p.contains("-X " + ChainNames.service(name("ns1", "svc1")) + "\n"), p);
         assertFalse(fake.state.table("nat").has(sepSvc1));
         assertEquals(2, saves(fake));
+        assertEquals(fake.state.toSaveText(), rulesAfterFreshSync(t), "partial syncs left what a full sync writes");
 
         // An hour later: full, with a fresh read of the node.
         clock.addAndGet(Duration.ofHours(1).toNanos());
@@ -114,14 +116,68 @@ class PartialSyncTest {
         assertTrue(fake.state.table("nat").has(ChainNames.CANARY));
     }
 
+    /**
+     * The common case the shared-chain cache is for: one endpoint of one Service moves (same
+     * count, same chains). Only that Service's SVC chain and the new and old SEP chains are
+     * written: no shared chain, no filter table.
+     */
+    @Test
+    void endpointOnlyChangeWritesOnlyThatServicesChains() {
+        FakeRunner fake = new FakeRunner(IptablesDump.empty());
+        IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
+        RandomChanges c = new RandomChanges(7);
+        for (int i = 0; i < RandomChanges.SERVICES; i++) {
+            c.moveOneEndpoint(i, 0);
+        }
+        c.snapshots.add(svc1); // the ns1/svc1 of this class is RandomChanges' svc1 as a NodePort
+        assertTrue(backend.sync(c.snapshots.snapshot()).ok());
+        for (int round = 1; round <= 3; round++) {
+            SyncResult r = backend.sync(c.moveOneEndpoint(1, round).snapshots.snapshot());
+            assertTrue(r.ok() && !r.full(), r.error());
+            String p = fake.restored.get(round);
+            String svc = ChainNames.service(name("ns1", "svc1"));
+            String oldSep = "KUBE-SEP-" + ChainNames.hash16("ns1/svc1:p80tcp10.2.1." + round + ":80");
+            String newSep = "KUBE-SEP-" + ChainNames.hash16("ns1/svc1:p80tcp10.2.1." + (1 + round) + ":80");
+            assertTrue(p.startsWith("*nat\n"), "no filter table:\n" + p);
+            List<String> declared = p.lines().filter(l -> l.startsWith(":")).map(l -> l.substring(1, l.indexOf(' '))).sorted().toList();
+            String ext = ChainNames.external(name("ns1", "svc1")); // a NodePort: its EXT chain is its own too
+            assertEquals(java.util.stream.Stream.of(svc, ext, oldSep, newSep).sorted().toList(), declared, p);
+            assertFalse(p.contains("KUBE-SERVICES") || p.contains("KUBE-NODEPORTS") || p.contains("KUBE-POSTROUTING"), p);
+            assertTrue(p.contains("-X " + oldSep + "\n"), p);
+            assertEquals(Golden.normalize(rulesAfterFreshSync(c.snapshots)), Golden.normalize(fake.state.toSaveText()), String.join("\n", c.log));
+        }
+    }
+
+    /**
+     * Random sequences of changes, each followed by a partial sync: after every one the rules
+     * are exactly what one full sync of the same snapshot writes onto an empty node.
+     */
+    @Test
+    void randomPartialSyncsLeaveWhatAFullSyncWrites() {
+        for (long seed = 1; seed <= 40; seed++) {
+            FakeRunner fake = new FakeRunner(IptablesDump.empty());
+            IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
+            RandomChanges c = new RandomChanges(seed);
+            assertTrue(backend.sync(c.snapshots.snapshot()).ok());
+            for (int step = 0; step < 12; step++) {
+                SyncResult r = backend.sync(c.step().snapshots.snapshot());
+                assertTrue(r.ok() && !r.full(), r.error() + "\n" + String.join("\n", c.log));
+                assertEquals(Golden.normalize(rulesAfterFreshSync(c.snapshots)), Golden.normalize(fake.state.toSaveText()), String.join("\n", c.log));
+            }
+        }
+    }
+
     @Test
     void failureMakesTheNextSyncFullWithARead() {
         FakeRunner fake = new FakeRunner(IptablesDump.empty());
         IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
-        TestSnapshots t = new TestSnapshots().add(svc2)
+        // svc3 has no endpoints yet: a REJECT in filter KUBE-SERVICES, which its first endpoint
+        // removes, so the failing partial payload has a filter part to roll back.
+        TestSnapshots t = new TestSnapshots().add(svc2, svc3)
                 .add(Fixtures.slice("ns2", "s2", "svc2", "p80", 80, "TCP", Ep.ready("10.0.2.1")));
         assertTrue(backend.sync(t.snapshot()).ok());
-        t.add(Fixtures.slice("ns2", "s2b", "svc2", "p80", 80, "TCP", Ep.ready("10.0.2.2")));
+        t.add(Fixtures.slice("ns2", "s2b", "svc2", "p80", 80, "TCP", Ep.ready("10.0.2.2")))
+                .add(Fixtures.slice("ns3", "s3", "svc3", "p80", 80, "TCP", Ep.ready("10.0.3.1")));
         fake.failRestoreWith = "iptables-restore: line 30 failed\n"; // in the nat part
         fake.failRestores = 1;
         SyncResult failed = backend.sync(t.snapshot());
@@ -132,7 +188,8 @@ class PartialSyncTest {
         SyncResult next = backend.sync(t.snapshot());
         assertTrue(next.ok() && next.full(), next.error());
         assertEquals(4, saves(fake));
-        Flows.run(fake.state, List.of(Flows.Flow.tcp("both", "10.0.0.2", "172.30.0.42", 80, "10.0.2.1:80, 10.0.2.2:80", false)));
+        Flows.run(fake.state, List.of(Flows.Flow.tcp("both", "10.0.0.2", "172.30.0.42", 80, "10.0.2.1:80, 10.0.2.2:80", false),
+                Flows.Flow.tcp("svc3", "10.0.0.2", "172.30.0.43", 80, "10.0.3.1:80", false)));
     }
 
     @Test
