@@ -82,7 +82,7 @@ final class Results {
                     met(shareEmpty < 0.05));
         }
         double heapMb = heapAfterGc / 1048576.0;
-        out.printf("| heap used after GC (tracker, snapshot, backends) | %s | | -Xmx %s | | < 256 MB | %s |%n",
+        out.printf("| heap used after GC (tracker, snapshot, the live backend) | %s | | -Xmx %s | | < 256 MB | %s |%n",
                 mb(heapAfterGc), mb(Meter.maxHeap()), met(heapMb < HEAP_TARGET_MB));
         out.println();
         out.println("Raw values (ms), in round order:");

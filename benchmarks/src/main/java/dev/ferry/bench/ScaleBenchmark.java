@@ -35,6 +35,8 @@ public final class ScaleBenchmark {
     private final Map<Integer, Integer> versions = new HashMap<>();
     private final Results results = new Results();
     private ProxySnapshot snapshot;
+    /** The backend a running proxy would hold now; kept reachable for the heap figure. */
+    private IptablesBackend live;
 
     private ScaleBenchmark(Options options) {
         this.options = options;
@@ -62,7 +64,9 @@ public final class ScaleBenchmark {
                 Files.deleteIfExists(copy);
             }
         }
+        // What a running proxy keeps: tracker, snapshot and the last backend that synced.
         results.heapAfterGc = Meter.heapUsedAfterGc();
+        java.lang.ref.Reference.reachabilityFence(live);
         results.print(System.out);
     }
 
@@ -96,8 +100,10 @@ public final class ScaleBenchmark {
                     measure ? results.genFullReusedAlloc : null);
             results.genFullWasPartial |= !r.full();
         }
+        longLived = null; // a proxy has one backend per family: let this one go before the next
         // Partial: one Service's endpoint flips between two addresses; each sync is a real change.
         IptablesBackend partial = Backends.inProcess(CannedKernel.empty());
+        live = partial;
         check(partial.sync(snapshot), "full sync before the partial ones");
         int k = cluster.services() / 2;
         for (int i = 0; i < options.warmup + options.reps; i++) {
@@ -123,7 +129,9 @@ public final class ScaleBenchmark {
             System.err.printf("kernel round %d/%d%s%n", i + 1, options.warmup + options.reps, m ? "" : " (warm-up)");
 
             ns.flushAll();
+            live = null; // the previous round's backend is gone, as after a proxy restart
             IptablesBackend first = Backends.inNamespace(rec);
+            live = first;
             if (!kernelSync(first, snapshot, rec, results.empty, m)) {
                 return;
             }
@@ -145,8 +153,12 @@ public final class ScaleBenchmark {
             // A restarted proxy: a new backend's full sync onto everything in place. It reads
             // the tables first; if that fails (e.g. out of memory under the cap), later rounds
             // still measure the other two kinds.
+            first = null; // restarted: the old backend is gone
+            live = null;
             if (results.resync.failure == null) {
-                if (kernelSync(Backends.inNamespace(rec), snapshot, rec, results.resync, m)) {
+                IptablesBackend restarted = Backends.inNamespace(rec);
+                if (kernelSync(restarted, snapshot, rec, results.resync, m)) {
+                    live = restarted;
                     replay(ns.runner, rec, m ? results.resync : null);
                 }
             }
