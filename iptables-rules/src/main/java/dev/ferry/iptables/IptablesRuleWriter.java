@@ -71,12 +71,16 @@ final class IptablesRuleWriter {
     private final LineBuffer natChains = new LineBuffer();
     /** nat rules of per-service chains, chain deletions and jump inserts. */
     private final LineBuffer natRules = new LineBuffer();
-    /** nat rules of the shared chains. */
-    private final LineBuffer natTopRules = new LineBuffer();
-    private final TopChains filterTop = new TopChains(List.of(ChainNames.SERVICES, ChainNames.EXTERNAL_SERVICES,
-            ChainNames.FORWARD, ChainNames.NODE_PORTS, ChainNames.PROXY_FIREWALL, ChainNames.KUBELET_FIREWALL));
-    private final TopChains natTop = new TopChains(List.of(ChainNames.SERVICES, ChainNames.NODE_PORTS,
-            ChainNames.POSTROUTING, ChainNames.MARK_MASQ));
+    /** Our filter chains (declared in upstream's order; rules in the order upstream writes them). */
+    private final TopChains filterTop = new TopChains(
+            List.of(ChainNames.SERVICES, ChainNames.EXTERNAL_SERVICES, ChainNames.FORWARD, ChainNames.NODE_PORTS,
+                    ChainNames.PROXY_FIREWALL, ChainNames.KUBELET_FIREWALL),
+            List.of(ChainNames.KUBELET_FIREWALL, ChainNames.SERVICES, ChainNames.EXTERNAL_SERVICES,
+                    ChainNames.NODE_PORTS, ChainNames.PROXY_FIREWALL, ChainNames.FORWARD));
+    /** The shared nat chains; a full write puts KUBE-SERVICES last (its NodePorts jump is its last rule). */
+    private final TopChains natTop = new TopChains(
+            List.of(ChainNames.SERVICES, ChainNames.NODE_PORTS, ChainNames.POSTROUTING, ChainNames.MARK_MASQ),
+            List.of(ChainNames.POSTROUTING, ChainNames.MARK_MASQ, ChainNames.NODE_PORTS, ChainNames.SERVICES));
     private final ServicePortRules servicePortRules;
 
     /** Fragments of the last committed write, and of the write waiting for its commit. */
@@ -198,7 +202,8 @@ final class IptablesRuleWriter {
         filterRules.reset();
         natChains.reset();
         natRules.reset();
-        natTopRules.reset();
+        filterTop.reset();
+        natTop.reset();
 
         if (addJumps) {
             writeMissingJumps(request.existing());
@@ -230,7 +235,7 @@ final class IptablesRuleWriter {
             // (copying tens of MB at 10k Services); sized from the snapshot, a long-lived
             // backend's buffers are already this big and nothing happens.
             natRules.reserve(NAT_RULE_CHARS_PER_ENDPOINT * (long) totalEndpoints);
-            natTopRules.reserve(NAT_RULE_CHARS_PER_PORT * (long) ports);
+            natTop.rules(ChainNames.SERVICES).reserve(NAT_RULE_CHARS_PER_PORT * (long) ports);
             natChains.reserve(CHAIN_LINE_CHARS * ((long) totalEndpoints + ports));
         }
         Map<ServicePortName, ServicePortRules.Fragment> next = new HashMap<>(Math.max(16, Math.max(committed.size(), ports) * 2));
@@ -238,19 +243,23 @@ final class IptablesRuleWriter {
         Set<String> stale = new HashSet<>();
         Set<String> written = new HashSet<>(request.full() ? Math.max(16, (totalEndpoints + ports) * 2) : 16);
         int servicePortsWritten = 0;
+        LineBuffer natServices = natTop.rules(ChainNames.SERVICES);
+        LineBuffer natNodePorts = natTop.rules(ChainNames.NODE_PORTS);
         for (ServicePortState state : snapshot.servicePorts()) {
             ServicePortRules.Fragment old = committed.get(state.name());
             ServicePortRules.Fragment fragment;
             if (!request.full() && old != null && old.largeCluster == largeCluster
                     && (old.state == state || (!changed.contains(state.name().service()) && old.state.equals(state)))) {
                 fragment = old; // unchanged: its own chains stay as they are on the node
-                natTopRules.append(old.natShared, old.natSharedLines);
+                natServices.append(old.natServices, old.natServicesLines);
+                natNodePorts.append(old.natNodePorts, old.natNodePortsLines);
                 filterRules.append(old.filter, old.filterLines);
             } else {
                 fragment = servicePortRules.write(state, largeCluster, old, !request.full(), natChains, natRules);
                 servicePortsWritten++;
                 if (fragment != null) {
-                    natTopRules.append(fragment.natShared, fragment.natSharedLines);
+                    natServices.append(fragment.natServices, fragment.natServicesLines);
+                    natNodePorts.append(fragment.natNodePorts, fragment.natNodePortsLines);
                     filterRules.append(fragment.filter, fragment.filterLines);
                     written.addAll(fragment.chains);
                 }
@@ -285,8 +294,9 @@ final class IptablesRuleWriter {
         writeNodePortsJump(nodePortAddresses, localhostNodePorts, request.localAddresses());
         writeForwardChain();
 
-        filterTop.take(filterRules.text(), request.full(), request.canary());
-        natTop.take(natTopRules.text(), request.full(), request.canary());
+        filterTop.split(filterRules.text());
+        filterTop.decide(request.full(), request.canary());
+        natTop.decide(request.full(), request.canary());
 
         Payload payload = new Payload();
         if (request.canary()) {
@@ -295,7 +305,7 @@ final class IptablesRuleWriter {
         if (!filterTop.nothingToWrite()) {
             filterTop.appendDeclarations(filterChains.text());
             payload.add("*filter\n").add(filterChains.text());
-            filterTop.appendRules(payload, filterRules.text());
+            filterTop.appendRules(payload);
             payload.add("COMMIT\n");
         }
         if (!natTop.nothingToWrite() || natChains.text().length() > 0 || natRules.text().length() > 0) {
@@ -303,11 +313,11 @@ final class IptablesRuleWriter {
             StringBuilder declarations = new StringBuilder(256);
             natTop.appendDeclarations(declarations);
             payload.add("*nat\n").add(declarations).add(natChains.text()).add(natRules.text());
-            natTop.appendRules(payload, natTopRules.text());
+            natTop.appendRules(payload);
             payload.add("COMMIT\n");
         }
         pending = next;
-        lastStats = new Stats(filterRules.lines(), natRules.lines() + natTopRules.lines() - deleted.size(),
+        lastStats = new Stats(filterRules.lines(), natRules.lines() + natTop.lines() - deleted.size(),
                 servicePortsWritten, List.copyOf(deleted), List.copyOf(kept));
         return payload;
     }
@@ -349,18 +359,19 @@ final class IptablesRuleWriter {
 
     private void writeMasqueradeChains() {
         String mark = config.masqueradeMark();
-        natTopRules.start("-A").add(ChainNames.POSTROUTING).add("-m", "mark").add("!")
+        LineBuffer postrouting = natTop.rules(ChainNames.POSTROUTING);
+        postrouting.start("-A").add(ChainNames.POSTROUTING).add("-m", "mark").add("!")
                 .add("--mark", mark + "/" + mark).add("-j", "RETURN").end();
         // Clear the mark so a packet that passes the stack again is not masqueraded twice.
-        natTopRules.start("-A").add(ChainNames.POSTROUTING).add("-j", "MARK").add("--xor-mark", mark).end();
-        natTopRules.start("-A").add(ChainNames.POSTROUTING)
+        postrouting.start("-A").add(ChainNames.POSTROUTING).add("-j", "MARK").add("--xor-mark", mark).end();
+        postrouting.start("-A").add(ChainNames.POSTROUTING)
                 .add("-m", "comment").add("--comment", RuleText.comment("kubernetes service traffic requiring SNAT"))
                 .add("-j", "MASQUERADE");
         if (randomFully) {
-            natTopRules.add("--random-fully");
+            postrouting.add("--random-fully");
         }
-        natTopRules.end();
-        natTopRules.start("-A").add(ChainNames.MARK_MASQ).add("-j", "MARK").add("--or-mark", mark).end();
+        postrouting.end();
+        natTop.rules(ChainNames.MARK_MASQ).start("-A").add(ChainNames.MARK_MASQ).add("-j", "MARK").add("--or-mark", mark).end();
     }
 
     /**
@@ -423,24 +434,25 @@ final class IptablesRuleWriter {
     /** The last rule of nat KUBE-SERVICES: NodePorts on the node's own addresses. */
     private void writeNodePortsJump(NodePortAddresses addresses, boolean localhostNodePorts,
                                     Collection<InetAddress> localAddresses) {
+        LineBuffer natServices = natTop.rules(ChainNames.SERVICES);
         String comment = RuleText.comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain");
         if (addresses.matchAll()) {
-            natTopRules.start("-A").add(ChainNames.SERVICES).add("-m", "comment").add("--comment", comment)
+            natServices.start("-A").add(ChainNames.SERVICES).add("-m", "comment").add("--comment", comment)
                     .add("-m", "addrtype").add("--dst-type", "LOCAL");
             // Localhost NodePorts never work on IPv6, and on IPv4 only with route_localnet.
             if (family == IpFamily.IPV6) {
-                natTopRules.add("!").add("-d", "::1/128");
+                natServices.add("!").add("-d", "::1/128");
             } else if (!localhostNodePorts) {
-                natTopRules.add("!").add("-d", "127.0.0.0/8");
+                natServices.add("!").add("-d", "127.0.0.0/8");
             }
-            natTopRules.add("-j", ChainNames.NODE_PORTS).end();
+            natServices.add("-j", ChainNames.NODE_PORTS).end();
             return;
         }
         for (InetAddress ip : addresses.nodeIPs(localAddresses)) {
             if (ip.isLoopbackAddress() && (family == IpFamily.IPV6 || !localhostNodePorts)) {
                 continue; // upstream logs this and leaves the address out
             }
-            natTopRules.start("-A").add(ChainNames.SERVICES).add("-m", "comment").add("--comment", comment)
+            natServices.start("-A").add(ChainNames.SERVICES).add("-m", "comment").add("--comment", comment)
                     .add("-d", IpAddresses.format(ip)).add("-j", ChainNames.NODE_PORTS).end();
         }
     }

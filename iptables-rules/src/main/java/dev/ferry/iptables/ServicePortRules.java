@@ -36,8 +36,11 @@ final class ServicePortRules {
     static final class Fragment {
         final ServicePortState state;
         final boolean largeCluster;
-        final String natShared;
-        final int natSharedLines;
+        /** Its lines in nat KUBE-SERVICES and KUBE-NODEPORTS (kept apart: each chain is compared whole). */
+        final String natServices;
+        final int natServicesLines;
+        final String natNodePorts;
+        final int natNodePortsLines;
         final String filter;
         final int filterLines;
         final List<String> chains;
@@ -48,13 +51,16 @@ final class ServicePortRules {
         final String fw;
         final Map<String, String> endpointChains;
 
-        Fragment(ServicePortState state, boolean largeCluster, String natShared, int natSharedLines, String filter,
+        Fragment(ServicePortState state, boolean largeCluster, String natServices, int natServicesLines,
+                 String natNodePorts, int natNodePortsLines, String filter,
                  int filterLines, List<String> chains, int ownRuleLines, String svc, String svl, String ext,
                  String fw, Map<String, String> endpointChains) {
             this.state = state;
             this.largeCluster = largeCluster;
-            this.natShared = natShared;
-            this.natSharedLines = natSharedLines;
+            this.natServices = natServices;
+            this.natServicesLines = natServicesLines;
+            this.natNodePorts = natNodePorts;
+            this.natNodePortsLines = natNodePortsLines;
             this.filter = filter;
             this.filterLines = filterLines;
             this.chains = chains;
@@ -70,7 +76,8 @@ final class ServicePortRules {
     private final IpFamily family;
     private final boolean masqueradeAll;
     private final Optional<Cidr> localCidr;
-    private final LineBuffer shared = new LineBuffer();
+    private final LineBuffer services = new LineBuffer();
+    private final LineBuffer nodePorts = new LineBuffer();
     private final LineBuffer filter = new LineBuffer();
     /** Scratch: each endpoint's "ip:port" in the current write (by identity: the selection's own objects). */
     private final Map<Endpoint, String> hostPorts = new IdentityHashMap<>();
@@ -103,7 +110,8 @@ final class ServicePortRules {
         if (clusterIP.isEmpty()) {
             return null; // this family's backend does not serve the port
         }
-        shared.reset();
+        services.reset();
+        nodePorts.reset();
         filter.reset();
         int ownStart = natRules.lines();
 
@@ -185,7 +193,7 @@ final class ServicePortRules {
         // ClusterIP.
         String clusterComment = RuleText.comment(name + " cluster IP");
         if (hasInternalEndpoints) {
-            destinationRule(shared, ChainNames.SERVICES, clusterComment, protocol, ip, dport, internalChain);
+            destinationRule(services, ChainNames.SERVICES, clusterComment, protocol, ip, dport, internalChain);
         } else {
             destinationRule(filter, ChainNames.SERVICES, internalComment, protocol, ip, dport, internalTarget);
         }
@@ -196,7 +204,7 @@ final class ServicePortRules {
             for (InetAddress a : externalIPs) {
                 String addr = IpAddresses.format(a);
                 if (hasEndpoints) {
-                    destinationRule(shared, ChainNames.SERVICES, externalIPComment, protocol, addr, dport, ext);
+                    destinationRule(services, ChainNames.SERVICES, externalIPComment, protocol, addr, dport, ext);
                 }
                 if (!hasExternalEndpoints) {
                     destinationRule(filter, ChainNames.EXTERNAL_SERVICES, externalComment, protocol, addr, dport,
@@ -213,7 +221,7 @@ final class ServicePortRules {
             for (InetAddress a : lbIPs) {
                 String addr = IpAddresses.format(a);
                 if (hasEndpoints) {
-                    destinationRule(shared, ChainNames.SERVICES, lbComment, protocol, addr, dport, lbChain);
+                    destinationRule(services, ChainNames.SERVICES, lbComment, protocol, addr, dport, lbChain);
                 }
                 if (usesFwChain) {
                     destinationRule(filter, ChainNames.PROXY_FIREWALL, notAccepted, protocol, addr, dport, "DROP");
@@ -231,7 +239,7 @@ final class ServicePortRules {
         if (port.nodePort() != 0) {
             String nodePort = Integer.toString(port.nodePort());
             if (hasEndpoints) {
-                shared.start("-A").add(ChainNames.NODE_PORTS).add("-m", "comment").add("--comment", RuleText.comment(name))
+                nodePorts.start("-A").add(ChainNames.NODE_PORTS).add("-m", "comment").add("--comment", RuleText.comment(name))
                         .add("-m", protocol).add("-p", protocol).add("--dport", nodePort).add("-j", ext).end();
             }
             if (!hasExternalEndpoints) {
@@ -369,7 +377,8 @@ final class ServicePortRules {
             natRules.add("-m", protocol).add("-p", protocol).add("-j", "DNAT").add("--to-destination", hostPort).end();
         }
 
-        return new Fragment(state, largeCluster, shared.text().toString(), shared.lines(), filter.text().toString(),
+        return new Fragment(state, largeCluster, services.text().toString(), services.lines(),
+                nodePorts.text().isEmpty() ? "" : nodePorts.text().toString(), nodePorts.lines(), filter.text().toString(),
                 filter.lines(), List.copyOf(chains), natRules.lines() - ownStart, svc, svl, ext, fw, endpointChains);
     }
 

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The shared chains of one table (nat KUBE-SERVICES, KUBE-NODEPORTS, …; the whole filter part)
@@ -18,6 +19,8 @@ import java.util.Map;
 final class TopChains {
 
     private final List<String> base;
+    /** The order a full write puts the chains' rules in (upstream's: KUBE-SERVICES' last rule last). */
+    private final List<String> ruleOrder;
     /** Rules of each chain in this write, reused between writes. */
     private final Map<String, LineBuffer> current = new HashMap<>();
     /** Lines of this write that belong to no shared chain (jump inserts into built-in chains). */
@@ -28,34 +31,51 @@ final class TopChains {
     private Map<String, String> pending;
     private boolean full;
 
-    TopChains(List<String> chains) {
+    TopChains(List<String> chains, List<String> ruleOrder) {
         this.base = List.copyOf(chains);
+        this.ruleOrder = List.copyOf(ruleOrder);
+        if (!Set.copyOf(base).equals(Set.copyOf(ruleOrder))) {
+            throw new IllegalArgumentException("rule order " + ruleOrder + " is not an order of " + chains);
+        }
         for (String chain : base) {
             current.put(chain, new LineBuffer());
         }
         current.put(ChainNames.CANARY, new LineBuffer());
     }
 
-    /**
-     * Takes this write's rules: {@code lines} are whole "-A CHAIN …" / "-I …" lines in any
-     * interleaving; each shared chain's lines keep their order.
-     *
-     * @param full   write every chain, else only those whose rules changed since the last commit
-     * @param canary this write declares KUBE-PROXY-CANARY too
-     */
-    void take(CharSequence lines, boolean full, boolean canary) {
+    /** Starts a write: no rules yet. */
+    void reset() {
         for (LineBuffer b : current.values()) {
             b.reset();
         }
         other.reset();
+    }
+
+    /** Where this write's rules of {@code chain} go. */
+    LineBuffer rules(String chain) {
+        LineBuffer b = current.get(chain);
+        if (b == null) {
+            throw new IllegalArgumentException("not a shared chain here: " + chain);
+        }
+        return b;
+    }
+
+    /**
+     * Adds whole "-A CHAIN …" / "-I …" lines in any interleaving (the small filter part): each
+     * goes to its chain, in order; lines of other chains are kept aside and always written.
+     */
+    void split(StringBuilder lines) {
         int length = lines.length();
         int from = 0;
         while (from < length) {
-            int end = indexOf(lines, '\n', from) + 1;
+            int end = lines.indexOf("\n", from) + 1;
+            if (end <= 0) {
+                throw new IllegalArgumentException("not a whole line at " + from);
+            }
             LineBuffer to = other;
             if (end - from > 3 && lines.charAt(from) == '-' && lines.charAt(from + 1) == 'A') {
-                int space = indexOf(lines, ' ', from + 3);
-                LineBuffer chain = current.get(lines.subSequence(from + 3, space).toString());
+                int space = lines.indexOf(" ", from + 3);
+                LineBuffer chain = current.get(lines.substring(from + 3, space));
                 if (chain != null) {
                     to = chain;
                 }
@@ -63,6 +83,24 @@ final class TopChains {
             to.append(lines, from, end);
             from = end;
         }
+    }
+
+    /** Total rules of this write, whether or not written. */
+    int lines() {
+        int n = other.lines();
+        for (LineBuffer b : current.values()) {
+            n += b.lines();
+        }
+        return n;
+    }
+
+    /**
+     * Decides what this write rewrites, once all its rules are in.
+     *
+     * @param full   write every chain, else only those whose rules changed since the last commit
+     * @param canary this write declares KUBE-PROXY-CANARY too
+     */
+    void decide(boolean full, boolean canary) {
         declared.clear();
         declared.addAll(base);
         if (canary) {
@@ -87,15 +125,6 @@ final class TopChains {
         }
     }
 
-    private static int indexOf(CharSequence s, char c, int from) {
-        for (int i = from; i < s.length(); i++) {
-            if (s.charAt(i) == c) {
-                return i;
-            }
-        }
-        throw new IllegalArgumentException("not a whole line at " + from);
-    }
-
     /** ":CHAIN - [0:0]" of the chains this write rewrites (each flushes the chain). */
     void appendDeclarations(StringBuilder out) {
         for (String chain : toWrite) {
@@ -104,19 +133,14 @@ final class TopChains {
     }
 
     /**
-     * A full write: {@code lines} as given to {@link #take} (the order upstream writes them in);
-     * a partial one: this write's lines outside the shared chains, then the rules of the chains
-     * it rewrites, chain by chain.
+     * This write's lines outside the shared chains, then the rules of the chains it rewrites,
+     * chain by chain (a full write: all, in the rule order).
      */
-    void appendRules(Payload payload, CharSequence lines) {
-        if (full) {
-            payload.add(lines);
-            return;
-        }
+    void appendRules(Payload payload) {
         if (other.text().length() > 0) {
             payload.add(other.text());
         }
-        for (String chain : toWrite) {
+        for (String chain : full ? ruleOrder : toWrite) {
             StringBuilder rules = current.get(chain).text();
             if (rules.length() > 0) {
                 payload.add(rules);
