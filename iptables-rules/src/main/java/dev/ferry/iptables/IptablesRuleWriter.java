@@ -56,6 +56,8 @@ final class IptablesRuleWriter {
      */
     static final int NAT_RULE_CHARS_PER_ENDPOINT = 260;
     static final int NAT_RULE_CHARS_PER_PORT = 330;
+    /** Of which its KUBE-SERVICES line (about 140 characters). */
+    static final int NAT_SERVICES_CHARS_PER_PORT = 160;
     static final int CHAIN_LINE_CHARS = 36;
 
     private static final String MANGLE_CANARY = "*mangle\n:" + ChainNames.CANARY + " - [0:0]\nCOMMIT\n";
@@ -234,8 +236,10 @@ final class IptablesRuleWriter {
             // A new backend's first full sync would otherwise grow its buffers by doubling
             // (copying tens of MB at 10k Services); sized from the snapshot, a long-lived
             // backend's buffers are already this big and nothing happens.
-            natRules.reserve(NAT_RULE_CHARS_PER_ENDPOINT * (long) totalEndpoints);
-            natTop.rules(ChainNames.SERVICES).reserve(NAT_RULE_CHARS_PER_PORT * (long) ports);
+            // (natRules gets a little more than it needs: the per-port figure includes the
+            // KUBE-SERVICES line, which goes to its own buffer; better than one doubling.)
+            natRules.reserve(NAT_RULE_CHARS_PER_ENDPOINT * (long) totalEndpoints + NAT_RULE_CHARS_PER_PORT * (long) ports);
+            natTop.rules(ChainNames.SERVICES).reserve(NAT_SERVICES_CHARS_PER_PORT * (long) ports);
             natChains.reserve(CHAIN_LINE_CHARS * ((long) totalEndpoints + ports));
         }
         Map<ServicePortName, ServicePortRules.Fragment> next = new HashMap<>(Math.max(16, Math.max(committed.size(), ports) * 2));
