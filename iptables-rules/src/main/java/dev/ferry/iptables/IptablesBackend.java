@@ -57,6 +57,9 @@ public final class IptablesBackend implements Backend {
      */
     static final String CANARY_TABLE = "mangle";
 
+    /** Checked as well when a partial sync has nothing to write (its cost does not matter then). */
+    private static final String[] IDLE_CANARY_TABLES = {"nat", "filter"};
+
     private final IpFamily family;
     private final IptablesConfig config;
     private final CommandRunner runner;
@@ -186,7 +189,7 @@ public final class IptablesBackend implements Backend {
                 needRead = true; // hourly: re-check jumps and stale chains against the node
             }
             if (!full) {
-                String missing = missingCanary();
+                String missing = missingCanary(CANARY_TABLE);
                 if (missing != null) {
                     LOG.info("{}: {} is gone from the {} table (someone flushed our rules); resyncing everything",
                             family, ChainNames.CANARY, missing);
@@ -204,6 +207,19 @@ public final class IptablesBackend implements Backend {
             if (!stats.keptStaleChains().isEmpty()) {
                 LOG.warn("{}: stale chains {} are still referenced by rules we do not own; left in place",
                         family, stats.keptStaleChains());
+            }
+            if (!full && payload.isEmpty()) {
+                // Nothing to write, so no restore would fail on a nat or filter table flushed on
+                // its own (mangle's canary survives that). An idle sync can afford to look.
+                String gone = missingCanary(IDLE_CANARY_TABLES);
+                if (gone != null) {
+                    writer.abandon();
+                    LOG.info("{}: {} is gone from the {} table (someone flushed our rules); resyncing everything",
+                            family, ChainNames.CANARY, gone);
+                    needFullSync = true;
+                    needRead = true;
+                    return sync(snapshot);
+                }
             }
             // A partial sync with nothing to change writes no table at all: nothing to run.
             String error = payload.isEmpty() ? null : restore(payload);
@@ -242,11 +258,16 @@ public final class IptablesBackend implements Backend {
         writer.conntrackTcpLiberal(liberal.isPresent() && liberal.getAsLong() != 0);
     }
 
-    /** The table whose canary chain is missing, or null when it is there. */
-    private String missingCanary() throws java.io.IOException {
-        CommandRunner.Result r = runner.run(List.of(iptablesCommand(), "-w", "5", "-W", "100000",
-                "-t", CANARY_TABLE, "-S", ChainNames.CANARY), null);
-        return r.ok() ? null : CANARY_TABLE;
+    /** The first table whose canary chain is missing, or null when they are all there. */
+    private String missingCanary(String... tables) throws java.io.IOException {
+        for (String table : tables) {
+            CommandRunner.Result r = runner.run(List.of(iptablesCommand(), "-w", "5", "-W", "100000",
+                    "-t", table, "-S", ChainNames.CANARY), null);
+            if (!r.ok()) {
+                return table;
+            }
+        }
+        return null;
     }
 
     /**

@@ -116,14 +116,18 @@ class PartialSyncPrivilegedTest {
                 .add(Fixtures.slice("ns2", "s2", "svc2", "p80", 80, "TCP", Ep.ready("10.0.2.1")));
         assertTrue(backend.sync(t.snapshot()).ok());
 
-        // Only nat is flushed: mangle's canary stays. With nothing changed a partial sync writes
-        // nothing and does not notice (the cost of not rewriting the shared chains each time:
-        // the next full sync repairs it). Once svc2's endpoints change, the partial restore runs
-        // and is rejected (the SVC chain jumps to KUBE-MARK-MASQ, which no longer exists).
+        // Only nat is flushed: mangle's canary stays. An idle sync (nothing to write) also checks
+        // the nat and filter canaries and rebuilds everything at once.
         ns.exec(null, "iptables", "-t", "nat", "-F");
         ns.exec(null, "iptables", "-t", "nat", "-X");
         SyncResult idle = backend.sync(t.snapshot());
-        assertTrue(idle.ok() && !idle.full(), "nothing to write: " + idle.error());
+        assertTrue(idle.ok() && idle.full(), "idle sync notices the flushed nat table: " + idle.error());
+        assertEquals(freshRules(t), rules(ns), "an idle sync put everything back");
+
+        // Flushed again, but this time a change comes first: the partial restore runs and is
+        // rejected (the SVC chain jumps to KUBE-MARK-MASQ, which no longer exists).
+        ns.exec(null, "iptables", "-t", "nat", "-F");
+        ns.exec(null, "iptables", "-t", "nat", "-X");
         t.add(Fixtures.slice("ns2", "s2b", "svc2", "p80", 80, "TCP", Ep.ready("10.0.2.2")));
         SyncResult failed = backend.sync(t.snapshot());
         assertFalse(failed.ok(), "the partial restore cannot apply onto a flushed nat table");
