@@ -26,7 +26,7 @@ final class NetNs implements AutoCloseable {
         this.name = name;
         CommandRunner inside = CommandRunners.prefixed(List.of("ip", "netns", "exec", name),
                 CommandRunners.process(TIMEOUT));
-        this.runner = legacy ? new LegacyIptables(inside) : inside;
+        this.runner = legacy ? LegacyIptables.wrap(inside) : inside;
         this.hook = new Thread(this::deleteQuietly, "netns-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
     }

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
 
 /**
  * The {@link CommandRunner}s the proxy uses: a real one and a dry-run one.
@@ -72,33 +73,40 @@ public final class CommandRunners {
      */
     public static CommandRunner prefixed(List<String> prefix, CommandRunner inner) {
         List<String> head = List.copyOf(prefix);
+        return rewriting(argv -> {
+            List<String> all = new ArrayList<>(head.size() + argv.size());
+            all.addAll(head);
+            all.addAll(argv);
+            return all;
+        }, inner);
+    }
+
+    /**
+     * Runs every command as {@code rewrite} turns its argument list (a prefix, another program
+     * name); input, output and {@link CommandRunner#appliesChanges} pass through unchanged.
+     */
+    public static CommandRunner rewriting(UnaryOperator<List<String>> rewrite, CommandRunner inner) {
+        Objects.requireNonNull(rewrite, "rewrite");
         Objects.requireNonNull(inner, "inner");
         return new CommandRunner() {
             @Override
             public Result run(List<String> argv, byte[] stdin) throws IOException {
-                return inner.run(withHead(argv), stdin);
+                return inner.run(rewrite.apply(argv), stdin);
             }
 
             @Override
             public Result runStreaming(List<String> argv, Input stdin) throws IOException {
-                return inner.runStreaming(withHead(argv), stdin);
+                return inner.runStreaming(rewrite.apply(argv), stdin);
             }
 
             @Override
             public Result runReading(List<String> argv, Output stdout) throws IOException {
-                return inner.runReading(withHead(argv), stdout);
+                return inner.runReading(rewrite.apply(argv), stdout);
             }
 
             @Override
             public boolean appliesChanges() {
                 return inner.appliesChanges();
-            }
-
-            private List<String> withHead(List<String> argv) {
-                List<String> all = new ArrayList<>(head.size() + argv.size());
-                all.addAll(head);
-                all.addAll(argv);
-                return all;
             }
         };
     }
