@@ -26,7 +26,7 @@ final class Backends {
      * A backend with the label its log lines carry, e.g. "iptables IPv4", and its count of failed
      * applies (iptables-restore runs) so far.
      */
-    record Labeled(String label, Backend backend, LongSupplier applyFailures) {
+    record Labeled(String label, IpFamily family, Backend backend, LongSupplier applyFailures) {
     }
 
     /** Thrown for a mode that is known but not built yet. */
@@ -76,7 +76,8 @@ final class Backends {
 
     private static Labeled iptables(IpFamily family, IptablesConfig config, CommandRunner runner) {
         IptablesBackend backend = new IptablesBackend(family, config, runner);
-        return new Labeled("iptables " + (family == IpFamily.IPV4 ? "IPv4" : "IPv6"), backend, backend::restoreFailures);
+        return new Labeled("iptables " + (family == IpFamily.IPV4 ? "IPv4" : "IPv6"), family, backend,
+                backend::restoreFailures);
     }
 
     /** Null when ip6tables-save can read the nat table, else why not. */

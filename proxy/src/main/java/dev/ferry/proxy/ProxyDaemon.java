@@ -5,7 +5,6 @@ import dev.ferry.core.ExecutorScheduler;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
 import dev.ferry.core.SyncRunner;
-import dev.ferry.iptables.IptablesBackend;
 import dev.ferry.proxy.conntrack.ConntrackReconciler;
 import dev.ferry.proxy.health.ProxyHealth;
 import dev.ferry.proxy.health.ServiceHealthServers;
@@ -141,8 +140,8 @@ final class ProxyDaemon implements AutoCloseable {
             if (r.ok()) {
                 health.updated(b.label());
                 ConntrackReconciler ct = conntrack;
-                if (ct != null && b.backend() instanceof IptablesBackend) {
-                    ct.reconcile(((IptablesBackend) b.backend()).family(), snapshot); // never throws
+                if (ct != null) {
+                    ct.reconcile(b.family(), snapshot); // never throws
                 }
                 log.info("{} {} sync: {} rules in {} ms ({} service ports, generation {})", b.label(), kind,
                         r.rulesWritten(), r.duration().toMillis(), snapshot.servicePortMap().size(), snapshot.generation());

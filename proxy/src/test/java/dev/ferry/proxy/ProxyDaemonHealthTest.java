@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.core.Backend;
+import dev.ferry.core.IpFamily;
 import dev.ferry.core.ChangeTracker;
 import dev.ferry.core.Fixtures;
 import dev.ferry.core.ProxySnapshot;
@@ -84,7 +85,7 @@ class ProxyDaemonHealthTest {
 
     private ProxyDaemon start(boolean healthChecks) throws InterruptedException {
         daemon = new ProxyDaemon("node-a", InputProblems.logging(),
-                List.of(new Backends.Labeled("fake IPv4", backend, () -> 0)),
+                List.of(new Backends.Labeled("fake IPv4", IpFamily.IPV4, backend, () -> 0)),
                 t -> {
                     tracker.set(t);
                     return new IdleSource();

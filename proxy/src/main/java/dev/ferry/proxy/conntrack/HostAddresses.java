@@ -1,9 +1,9 @@
 package dev.ferry.proxy.conntrack;
 
+import dev.ferry.iptables.LocalAddresses;
+
+import java.io.IOException;
 import java.net.InetAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
-import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -20,19 +20,11 @@ final class HostAddresses {
 
     /** The current addresses of this process's network namespace; every address when they cannot be read. */
     static Predicate<InetAddress> current() {
-        Set<InetAddress> found = new HashSet<>();
         try {
-            Enumeration<NetworkInterface> links = NetworkInterface.getNetworkInterfaces();
-            while (links != null && links.hasMoreElements()) {
-                Enumeration<InetAddress> addresses = links.nextElement().getInetAddresses();
-                while (addresses.hasMoreElements()) {
-                    found.add(withoutScope(addresses.nextElement()));
-                }
-            }
-        } catch (SocketException e) {
+            return of(new HashSet<>(LocalAddresses.ofThisMachine().addresses()));
+        } catch (IOException e) {
             return a -> true; // upstream's rule: the port alone decides
         }
-        return of(found);
     }
 
     static Predicate<InetAddress> of(Set<InetAddress> addresses) {

@@ -78,6 +78,10 @@ final class BindAddresses {
         return nodePortAddresses.isEmpty() ? "all addresses" : "--nodeport-addresses " + String.join(",", nodePortAddresses);
     }
 
+    /**
+     * Not {@code LocalAddresses.ofThisMachine()}: a socket binds only on links that are up, and a
+     * link-local IPv6 address needs its scope, which the rule side strips.
+     */
     private static List<InetAddress> interfaceAddresses() {
         List<InetAddress> out = new ArrayList<>();
         try {
