@@ -72,16 +72,27 @@ class ConntrackUdpTest {
         }
     }
 
-    @Test
-    void replacingTheOnlyEndpointBlackholesTheClientUntilTheCleanupRuns() throws IOException {
+    /**
+     * Both endpoints listening, the Service on the old one only, and a client sending to the
+     * Service from one fixed socket until the old endpoint hears it; returns (old, new) received logs.
+     */
+    private Path[] sendingToTheOldEndpoint() throws IOException {
         Path oldReceived = net.startEndpoint(OLD_ENDPOINT, TARGET_PORT);
         Path newReceived = net.startEndpoint(NEW_ENDPOINT, TARGET_PORT);
-        EndpointSlice oldSlice = slice(OLD_ENDPOINT);
-        tracker.updateEndpointSlice(null, oldSlice);
+        tracker.updateEndpointSlice(null, slice(OLD_ENDPOINT));
         sync();
         net.startSender(SERVICE_IP, SERVICE_PORT, CLIENT_PORT);
         assertTrue(net.sendUntil("before", () -> UdpTopology.contains(oldReceived, "before-"), REACH),
                 "the client reaches the first endpoint through the Service");
+        return new Path[] {oldReceived, newReceived};
+    }
+
+    @Test
+    void replacingTheOnlyEndpointBlackholesTheClientUntilTheCleanupRuns() throws IOException {
+        Path[] received = sendingToTheOldEndpoint();
+        Path oldReceived = received[0];
+        Path newReceived = received[1];
+        EndpointSlice oldSlice = slice(OLD_ENDPOINT);
 
         // The pod is replaced: the old one disappears, the slice now lists the new one.
         net.removeEndpointAddress(OLD_ENDPOINT);
@@ -108,13 +119,10 @@ class ConntrackUdpTest {
 
     @Test
     void aServiceScaledToZeroStopsBlackholingAndRecoversWhenAnEndpointReturns() throws IOException {
-        Path oldReceived = net.startEndpoint(OLD_ENDPOINT, TARGET_PORT);
-        Path newReceived = net.startEndpoint(NEW_ENDPOINT, TARGET_PORT);
+        Path[] received = sendingToTheOldEndpoint();
+        Path oldReceived = received[0];
+        Path newReceived = received[1];
         EndpointSlice oldSlice = slice(OLD_ENDPOINT);
-        tracker.updateEndpointSlice(null, oldSlice);
-        sync();
-        net.startSender(SERVICE_IP, SERVICE_PORT, CLIENT_PORT);
-        assertTrue(net.sendUntil("before", () -> UdpTopology.contains(oldReceived, "before-"), REACH));
 
         // Scaled to zero (kubernetes#139628): the stale DNAT flow must go, so the REJECT rule applies.
         net.removeEndpointAddress(OLD_ENDPOINT);

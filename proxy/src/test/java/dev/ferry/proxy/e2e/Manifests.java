@@ -73,29 +73,9 @@ final class Manifests {
                 %s""".formatted(name, clusterIp, clusterIp, portLines);
     }
 
-    /** An IPv4 EndpointSlice of Service {@code service} with every address ready. */
+    /** An IPv4 EndpointSlice of Service {@code service} with every address ready and on no node. */
     static String slice(String service, String sliceName, List<Port> ports, List<String> readyIps) {
-        String portLines = ports.stream().map(p -> """
-                  - name: %s
-                    port: %d
-                    protocol: %s
-                """.formatted(p.name(), p.targetPort(), p.protocol())).collect(Collectors.joining());
-        String endpointLines = readyIps.stream().map(ip -> """
-                  - addresses: [%s]
-                    conditions: {ready: true, serving: true, terminating: false}
-                """.formatted(ip)).collect(Collectors.joining());
-        return """
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata:
-                  name: %s
-                  namespace: default
-                  labels:
-                    kubernetes.io/service-name: %s
-                addressType: IPv4
-                ports:
-                %sendpoints:%s
-                %s""".formatted(sliceName, service, portLines, readyIps.isEmpty() ? " []" : "", endpointLines);
+        return slice(service, sliceName, ports, "IPv4", readyIps.stream().map(ip -> new Ep(ip, "")).toList());
     }
 
     /** An endpoint of a slice: its address and the node it runs on ("" for none). */
