@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -127,11 +128,15 @@ final class FileSource implements Source {
             }
             return false;
         }
-        files.keySet().retainAll(new HashSet<>(present));
+        boolean changed = files.keySet().retainAll(new HashSet<>(present));
         for (Path file : present) {
-            readIfChanged(file);
+            changed |= readIfChanged(file);
         }
-        apply(desired(present));
+        if (changed) {
+            // The wanted objects follow from the files alone: with no file read anew or
+            // removed, they are what was applied, and comparing every object is wasted work.
+            apply(desired(present));
+        }
         return true;
     }
 
@@ -141,19 +146,20 @@ final class FileSource implements Source {
                 && Files.isRegularFile(p);
     }
 
-    private void readIfChanged(Path file) {
+    /** Reads {@code file} and parses it when its content changed; true when it did. */
+    private boolean readIfChanged(Path file) {
         byte[] content;
         try {
             content = Files.readAllBytes(file);
         } catch (IOException e) {
             // Removed between listing and reading, or unreadable: the next scan decides.
             log.debug("cannot read {}: {}", file, e.toString());
-            return;
+            return false;
         }
         String hash = sha256(content);
         FileState old = files.get(file);
         if (old != null && old.hash().equals(hash)) {
-            return;
+            return false;
         }
         log.debug("reading {}", file);
         ManifestParser.Result result = parser.parse(file.toString(), content);
@@ -163,6 +169,7 @@ final class FileSource implements Source {
         } else {
             files.put(file, new FileState(hash, result.objects()));
         }
+        return true;
     }
 
     private Map<ManifestParser.Key, Entry> desired(List<Path> present) {
@@ -226,12 +233,7 @@ final class FileSource implements Source {
 
     private static String sha256(byte[] content) {
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(content);
-            StringBuilder b = new StringBuilder(d.length * 2);
-            for (byte x : d) {
-                b.append(Character.forDigit((x >> 4) & 0xf, 16)).append(Character.forDigit(x & 0xf, 16));
-            }
-            return b.toString();
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError("every JVM has SHA-256", e);
         }
