@@ -153,36 +153,33 @@ final class ProxyOptions {
 
     // ---- value converters: each message says what is wrong; picocli adds the flag's name ----
 
+    /** {@code parse}'s result, or its complaint as picocli's conversion error. */
+    private static <T> T parsed(String value, java.util.function.Function<String, T> parse) {
+        try {
+            return parse.apply(value);
+        } catch (IllegalArgumentException e) {
+            throw new TypeConversionException(e.getMessage());
+        }
+    }
+
     static final class ModeConverter implements ITypeConverter<ProxyMode> {
         @Override
         public ProxyMode convert(String value) {
-            try {
-                return ProxyMode.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+            return parsed(value, ProxyMode::parse);
         }
     }
 
     static final class DurationConverter implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
-            try {
-                return GoDuration.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+            return parsed(value, GoDuration::parse);
         }
     }
 
     static final class CidrConverter implements ITypeConverter<Cidr> {
         @Override
         public Cidr convert(String value) {
-            try {
-                return Cidr.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+            return parsed(value, Cidr::parse);
         }
     }
 
