@@ -122,6 +122,7 @@ final class Manifests {
         private List<String> sourceRanges = List.of();
         private String externalTrafficPolicy;
         private int healthCheckNodePort;
+        private int affinitySeconds;
 
         Svc(String name) {
             this.name = name;
@@ -177,6 +178,12 @@ final class Manifests {
             return this;
         }
 
+        /** sessionAffinity ClientIP with this timeout. */
+        Svc clientIpAffinity(int timeoutSeconds) {
+            this.affinitySeconds = timeoutSeconds;
+            return this;
+        }
+
         String yaml() {
             if (clusterIps.isEmpty() || portLines.isEmpty()) {
                 throw new IllegalStateException("Service " + name + " needs a cluster IP and a port");
@@ -208,6 +215,10 @@ final class Manifests {
                 if (healthCheckNodePort != 0) {
                     b.append("  healthCheckNodePort: ").append(healthCheckNodePort).append("\n");
                 }
+            }
+            if (affinitySeconds != 0) {
+                b.append("  sessionAffinity: ClientIP\n  sessionAffinityConfig:\n    clientIP:\n      timeoutSeconds: ")
+                        .append(affinitySeconds).append("\n");
             }
             if (!ingressIps.isEmpty()) {
                 b.append("status:\n  loadBalancer:\n    ingress:\n");
