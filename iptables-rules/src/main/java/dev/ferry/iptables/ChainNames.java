@@ -26,6 +26,16 @@ public final class ChainNames {
     /** Empty chain in mangle, nat and filter; when it is gone, someone flushed our rules. */
     public static final String CANARY = "KUBE-PROXY-CANARY";
 
+    // Userspace mode's portal chains (upstream's names): nat for ClusterIPs, external and
+    // load-balancer IPs, then NodePorts; "CONTAINER" chains see traffic arriving from other
+    // hosts and pods (PREROUTING), "HOST" chains traffic the node itself sends (OUTPUT).
+    public static final String PORTALS_CONTAINER = "KUBE-PORTALS-CONTAINER";
+    public static final String PORTALS_HOST = "KUBE-PORTALS-HOST";
+    public static final String NODEPORT_CONTAINER = "KUBE-NODEPORT-CONTAINER";
+    public static final String NODEPORT_HOST = "KUBE-NODEPORT-HOST";
+    /** filter: accepts NodePort traffic to the proxy ports despite a default-deny INPUT. */
+    public static final String NODEPORT_NON_LOCAL = "KUBE-NODEPORT-NON-LOCAL";
+
     static final String SVC_PREFIX = "KUBE-SVC-";
     static final String SVL_PREFIX = "KUBE-SVL-";
     static final String EXT_PREFIX = "KUBE-EXT-";
