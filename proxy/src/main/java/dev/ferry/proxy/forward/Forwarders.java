@@ -1,0 +1,67 @@
+package dev.ferry.proxy.forward;
+
+import dev.ferry.core.Protocol;
+import dev.ferry.core.ServicePortName;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+import java.util.ArrayList;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Owns the event loops (native epoll when available, NIO otherwise) and every {@link ServicePortForwarder}.
+ *
+ * <p>Threads: thread-safe; the loops are daemon threads named "ferry-forward-N". Each accepted connection lives on
+ * one loop for its whole life (its backend connection too). {@link #close} closes every forwarder, then stops the
+ * loops (bounded wait).
+ */
+public final class Forwarders implements AutoCloseable {
+
+    private final Context context;
+    private final Set<ServicePortForwarder> forwarders = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    public Forwarders(ForwarderConfig config) {
+        this(config, Transport.best());
+    }
+
+    /** Tests choose the transport to cover both. */
+    Forwarders(ForwarderConfig config, Transport transport) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(transport, "transport");
+        EventLoopGroup group = transport.newGroup(config.eventLoopThreads(), new DefaultThreadFactory("ferry-forward", true));
+        this.context = new Context(transport, group, config);
+    }
+
+    /** "epoll" or "nio". */
+    public String transport() {
+        return context.transport().label;
+    }
+
+    /** A forwarder for this service port (TCP or UDP, from the name's protocol), with no listener and no endpoint. */
+    public ServicePortForwarder create(ServicePortName name) {
+        Objects.requireNonNull(name, "name");
+        if (name.protocol() != Protocol.TCP && name.protocol() != Protocol.UDP) {
+            throw new IllegalArgumentException(name + ": userspace mode forwards TCP and UDP only, not " + name.protocol());
+        }
+        if (closed) {
+            throw new IllegalStateException("forwarders are closed");
+        }
+        ServicePortForwarder forwarder = new ServicePortForwarder(name, context, forwarders::remove);
+        forwarders.add(forwarder);
+        return forwarder;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (ServicePortForwarder forwarder : new ArrayList<>(forwarders)) {
+            forwarder.close();
+        }
+        // No quiet period: every channel is closed already; bounded so a stuck loop cannot hang shutdown.
+        context.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

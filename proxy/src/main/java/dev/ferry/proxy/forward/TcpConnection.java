@@ -1,0 +1,247 @@
+package dev.ferry.proxy.forward;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One accepted client and its backend connection.
+ *
+ * <p>Threads: everything here runs on the client's event loop. The backend is connected on that same loop, so the
+ * handlers of both channels, the connect callbacks and the idle check never race and no field needs a lock.
+ *
+ * <p>Data path (HexDumpProxy style): both channels have AUTO_READ off; each read is written to the other side and,
+ * once the batch is flushed, the next read is requested only if the other side is still writable (below the
+ * high water mark); otherwise the read is requested when that side's writes drain (writability changed). So the
+ * proxy holds at most about a water mark of bytes per direction, however slow a reader is.
+ *
+ * <p>Failure: a refused, unreachable or timed-out connect counts a failure for that endpoint and tries the next
+ * endpoint with the next timeout; after the last attempt (or with no endpoint at all) the client is reset. An I/O
+ * error on either side, the idle timeout, or a close closes both sides. A FIN is passed on as a FIN (half-close)
+ * once everything before it has been written; the connection closes when both directions are finished.
+ */
+final class TcpConnection {
+
+    private static final Logger log = LoggerFactory.getLogger(TcpConnection.class);
+    private static final int CLIENT_TO_BACKEND_DONE = 1;
+    private static final int BACKEND_TO_CLIENT_DONE = 2;
+
+    private final Channel client;
+    private final InetSocketAddress clientAddress;
+    private final Context context;
+    private final Balancer balancer;
+    private final ForwarderStats stats;
+    private final ChannelGroup channels;
+    private final long idleNanos;
+    private final Runnable idleCheck = this::checkIdle;
+
+    private Channel backend;
+    private int attempt;
+    /** Bytes the client sent before the backend was connected (epoll reads once on a peer's FIN, even unasked). */
+    private CompositeByteBuf early;
+    private boolean clientEofEarly;
+    private int done;
+    private boolean closed;
+    private long lastActivity;
+    private ScheduledFuture<?> idleTask;
+
+    TcpConnection(Channel client, Context context, Balancer balancer, ForwarderStats stats, ChannelGroup channels) {
+        this.client = client;
+        this.clientAddress = (InetSocketAddress) client.remoteAddress();
+        this.context = context;
+        this.balancer = balancer;
+        this.stats = stats;
+        this.channels = channels;
+        this.idleNanos = context.config().tcpIdleTimeout().toNanos();
+    }
+
+    /** Called once, on the client's loop, right after accept. */
+    void start() {
+        stats.opened();
+        client.closeFuture().addListener(f -> {
+            stats.closed();
+            close();
+        });
+        client.pipeline().addLast(new Relay(this, true));
+        lastActivity = System.nanoTime();
+        idleTask = client.eventLoop().schedule(idleCheck, idleNanos, TimeUnit.NANOSECONDS);
+        InetSocketAddress endpoint = balancer.choose(clientAddress.getAddress());
+        if (endpoint == null) {
+            reset();
+            return;
+        }
+        connect(endpoint);
+    }
+
+    private void connect(InetSocketAddress endpoint) {
+        Duration timeout = context.config().connectTimeouts().get(attempt);
+        Bootstrap bootstrap = new Bootstrap()
+                .group(client.eventLoop())
+                .channel(context.transport().socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpListener.WATER_MARK)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .handler(new Relay(this, false));
+        bootstrap.connect(endpoint).addListener((ChannelFuture f) -> connected(f, endpoint));
+    }
+
+    private void connected(ChannelFuture f, InetSocketAddress endpoint) {
+        if (f.isSuccess()) {
+            if (closed) {
+                f.channel().close();
+                return;
+            }
+            backend = f.channel();
+            channels.add(backend);
+            if (early != null) {
+                backend.writeAndFlush(early, backend.voidPromise());
+                early = null;
+            }
+            if (clientEofEarly) {
+                inputShutdown(true);
+            }
+            client.read();
+            backend.read();
+            return;
+        }
+        stats.connectFailed(endpoint);
+        log.debug("connect from {} to {} failed (attempt {}): {}",
+                clientAddress, endpoint, attempt + 1, f.cause().toString());
+        if (closed) {
+            return;
+        }
+        attempt++;
+        InetSocketAddress next = attempt < context.config().connectTimeouts().size()
+                ? balancer.next(clientAddress.getAddress())
+                : null;
+        if (next == null) {
+            reset();
+            return;
+        }
+        connect(next);
+    }
+
+    void read(boolean fromClient, ByteBuf data) {
+        int bytes = data.readableBytes();
+        if (fromClient) {
+            stats.bytesIn.add(bytes);
+        } else {
+            stats.bytesOut.add(bytes);
+        }
+        Channel to = fromClient ? backend : client;
+        if (to == null) {
+            if (early == null) {
+                early = client.alloc().compositeBuffer();
+            }
+            early.addComponent(true, data);
+            return;
+        }
+        // voidPromise: no promise object per write; a failed write fires exceptionCaught on that side instead.
+        to.write(data, to.voidPromise());
+    }
+
+    void readComplete(boolean fromClient) {
+        lastActivity = System.nanoTime();
+        Channel to = fromClient ? backend : client;
+        if (to == null) {
+            return;
+        }
+        to.flush();
+        if (to.isWritable()) {
+            (fromClient ? client : backend).read();
+        }
+    }
+
+    /** That side's queued writes drained below the low water mark: read the other side again. */
+    void writable(boolean clientSide) {
+        Channel from = clientSide ? backend : client;
+        if (from != null) {
+            from.read();
+        }
+    }
+
+    /** A FIN arrived: pass it on once everything read before it has been written (shutdownOutput drops queued writes). */
+    void inputShutdown(boolean fromClient) {
+        Channel to = fromClient ? backend : client;
+        if (to == null) {
+            clientEofEarly = true;
+            return;
+        }
+        int direction = fromClient ? CLIENT_TO_BACKEND_DONE : BACKEND_TO_CLIENT_DONE;
+        to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> {
+            if (!written.isSuccess()) {
+                close();
+                return;
+            }
+            ((DuplexChannel) to).shutdownOutput().addListener(shut -> {
+                done |= direction;
+                if (!shut.isSuccess() || done == (CLIENT_TO_BACKEND_DONE | BACKEND_TO_CLIENT_DONE)) {
+                    close();
+                }
+            });
+        });
+    }
+
+    void failed(boolean fromClient, Throwable cause) {
+        log.debug("{} side of {} failed: {}", fromClient ? "client" : "backend", clientAddress, cause.toString());
+        close();
+    }
+
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (idleTask != null) {
+            idleTask.cancel(false);
+        }
+        if (early != null) {
+            early.release();
+            early = null;
+        }
+        client.close();
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    /** No endpoint could take the client: reset it rather than accept-then-FIN, so it fails fast and clearly. */
+    private void reset() {
+        client.config().setOption(ChannelOption.SO_LINGER, 0);
+        close();
+    }
+
+    private void checkIdle() {
+        if (closed) {
+            return;
+        }
+        long idleFor = System.nanoTime() - lastActivity;
+        if (idleFor >= idleNanos) {
+            log.debug("closing {}: idle for {}", clientAddress, Duration.ofNanos(idleFor));
+            close();
+        } else {
+            idleTask = client.eventLoop().schedule(idleCheck, idleNanos - idleFor, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Not used on the data path; names the connection in logs and test failures. */
+    @Override
+    public String toString() {
+        return "TcpConnection[" + clientAddress + " -> " + (backend == null ? "?" : backend.remoteAddress()) + "]";
+    }
+}

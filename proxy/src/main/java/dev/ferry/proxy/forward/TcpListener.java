@@ -1,0 +1,78 @@
+package dev.ferry.proxy.forward;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/**
+ * One TCP listening socket of a service port. Accepted connections are spread over the event loops by Netty; each
+ * becomes a {@link TcpConnection} living on its own loop. The channel group (thread-safe, drops closed channels
+ * itself) holds every client and backend channel so that {@link #close} can close them all.
+ */
+final class TcpListener implements Listener {
+
+    /**
+     * Per direction, the bytes queued in the proxy before it stops reading the other side: small enough that a slow
+     * reader costs little memory, large enough to keep a fast path busy while the kernel's socket buffers drain.
+     */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    private final Channel server;
+    private final ChannelGroup channels;
+    private final InetSocketAddress address;
+
+    private TcpListener(Channel server, ChannelGroup channels) {
+        this.server = server;
+        this.channels = channels;
+        this.address = (InetSocketAddress) server.localAddress();
+    }
+
+    /** Binds exactly {@code bind}; blocks until bound. Must not run on an event loop. */
+    static TcpListener open(Context context, InetSocketAddress bind, Balancer balancer, ForwarderStats stats)
+            throws IOException {
+        ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(context.group())
+                .channel(context.transport().serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel client) {
+                        channels.add(client);
+                        new TcpConnection(client, context, balancer, stats, channels).start();
+                    }
+                });
+        ChannelFuture bound = bootstrap.bind(bind).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw Binding.failure(bind, bound.cause());
+        }
+        return new TcpListener(bound.channel(), channels);
+    }
+
+    @Override
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    @Override
+    public void close() {
+        server.close().awaitUninterruptibly();
+        // Closing each client closes its backend too (TcpConnection); closing both here is quicker and also stops
+        // connects still in progress.
+        channels.close().awaitUninterruptibly();
+    }
+}
