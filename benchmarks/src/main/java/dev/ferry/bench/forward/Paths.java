@@ -113,11 +113,11 @@ final class Paths {
         return procs.start("ferry", proxyCpus, argv);
     }
 
-    /** Our forwarder without the daemon around it: BareForwarder in its own JVM. */
+    /** Our forwarder without the daemon around it: {@link BareForwarder} in its own JVM. */
     private Procs.Proc bareForwarder() {
         String ip = Route.ip("ferry-fwd");
         return procs.start("ferry-fwd", proxyCpus, List.of(java(), "-cp", System.getProperty("java.class.path"),
-                "dev.ferry.bench.forward.BareForwarder",
+                BareForwarder.class.getName(),
                 ip + ":" + Route.HTTP_FRONT, Route.BACKEND_IP + ":" + Route.HTTP_BACKEND_1 + "," + Route.BACKEND_IP + ":" + Route.HTTP_BACKEND_2,
                 ip + ":" + Route.BULK_FRONT, Route.BACKEND_IP + ":" + Route.BULK_BACKEND));
     }

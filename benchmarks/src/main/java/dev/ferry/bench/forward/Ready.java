@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
 
@@ -38,22 +39,28 @@ final class Ready {
 
     /**
      * True when a TCP socket in state LISTEN is bound to exactly this IPv4 address and port (or the
-     * wildcard), read from /proc/net/tcp: no probe connection, so an iperf3 server or a balancer's
-     * round-robin position is not disturbed.
+     * wildcard), read from /proc/net/tcp and tcp6 (Netty's epoll sockets are dual-stack IPv6 sockets,
+     * listed with the IPv4-mapped address): no probe connection, so an iperf3 server or a
+     * balancer's round-robin position is not disturbed.
      */
     static boolean listening(InetSocketAddress a) {
         byte[] ip = a.getAddress().getAddress();
-        // /proc/net/tcp prints the IPv4 address as the native-endian 32-bit word: little-endian on x86 and arm64
-        String want = HexFormat.of().withUpperCase().formatHex(new byte[] {ip[3], ip[2], ip[1], ip[0]})
-                + ":" + String.format(Locale.ROOT, "%04X", a.getPort());
-        String any = "00000000:" + String.format(Locale.ROOT, "%04X", a.getPort());
-        try {
-            return Files.readAllLines(Path.of("/proc/net/tcp")).stream().skip(1).map(String::trim)
-                    .map(l -> l.split("\\s+"))
-                    .anyMatch(f -> f[3].equals("0A") && (f[1].equals(want) || f[1].equals(any)));
-        } catch (IOException e) {
-            return false;
+        // /proc prints addresses as native-endian 32-bit words: little-endian on x86 and arm64
+        String v4 = HexFormat.of().withUpperCase().formatHex(new byte[] {ip[3], ip[2], ip[1], ip[0]});
+        String port = ":" + String.format(Locale.ROOT, "%04X", a.getPort());
+        List<String> wanted = List.of(v4 + port, "00000000" + port,
+                "0000000000000000FFFF0000" + v4 + port, "00000000000000000000000000000000" + port);
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            try {
+                if (Files.readAllLines(Path.of(table)).stream().skip(1).map(String::trim).map(l -> l.split("\\s+"))
+                        .anyMatch(f -> f[3].equals("0A") && wanted.contains(f[1]))) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // no IPv6 on this machine: tcp6 is missing
+            }
         }
+        return false;
     }
 
     /** True when one GET to {@code a} is answered with status 200 (one connection, closed after). */
