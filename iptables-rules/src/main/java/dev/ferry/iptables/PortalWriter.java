@@ -80,6 +80,11 @@ final class PortalWriter {
         if (!family.contains(hostAddress)) {
             throw new IllegalArgumentException("host address " + hostAddress.getHostAddress() + " is not " + family);
         }
+        if (hostAddress.isLoopbackAddress() || hostAddress.isAnyLocalAddress()) {
+            // Packets DNATed to loopback from another interface are dropped as martians (upstream found the same).
+            throw new IllegalArgumentException("host address " + hostAddress.getHostAddress()
+                    + " cannot be a DNAT target: use one of the node's non-loopback addresses");
+        }
         List<Portal> sorted = new ArrayList<>(portals);
         sorted.sort(Comparator.comparing(p -> p.port().name(), ProxySnapshot.ORDER));
         PortalPortRules.Chains chains = new PortalPortRules.Chains(new LineBuffer(), new LineBuffer(),

@@ -111,11 +111,25 @@ class PortalPrivilegedTest {
         };
     }
 
-    /** socat on the node answering every connection / datagram with {@code answer}. */
+    /** socat on the node answering every TCP connection with {@code answer}. */
     private void listen(String address, String answer) throws Exception {
-        Process p = new ProcessBuilder("ip", "netns", "exec", node.name, "socat", address, "EXEC:/bin/echo " + answer)
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        listeners.add(p);
+        start("socat", address, "EXEC:/bin/echo " + answer);
+    }
+
+    /**
+     * socat on the node answering each datagram with {@code prefix=} and the datagram. (An
+     * echo that ignores its input may exit before socat hands it the datagram, and the
+     * broken pipe then ends socat's child before it replies.)
+     */
+    private void listenUdp(int port, String prefix) throws Exception {
+        start("socat", "-T", "3", "UDP-RECVFROM:" + port + ",fork", "EXEC:/bin/sed -u s/^/" + prefix + "=/");
+    }
+
+    private void start(String... argv) throws IOException {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", node.name));
+        command.addAll(List.of(argv));
+        listeners.add(new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
     }
 
     private void awaitListening(String ssFlags, int port) throws Exception {
@@ -163,7 +177,7 @@ class PortalPrivilegedTest {
         assertEquals(8, foreign.size(), foreign.toString());
 
         listen("TCP-LISTEN:" + TCP_PROXY + ",fork,reuseaddr", "tcp-listener");
-        listen("UDP-RECVFROM:" + UDP_PROXY + ",fork", "udp-listener");
+        listenUdp(UDP_PROXY, "udp-listener");
         awaitListening("-tln", TCP_PROXY);
         awaitListening("-uln", UDP_PROXY);
 
@@ -210,9 +224,9 @@ class PortalPrivilegedTest {
         assertEquals("tcp-listener", ask(node, "TCP:172.30.0.10:80,connect-timeout=5"), "node -> ClusterIP");
         assertEquals("tcp-listener", ask(node, "TCP:127.0.0.1:30080,connect-timeout=5"), "node -> localhost NodePort");
         assertEquals("tcp-listener", ask(node, "TCP:" + NODE_IP + ":30080,connect-timeout=5"), "node -> own NodePort");
-        assertEquals("udp-listener", ask(client, "UDP:172.30.0.53:53"), "client -> UDP ClusterIP");
-        assertEquals("udp-listener", ask(node, "UDP:172.30.0.53:53"), "node -> UDP ClusterIP");
-        assertEquals("udp-listener", ask(client, "UDP:" + NODE_IP + ":30053"), "client -> UDP NodePort");
+        assertEquals("udp-listener=ping", ask(client, "UDP:172.30.0.53:53"), "client -> UDP ClusterIP");
+        assertEquals("udp-listener=ping", ask(node, "UDP:172.30.0.53:53"), "node -> UDP ClusterIP");
+        assertEquals("udp-listener=ping", ask(client, "UDP:" + NODE_IP + ":30053"), "client -> UDP NodePort");
         // A port no portal covers is not redirected (nothing listens on the ClusterIP itself).
         assertFalse(ask(client, "TCP:172.30.0.10:81,connect-timeout=2").startsWith("tcp-listener"));
 

@@ -95,6 +95,10 @@ class PortalWriterTest {
         assertFalse(payload.contains("10.0.0.1"), "the other family's ClusterIP is not written: " + payload);
         assertThrows(IllegalArgumentException.class, () -> PortalWriter.write(IpFamily.IPV6, List.of(v6), HOST,
                 IptablesDump.empty(), false), "an IPv4 host address for IPv6 rules");
+        assertThrows(IllegalArgumentException.class, () -> PortalWriter.write(IpFamily.IPV6, List.of(v6),
+                IpAddresses.parse("::1"), IptablesDump.empty(), false), "loopback is no DNAT target");
+        assertThrows(IllegalArgumentException.class, () -> PortalWriter.write(IpFamily.IPV4, List.of(),
+                IpAddresses.parse("0.0.0.0"), IptablesDump.empty(), false), "nor is the any address");
     }
 
     @Test
