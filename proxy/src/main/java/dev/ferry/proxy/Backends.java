@@ -26,7 +26,12 @@ final class Backends {
      * A backend with the label its log lines carry, e.g. "iptables IPv4", and its count of failed
      * applies (iptables-restore runs) so far.
      */
-    record Labeled(String label, IpFamily family, Backend backend, LongSupplier applyFailures) {
+    record Labeled(String label, IpFamily family, Backend backend, LongSupplier applyFailures, AutoCloseable resources) {
+
+        /** A backend that holds nothing to close. */
+        Labeled(String label, IpFamily family, Backend backend, LongSupplier applyFailures) {
+            this(label, family, backend, applyFailures, () -> { });
+        }
     }
 
     /** Thrown for a mode that is known but not built yet. */
@@ -43,12 +48,14 @@ final class Backends {
      * The backends for {@code mode}: IPv4, plus IPv6 when the cluster is dual-stack or IPv6
      * and the machine can program IPv6 (else that is logged and IPv4 runs alone).
      */
-    static List<Labeled> forMode(ProxyMode mode, Set<IpFamily> families, IptablesConfig config, CommandRunner runner) {
+    static List<Labeled> forMode(ProxyMode mode, Set<IpFamily> families, IptablesConfig config,
+                                 UserspaceSettings userspace, CommandRunner runner) {
         switch (mode) {
             case IPTABLES:
                 return iptables(families, config, runner);
-            case IPVS:
             case USERSPACE:
+                return List.of(userspace.backend(runner));
+            case IPVS:
                 throw new NotImplementedException("--proxy-mode: " + mode + " is not implemented yet (use iptables)");
             default:
                 throw new AssertionError(mode);

@@ -47,7 +47,8 @@ public final class Main {
      */
     static int run(String[] args, PrintStream out, PrintStream err, CountDownLatch stop) {
         ProxyOptions options = new ProxyOptions();
-        CommandLine cli = new CommandLine(options);
+        // as upstream's flag parser: a flag given twice takes its last value
+        CommandLine cli = new CommandLine(options).setOverwrittenOptionsAllowed(true);
         try {
             cli.parseArgs(args);
             if (cli.isUsageHelpRequested()) {
@@ -73,7 +74,7 @@ public final class Main {
         }
         List<Backends.Labeled> backends;
         try {
-            backends = Backends.forMode(options.mode, options.clusterFamilies(), config, commands);
+            backends = Backends.forMode(options.mode, options.clusterFamilies(), config, options.userspace(), commands);
         } catch (Backends.NotImplementedException e) {
             err.println("error: " + e.getMessage());
             return USAGE;
@@ -101,7 +102,8 @@ public final class Main {
             if (!options.once && !options.dryRun) {
                 daemon.serveHealthCheckNodePorts(options.nodePortAddresses);
             }
-            if (!options.dryRun) {
+            if (!options.dryRun && options.mode == ProxyMode.IPTABLES) {
+                // userspace mode opens its own connections to endpoints: no NAT flows go stale
                 daemon.cleanConntrack(ConntrackReconciler.overNetlink());
             }
             if (options.once) {

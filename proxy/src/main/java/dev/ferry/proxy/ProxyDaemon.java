@@ -175,5 +175,12 @@ final class ProxyDaemon implements AutoCloseable {
         if (ct != null) {
             ct.close();
         }
+        for (Backends.Labeled b : backends) {
+            try {
+                b.resources().close();
+            } catch (Exception e) {
+                log.warn("{}: closing failed: {}", b.label(), e.toString());
+            }
+        }
     }
 }

@@ -1,12 +1,15 @@
 package dev.ferry.proxy;
 
 import dev.ferry.core.Cidr;
+import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
+import dev.ferry.proxy.userspace.PortRange;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +32,7 @@ import java.util.Set;
 final class ProxyOptions {
 
     @Option(names = "--proxy-mode", paramLabel = "MODE", defaultValue = "iptables", converter = ModeConverter.class,
-            description = "Which proxy mode to use: iptables; ipvs and userspace are planned. Default: ${DEFAULT-VALUE}.")
+            description = "Which proxy mode to use: iptables or userspace; ipvs is planned. Default: ${DEFAULT-VALUE}.")
     ProxyMode mode;
 
     @Option(names = "--kubeconfig", paramLabel = "FILE",
@@ -83,6 +86,25 @@ final class ProxyOptions {
             description = "Where the metrics server listens; empty disables it. Default: ${DEFAULT-VALUE}.")
     BindAddress metricsBindAddress;
 
+    @Option(names = "--bind-address", paramLabel = "IP", defaultValue = "0.0.0.0", converter = IpConverter.class,
+            description = "userspace mode: the address its listeners bind (0.0.0.0 for all). Default: ${DEFAULT-VALUE}.")
+    InetAddress bindAddress;
+
+    @Option(names = "--proxy-port-range", paramLabel = "RANGE", defaultValue = "", converter = PortRangeConverter.class,
+            description = "userspace mode: host ports its listeners may take (begin-end, begin+offset or one port, "
+                    + "inclusive); empty or 0-0: ports are picked by the kernel.")
+    PortRange proxyPortRange;
+
+    @Option(names = "--udp-timeout", paramLabel = "DURATION", defaultValue = "250ms", converter = DurationConverter.class,
+            description = "userspace mode: how long an idle UDP session is kept. Default: ${DEFAULT-VALUE}.")
+    Duration udpTimeout;
+
+    @Option(names = "--conntrack-tcp-timeout-established", paramLabel = "DURATION", defaultValue = "24h",
+            converter = DurationConverter.class,
+            description = "Idle timeout of established TCP connections (userspace mode closes both sides; 0: none). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Duration tcpEstablishedTimeout;
+
     @Option(names = "--cleanup", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = BoolConverter.class,
             description = "Remove every rule this program installs, in every mode, and exit.")
     boolean cleanup;
@@ -126,6 +148,9 @@ final class ProxyOptions {
         }
         if (hostnameOverride != null && hostnameOverride.isBlank() && hostnameOverride.length() > 0) {
             throw new InvalidFlagException("--hostname-override: empty");
+        }
+        if (udpTimeout.isZero()) {
+            throw new InvalidFlagException("--udp-timeout: must be greater than 0");
         }
         if (manifests != null && !Files.isDirectory(manifests)) {
             throw new InvalidFlagException("--manifests: " + manifests + " is not a directory");
@@ -249,6 +274,25 @@ final class ProxyOptions {
                 throw new TypeConversionException(e.getMessage());
             }
         }
+    }
+
+    static final class IpConverter implements ITypeConverter<InetAddress> {
+        @Override
+        public InetAddress convert(String value) {
+            return parsed(value, IpAddresses::parse);
+        }
+    }
+
+    static final class PortRangeConverter implements ITypeConverter<PortRange> {
+        @Override
+        public PortRange convert(String value) {
+            return parsed(value, PortRange::parse);
+        }
+    }
+
+    /** The userspace mode's settings from these flags. */
+    UserspaceSettings userspace() {
+        return new UserspaceSettings(bindAddress, proxyPortRange, udpTimeout, tcpEstablishedTimeout);
     }
 
     static final class Version implements picocli.CommandLine.IVersionProvider {

@@ -1,0 +1,87 @@
+package dev.ferry.proxy;
+
+import dev.ferry.core.IpFamily;
+import dev.ferry.iptables.CommandRunner;
+import dev.ferry.iptables.LocalAddresses;
+import dev.ferry.iptables.PortalRules;
+import dev.ferry.proxy.forward.ForwarderConfig;
+import dev.ferry.proxy.forward.Forwarders;
+import dev.ferry.proxy.userspace.PortRange;
+import dev.ferry.proxy.userspace.UserspaceBackend;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The flags of userspace mode, and how its backend is built: with iptables portal rules when
+ * this process can program iptables, else binding the local Service addresses directly.
+ *
+ * @param bindAddress    --bind-address: where listeners bind (0.0.0.0: every address)
+ * @param portRange      --proxy-port-range: the ports portal listeners take
+ * @param udpTimeout     --udp-timeout: how long an idle UDP session lives
+ * @param tcpIdleTimeout --conntrack-tcp-timeout-established: how long an idle TCP connection
+ *                       lives (zero: no limit)
+ */
+record UserspaceSettings(InetAddress bindAddress, PortRange portRange, Duration udpTimeout, Duration tcpIdleTimeout) {
+
+    private static final Logger log = LoggerFactory.getLogger(UserspaceSettings.class);
+
+    UserspaceSettings {
+        Objects.requireNonNull(bindAddress, "bindAddress");
+        Objects.requireNonNull(portRange, "portRange");
+        if (udpTimeout.isNegative() || udpTimeout.isZero()) {
+            throw new IllegalArgumentException("UDP timeout must be positive: " + udpTimeout);
+        }
+        if (tcpIdleTimeout.isNegative()) {
+            throw new IllegalArgumentException("TCP idle timeout must not be negative: " + tcpIdleTimeout);
+        }
+    }
+
+    /** The one backend of userspace mode (IPv4), owning its event loops. */
+    Backends.Labeled backend(CommandRunner runner) {
+        ForwarderConfig defaults = ForwarderConfig.defaults();
+        // 0 means "no limit": ten years is as good as none, and keeps the forwarder's config simple
+        Duration tcpIdle = tcpIdleTimeout.isZero() ? Duration.ofDays(3650) : tcpIdleTimeout;
+        Forwarders forwarders = new Forwarders(new ForwarderConfig(defaults.connectTimeouts(), tcpIdle,
+                udpTimeout, defaults.eventLoopThreads()));
+        String why = iptablesUnusable(runner);
+        UserspaceBackend backend;
+        String label;
+        if (why == null) {
+            backend = UserspaceBackend.withPortals(forwarders, new PortalRules(IpFamily.IPV4, runner), bindAddress, portRange);
+            label = "userspace";
+            log.info("userspace mode: {} forwarder, listeners on {} (ports {}), iptables portal rules redirect to them",
+                    forwarders.transport(), bindAddress.getHostAddress(), portRange);
+        } else {
+            LocalAddresses machine = LocalAddresses.ofThisMachine();
+            backend = UserspaceBackend.direct(forwarders, bindAddress,
+                    address -> address.isLoopbackAddress() || machine.addresses().contains(address));
+            label = "userspace (direct)";
+            log.warn("userspace mode without iptables portal rules ({}): only Service addresses local to this machine "
+                    + "are served, by listeners bound to them directly, and NodePorts on {}", why,
+                    bindAddress.getHostAddress());
+        }
+        return new Backends.Labeled(label, IpFamily.IPV4, backend, () -> 0, () -> {
+            backend.close();
+            forwarders.close();
+        });
+    }
+
+    /** Null when iptables-save can read the nat table (root, iptables installed), else why not. */
+    private static String iptablesUnusable(CommandRunner runner) {
+        if (!runner.appliesChanges()) {
+            return null; // --dry-run prints the portal rules it would apply
+        }
+        try {
+            CommandRunner.Result r = runner.run(List.of("iptables-save", "-t", "nat"), null);
+            return r.ok() ? null : "iptables-save -t nat exited with " + r.exitCode() + ": " + r.stderr().strip();
+        } catch (IOException e) {
+            return "cannot run iptables-save: " + e.getMessage();
+        }
+    }
+}
