@@ -281,6 +281,7 @@ final class IptablesRuleWriter {
         if (request.full()) {
             if (request.existing() != null) {
                 deleteStaleChains(request.existing(), written, deleted, kept);
+                removeUserspacePortals(request.existing(), kept);
             } else {
                 for (ServicePortRules.Fragment old : committed.values()) {
                     stale.addAll(old.chains);
@@ -413,6 +414,30 @@ final class IptablesRuleWriter {
             natChains.chainLine(chain);
             natRules.line("-X", chain);
             deleted.add(chain);
+        }
+    }
+
+    /**
+     * Userspace mode's portal chains and the jumps to them, left by a proxy that ran in that
+     * mode here: they would redirect Service traffic to listeners that are gone. Removed on a
+     * full sync that read the node, as upstream removed the other modes' leftovers.
+     */
+    private void removeUserspacePortals(IptablesDump existing, List<String> kept) {
+        java.util.function.Predicate<String> portal =
+                c -> PortalWriter.NAT_CHAINS.contains(c) || c.equals(ChainNames.NODEPORT_NON_LOCAL);
+        for (String table : List.of("nat", "filter")) {
+            if (!existing.tableNames().contains(table)) {
+                continue;
+            }
+            StringBuilder chains = new StringBuilder();
+            StringBuilder rules = new StringBuilder();
+            int lines = CleanupPlan.removeFrom(existing.table(table), portal, chains, rules, kept);
+            if (chains.length() > 0) {
+                LineBuffer chainOut = table.equals("nat") ? natChains : filterChains;
+                LineBuffer ruleOut = table.equals("nat") ? natRules : filterRules;
+                chainOut.append(chains.toString(), (int) chains.chars().filter(ch -> ch == '\n').count());
+                ruleOut.append(rules.toString(), lines);
+            }
         }
     }
 

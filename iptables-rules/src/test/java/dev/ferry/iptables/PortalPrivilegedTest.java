@@ -168,8 +168,9 @@ class PortalPrivilegedTest {
         // The node ran the iptables mode before (and kubelet's firewall chain is there).
         IptablesBackend iptablesMode = TestBackends.inNamespace(node, IpFamily.IPV4, IptablesConfig.defaults(), node.runner).build();
         var svc = Fixtures.clusterIPService("ns4", "svc4", "172.30.0.44", "p80", 80, "TCP");
-        SyncResult synced = iptablesMode.sync(new TestSnapshots().add(svc)
-                .add(Fixtures.slice("ns4", "s", "svc4", "p80", 80, "TCP", Ep.ready("10.180.0.4"))).snapshot());
+        var snapshot = new TestSnapshots().add(svc)
+                .add(Fixtures.slice("ns4", "s", "svc4", "p80", 80, "TCP", Ep.ready("10.180.0.4"))).snapshot();
+        SyncResult synced = iptablesMode.sync(snapshot);
         assertTrue(synced.ok(), synced.error());
         String beforeSave = save();
         assertTrue(beforeSave.contains(":KUBE-SERVICES") && beforeSave.contains(":KUBE-FIREWALL"), beforeSave);
@@ -236,6 +237,17 @@ class PortalPrivilegedTest {
         assertFalse(fewer.contains("ns/dns"), fewer);
         assertEquals("tcp-listener", ask(client, "TCP:172.30.0.10:80,connect-timeout=5"));
         assertEquals(foreign, foreignLines(fewer));
+
+        // Back to the iptables mode: its first full sync removes the portals, which would
+        // otherwise keep capturing Service traffic for listeners that are gone.
+        IptablesBackend back = TestBackends.inNamespace(node, IpFamily.IPV4, IptablesConfig.defaults(), node.runner).build();
+        SyncResult resynced = back.sync(snapshot);
+        assertTrue(resynced.ok(), resynced.error());
+        String after = save();
+        assertFalse(after.contains("KUBE-PORTALS") || after.contains("KUBE-NODEPORT-"), after);
+        assertTrue(after.contains(":KUBE-SERVICES") && after.contains("-j KUBE-SERVICES"), after);
+        assertEquals(foreign, foreignLines(after));
+        rules.apply(portals.subList(0, 1), host);
 
         // --cleanup's path removes every portal chain and jump; the foreign rules stay.
         SyncResult cleaned = iptablesMode.cleanup();
