@@ -1,6 +1,7 @@
 package dev.ferry.proxy.forward;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -26,6 +27,14 @@ final class TcpListener implements Listener {
      */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
+    /**
+     * Read sizes adapt between 64 B and 1 MiB (Netty's default stops at 64 KiB): with AUTO_READ off there is one
+     * read per request, so bulk transfers need big reads to keep syscalls and loop turns per byte low; small
+     * request/response traffic stays on small buffers. Measured on loopback (iperf3, 2 GiB, median of 5): about
+     * 1.3x the 64 KiB ceiling's throughput for a third less CPU, on par with epoll splice (see package-info).
+     */
+    static final AdaptiveRecvByteBufAllocator READS = new AdaptiveRecvByteBufAllocator(64, 2048, 1024 * 1024);
+
     private final Channel server;
     private final ChannelGroup channels;
     private final InetSocketAddress address;
@@ -45,10 +54,11 @@ final class TcpListener implements Listener {
                 .channel(context.transport().serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 4096)
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // Accepted channels have TCP_NODELAY on already (Netty's default, checked by TcpNoDelayTest).
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, READS)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel client) {
@@ -70,7 +80,7 @@ final class TcpListener implements Listener {
 
     @Override
     public void close() {
-        server.close().awaitUninterruptibly();
+        Binding.closeAndRelease(server);
         // Closing each client closes its backend too (TcpConnection); closing both here is quicker and also stops
         // connects still in progress.
         channels.close().awaitUninterruptibly();

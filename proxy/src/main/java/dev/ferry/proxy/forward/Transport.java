@@ -29,8 +29,8 @@ enum Transport {
         }
 
         @Override
-        Class<? extends Channel> socketChannel() {
-            return EpollSocketChannel.class;
+        Channel newSocketChannel() {
+            return new EpollSocketChannel();
         }
 
         @Override
@@ -50,8 +50,8 @@ enum Transport {
         }
 
         @Override
-        Class<? extends Channel> socketChannel() {
-            return NioSocketChannel.class;
+        Channel newSocketChannel() {
+            return new NioSocketChannel();
         }
 
         @Override
@@ -70,7 +70,7 @@ enum Transport {
 
     abstract Class<? extends ServerChannel> serverChannel();
 
-    abstract Class<? extends Channel> socketChannel();
+    abstract Channel newSocketChannel();
 
     abstract Channel newDatagramChannel();
 

@@ -79,7 +79,7 @@ final class UdpListener implements Listener {
     @Override
     public void close() {
         sweep.cancel(false);
-        channel.close().awaitUninterruptibly();
+        Binding.closeAndRelease(channel);
         sessions.invalidateAll();
         sessions.cleanUp();
     }
