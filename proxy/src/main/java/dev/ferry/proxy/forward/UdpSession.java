@@ -34,7 +34,7 @@ final class UdpSession {
     static UdpSession open(Transport transport, Channel listener, InetSocketAddress client, InetSocketAddress endpoint,
                            ForwarderStats stats, Cache<InetSocketAddress, UdpSession> sessions) {
         Channel channel = transport.newDatagramChannel();
-        channel.pipeline().addLast(new Replies(listener, client, stats, sessions));
+        channel.pipeline().addLast(new Replies(listener, client, endpoint, stats, sessions));
         listener.eventLoop().register(channel);
         ChannelFuture connected = channel.connect(endpoint);
         if (connected.isDone() && !connected.isSuccess()) {
@@ -70,14 +70,16 @@ final class UdpSession {
     private static final class Replies extends SimpleChannelInboundHandler<DatagramPacket> {
         private final Channel listener;
         private final InetSocketAddress client;
+        private final InetSocketAddress endpoint;
         private final ForwarderStats stats;
         private final Cache<InetSocketAddress, UdpSession> sessions;
 
-        Replies(Channel listener, InetSocketAddress client, ForwarderStats stats,
+        Replies(Channel listener, InetSocketAddress client, InetSocketAddress endpoint, ForwarderStats stats,
                 Cache<InetSocketAddress, UdpSession> sessions) {
             super(false);
             this.listener = listener;
             this.client = client;
+            this.endpoint = endpoint;
             this.stats = stats;
             this.sessions = sessions;
         }
@@ -97,8 +99,10 @@ final class UdpSession {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // E.g. ECONNREFUSED from an ICMP port unreachable: that datagram is lost; the session stays until it expires.
-            log.debug("UDP session of {} : {}", client, cause.toString());
+            // E.g. ECONNREFUSED from an ICMP port unreachable, UDP's "refused": counted like a failed TCP connect.
+            // That datagram is lost; the session stays until it expires.
+            stats.connectFailed(endpoint);
+            log.debug("UDP session from {} to {}: {}", client, endpoint, cause.toString());
         }
     }
 }

@@ -118,6 +118,33 @@ class TcpForwardingTest {
 
     @ParameterizedTest
     @EnumSource(Transport.class)
+    void failedConnectsLeaveNoSocketOpen(Transport transport) throws Exception {
+        InetSocketAddress refused = TcpBackend.refusedAddress("127.0.0.2");
+        TcpBackend b = greeter("127.0.0.3", "b");
+        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        forwarder.update(List.of(refused, b.address()), 0);
+        InetSocketAddress proxy = forwarder.listen(ANY_PORT);
+        assertEquals("b", greetingVia(proxy, null)); // warm up: lazily opened files (classes, pipes) open now
+        Poll.until("connection closed", () -> forwarder.stats().activeConnections() == 0);
+        long before = openFiles();
+        for (int i = 0; i < 50; i++) {
+            assertEquals("b", greetingVia(proxy, null));
+        }
+        assertEquals(Map.of(refused, 51L), forwarder.stats().connectFailures());
+        Poll.until("every socket of those connections closed", Duration.ofSeconds(10),
+                () -> openFiles() <= before + 5, () -> openFiles() + " open files, " + before + " before");
+    }
+
+    private static long openFiles() {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.count();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
     void clientIsClosedWhenNoEndpointAccepts(Transport transport) throws Exception {
         InetSocketAddress refused = TcpBackend.refusedAddress("127.0.0.2");
         ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());

@@ -115,6 +115,22 @@ class UdpForwardingTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void unreachableEndpointIsCounted(Transport transport) throws Exception {
+        InetSocketAddress nobody;
+        try (DatagramSocket closed = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0))) {
+            nobody = (InetSocketAddress) closed.getLocalSocketAddress();
+        }
+        ServicePortForwarder forwarder = forwarder(transport, Duration.ofSeconds(30));
+        forwarder.update(List.of(nobody), 0);
+        InetSocketAddress proxy = forwarder.listen(ANY_PORT);
+        try (DatagramSocket client = client()) {
+            send(client, proxy, "anyone?");
+            Poll.until("the ICMP port unreachable counted", () -> forwarder.stats().connectFailures().containsKey(nobody));
+        }
+    }
+
     // ---- helpers
 
     private ServicePortForwarder forwarder(Transport transport, Duration udpIdle) {
