@@ -70,6 +70,10 @@ final class TcpConnection {
 
     /** Called once, on the client's loop, right after accept. */
     void start() {
+        if (clientAddress == null) {
+            client.close(); // the client reset before we got here: nothing to forward, nothing to count
+            return;
+        }
         stats.opened();
         client.closeFuture().addListener(f -> {
             stats.closed();
