@@ -34,6 +34,9 @@ final class Paths {
 
     /** The HTTP backend on two ports (one process) and one iperf3 server. */
     void startBackends(String backendCpus, int httpThreads) {
+        for (int port : new int[] {Route.HTTP_BACKEND_1, Route.HTTP_BACKEND_2, Route.BULK_BACKEND}) {
+            free(new InetSocketAddress(Route.BACKEND_IP, port));
+        }
         Procs.Proc http = procs.start("http-backend", backendCpus, List.of(java(), "-cp", System.getProperty("java.class.path"),
                 HttpBackend.class.getName(), "--threads", Integer.toString(httpThreads),
                 Route.BACKEND_IP + ":" + Route.HTTP_BACKEND_1, Route.BACKEND_IP + ":" + Route.HTTP_BACKEND_2));
@@ -48,6 +51,10 @@ final class Paths {
     }
 
     Route start(String key) {
+        if (!key.equals("direct")) {
+            free(Route.httpFront(key));
+            free(Route.bulkFront(key));
+        }
         List<Procs.Proc> started = switch (key) {
             case "direct" -> List.of();
             case "ferry" -> List.of(ferryProxy());
@@ -68,6 +75,14 @@ final class Paths {
             label += " (" + threads(proxy) + ")";
         }
         return new Route(key, label, http, bulk, started);
+    }
+
+    /** Another run (or anything else) on our addresses would mix its traffic into ours: refuse to start. */
+    private static void free(InetSocketAddress a) {
+        if (Ready.listening(a)) {
+            throw new IllegalStateException(a + " is already listening: is another ForwarderBenchmark running? "
+                    + "(the figures would mix both runs' traffic)");
+        }
     }
 
     static String label(String key) {
