@@ -11,7 +11,7 @@ import java.util.Objects;
  *                         mode: 250ms, 500ms, 1s, 2s)
  * @param tcpIdleTimeout   a TCP connection with no bytes either way this long is closed on both sides
  * @param udpIdleTimeout   a UDP session with no datagram either way this long expires
- * @param eventLoopThreads 0 = Netty's default (2 x cores)
+ * @param eventLoopThreads 0 = one per CPU this process may use
  */
 public record ForwarderConfig(
         List<Duration> connectTimeouts, Duration tcpIdleTimeout, Duration udpIdleTimeout, int eventLoopThreads) {
@@ -32,7 +32,7 @@ public record ForwarderConfig(
         }
     }
 
-    /** Upstream's values: connect 250ms/500ms/1s/2s, TCP idle 24h, UDP idle 250ms; Netty's thread count. */
+    /** Upstream's values: connect 250ms/500ms/1s/2s, TCP idle 24h, UDP idle 250ms; one event loop per CPU. */
     public static ForwarderConfig defaults() {
         return new ForwarderConfig(
                 List.of(Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2)),

@@ -32,7 +32,10 @@ public final class Forwarders implements AutoCloseable {
     Forwarders(ForwarderConfig config, Transport transport) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(transport, "transport");
-        EventLoopGroup group = transport.newGroup(config.eventLoopThreads(), new DefaultThreadFactory("ferry-forward", true));
+        // One loop per CPU this process may run on (not Netty's 2 x): a forwarder's loops are
+        // busy, and more loops than CPUs only adds context switches (measured in docs/BENCHMARKS.md).
+        int threads = config.eventLoopThreads() > 0 ? config.eventLoopThreads() : Runtime.getRuntime().availableProcessors();
+        EventLoopGroup group = transport.newGroup(threads, new DefaultThreadFactory("ferry-forward", true));
         this.context = new Context(transport, group, config);
     }
 
