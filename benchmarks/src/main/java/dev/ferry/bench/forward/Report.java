@@ -96,7 +96,7 @@ final class Report {
     private static void target(PrintStream out, String what, String label, ForwarderBenchmark.Figures f,
                                ForwarderBenchmark.Figures base, Function<ForwarderBenchmark.Figures, List<Double>> m, double min) {
         double r = median(m.apply(f)) / median(m.apply(base));
-        out.printf(Locale.ROOT, "| %s | %s | %.2fx | %s |%n", what, label, r, r >= min ? "yes" : "**no**");
+        out.printf(Locale.ROOT, "| %s | %s | %.3fx | %s |%n", what, label, r, r >= min ? "yes" : "**no**");
     }
 
     private static String ratio(ForwarderBenchmark.Figures f, ForwarderBenchmark.Figures base,
