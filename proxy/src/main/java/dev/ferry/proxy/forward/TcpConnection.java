@@ -93,7 +93,7 @@ final class TcpConnection {
     private void connect(InetSocketAddress endpoint) {
         // No Bootstrap: building the channel by hand skips its option maps, resolver and extra connect task, which
         // showed in the new-connections-per-second rate. We are on the client's loop, so register() completes here.
-        Channel channel = context.transport().newSocketChannel();
+        Channel channel = context.transport().newSocketChannel(endpoint.getAddress());
         ChannelConfig config = channel.config();
         // TCP_NODELAY: Netty's socket channels (epoll and NIO) switch it on in their config already; setting it
         // again would cost a syscall per connection.

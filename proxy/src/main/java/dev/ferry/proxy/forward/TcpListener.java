@@ -51,7 +51,7 @@ final class TcpListener implements Listener {
         ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(context.group())
-                .channel(context.transport().serverChannel())
+                .channelFactory(() -> context.transport().newServerChannel(bind.getAddress()))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 // Accepted channels have TCP_NODELAY on already (Netty's default, checked by TcpNoDelayTest).

@@ -9,10 +9,13 @@ import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.InternetProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.util.concurrent.ThreadFactory;
 
 /** Native epoll (Linux, the fast path) or NIO (anywhere): the event loops and channel types to use together. */
@@ -24,13 +27,13 @@ enum Transport {
         }
 
         @Override
-        Class<? extends ServerChannel> serverChannel() {
-            return EpollServerSocketChannel.class;
+        ServerChannel newServerChannel(InetAddress bind) {
+            return new EpollServerSocketChannel(family(bind));
         }
 
         @Override
-        Channel newSocketChannel() {
-            return new EpollSocketChannel();
+        Channel newSocketChannel(InetAddress peer) {
+            return new EpollSocketChannel(family(peer));
         }
 
         @Override
@@ -45,12 +48,12 @@ enum Transport {
         }
 
         @Override
-        Class<? extends ServerChannel> serverChannel() {
-            return NioServerSocketChannel.class;
+        ServerChannel newServerChannel(InetAddress bind) {
+            return new NioServerSocketChannel();
         }
 
         @Override
-        Channel newSocketChannel() {
+        Channel newSocketChannel(InetAddress peer) {
             return new NioSocketChannel();
         }
 
@@ -68,9 +71,20 @@ enum Transport {
 
     abstract EventLoopGroup newGroup(int threads, ThreadFactory threadFactory);
 
-    abstract Class<? extends ServerChannel> serverChannel();
+    /** A listening channel for {@code bind}'s family. */
+    abstract ServerChannel newServerChannel(InetAddress bind);
 
-    abstract Channel newSocketChannel();
+    /** A channel to connect to {@code peer}. */
+    abstract Channel newSocketChannel(InetAddress peer);
+
+    /**
+     * The socket family for an address: IPv4 sockets for IPv4, not Netty's default of a
+     * dual-stack IPv6 socket, which costs an extra setsockopt per backend connection and maps
+     * every IPv4 address (strace of one proxied connection: 40 syscalls, HAProxy's 18).
+     */
+    static InternetProtocolFamily family(InetAddress address) {
+        return address instanceof Inet4Address ? InternetProtocolFamily.IPv4 : InternetProtocolFamily.IPv6;
+    }
 
     abstract Channel newDatagramChannel();
 

@@ -19,7 +19,7 @@ class TcpNoDelayTest {
     @EnumSource(Transport.class)
     void socketChannelsHaveNagleOff(Transport transport) {
         assumeTrue(transport != Transport.EPOLL || Epoll.isAvailable(), "native epoll is not available here");
-        Channel channel = transport.newSocketChannel();
+        Channel channel = transport.newSocketChannel(java.net.InetAddress.getLoopbackAddress());
         try {
             assertTrue(channel.config().getOption(ChannelOption.TCP_NODELAY));
         } finally {
