@@ -51,6 +51,6 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        connection.close();
+        connection.inactive(client);
     }
 }
