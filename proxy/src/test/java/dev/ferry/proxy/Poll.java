@@ -5,18 +5,18 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** Waits for a condition with a deadline (never a bare sleep as synchronisation). */
-final class Poll {
+public final class Poll {
 
-    static final Duration DEFAULT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT = Duration.ofSeconds(10);
 
     private Poll() {
     }
 
-    static void until(String what, BooleanSupplier condition) {
+    public static void until(String what, BooleanSupplier condition) {
         until(what, DEFAULT, condition, () -> "");
     }
 
-    static void until(String what, Duration timeout, BooleanSupplier condition, Supplier<String> state) {
+    public static void until(String what, Duration timeout, BooleanSupplier condition, Supplier<String> state) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

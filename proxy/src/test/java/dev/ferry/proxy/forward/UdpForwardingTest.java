@@ -1,5 +1,6 @@
 package dev.ferry.proxy.forward;
 
+import dev.ferry.proxy.Poll;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ServicePortName;
 import org.junit.jupiter.api.AfterEach;
