@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Tag("privileged")
 class IptablesPrivilegedTest {
 
-    /** What an admin and Docker put on the node before us. */
-    private static final String FOREIGN = """
+    /** What an admin and Docker put on the node before us (the portal tests use it too). */
+    static final String FOREIGN = """
             *filter
             :DOCKER - [0:0]
             -A INPUT -s 1.2.3.4/32 -j ACCEPT

@@ -33,20 +33,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class PortalPrivilegedTest {
 
     /** An admin's and Docker's rules, which must stay byte-identical. */
-    private static final String FOREIGN = """
-            *filter
-            :DOCKER - [0:0]
-            -A INPUT -s 1.2.3.4/32 -j ACCEPT
-            -A FORWARD -o docker0 -j DOCKER
-            -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT
-            COMMIT
-            *nat
-            :DOCKER - [0:0]
-            -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
-            -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
-            -A DOCKER -i docker0 -j RETURN
-            COMMIT
-            """;
+    private static final String FOREIGN = IptablesPrivilegedTest.FOREIGN;
 
     private static final String NODE_IP = "10.99.0.1";
     private static final String CLIENT_IP = "10.99.0.2";
