@@ -3,6 +3,7 @@ package dev.ferry.proxy.forward;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Scheduler;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -11,20 +12,17 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One UDP listening socket of a service port and its sessions: per client address (ip:port) a channel connected to
  * the chosen endpoint; replies go back out through this listening socket, so they come from the address the client
  * sent to.
  *
- * <p>Threads: the listening channel, every session channel (registered on the same loop), the expiry sweep and the
- * session cache's removal listener (run inline by the sweep) all run on one event loop; {@link #close} may run on
+ * <p>Threads: the listening channel, every session channel (registered on the same loop), the session cache's
+ * scheduled clean-ups and its removal listener (run inline by them) all run on one event loop; {@link #close} may run on
  * any thread (Caffeine and Netty's close are thread-safe). Failure: a datagram that cannot be sent (no endpoint,
  * a full socket buffer, an unreachable endpoint) is dropped, as the network would.
  */
@@ -33,22 +31,23 @@ final class UdpListener implements Listener {
     private final Channel channel;
     private final InetSocketAddress address;
     private final Cache<InetSocketAddress, UdpSession> sessions;
-    private final ScheduledFuture<?> sweep;
 
-    private UdpListener(Channel channel, Cache<InetSocketAddress, UdpSession> sessions, Duration idle) {
+    private UdpListener(Channel channel, Cache<InetSocketAddress, UdpSession> sessions) {
         this.channel = channel;
         this.address = (InetSocketAddress) channel.localAddress();
         this.sessions = sessions;
-        // Caffeine expires lazily; sweeping on the loop closes idle sessions' sockets on time (about idle/2 late at most).
-        long period = Math.max(1, idle.toMillis() / 2);
-        this.sweep = channel.eventLoop().scheduleAtFixedRate(sessions::cleanUp, period, period, TimeUnit.MILLISECONDS);
     }
 
     /** Binds exactly {@code bind}; blocks until bound. Must not run on an event loop. */
     static UdpListener open(Context context, InetSocketAddress bind, Balancer balancer, ForwarderStats stats)
             throws IOException {
+        EventLoop loop = context.group().next();
         Cache<InetSocketAddress, UdpSession> sessions = Caffeine.newBuilder()
                 .expireAfterAccess(context.config().udpIdleTimeout())
+                // Caffeine expires lazily; its scheduler (the loop) runs a clean-up only while some session
+                // is due, so an idle listener costs no timer at all (expired sessions' sockets close at most
+                // about a second late, Caffeine's pacing; an expired session is never used again).
+                .scheduler(Scheduler.forScheduledExecutorService(loop))
                 // Inline: removals then run on whichever thread swept (the loop) or closed, never on a pool.
                 .executor(Runnable::run)
                 .removalListener((InetSocketAddress client, UdpSession session, RemovalCause cause) -> {
@@ -57,7 +56,6 @@ final class UdpListener implements Listener {
                     }
                 })
                 .build();
-        EventLoop loop = context.group().next();
         Channel channel = context.transport().newDatagramChannel();
         channel.pipeline().addLast(new Frontend(context, balancer, stats, sessions));
         ChannelFuture bound = loop.register(channel).awaitUninterruptibly();
@@ -68,7 +66,7 @@ final class UdpListener implements Listener {
             channel.close();
             throw Binding.failure(bind, bound.cause());
         }
-        return new UdpListener(channel, sessions, context.config().udpIdleTimeout());
+        return new UdpListener(channel, sessions);
     }
 
     @Override
@@ -78,7 +76,6 @@ final class UdpListener implements Listener {
 
     @Override
     public void close() {
-        sweep.cancel(false);
         Binding.closeAndRelease(channel);
         sessions.invalidateAll();
         sessions.cleanUp();
