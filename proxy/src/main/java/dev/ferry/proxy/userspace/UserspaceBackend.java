@@ -202,9 +202,8 @@ public final class UserspaceBackend implements Backend {
         for (Iterator<InetSocketAddress> it = entry.bound.iterator(); it.hasNext(); ) {
             InetSocketAddress bound = it.next();
             if (!want.contains(bound)) {
-                entry.forwarder.unlisten(bound);
+                entry.forwarder.unlisten(bound); // the forwarder logs it
                 it.remove();
-                log.info("service port {}: stopped listening on {}", port.name(), bound);
             }
         }
         List<String> failed = new ArrayList<>();
@@ -214,8 +213,7 @@ public final class UserspaceBackend implements Backend {
             }
             try {
                 InetSocketAddress bound = portals != null ? bindFromRange(entry) : entry.forwarder.listen(address);
-                entry.bound.add(bound);
-                log.info("service port {}: listening on {}", port.name(), bound);
+                entry.bound.add(bound); // the forwarder logs it
             } catch (IOException e) {
                 failed.add(address + " (" + e.getMessage() + ")");
             }
