@@ -353,12 +353,7 @@ final class IptablesRuleWriter {
             if (jump.presentIn(existing)) {
                 continue;
             }
-            LineBuffer out = jump.table().equals("nat") ? natRules : filterRules;
-            out.start("-I").add(jump.chain());
-            for (String arg : jump.args()) {
-                out.add(arg);
-            }
-            out.end();
+            (jump.table().equals("nat") ? natRules : filterRules).append(jump.line("-I") + "\n", 1);
         }
     }
 
@@ -423,15 +418,13 @@ final class IptablesRuleWriter {
      * full sync that read the node, as upstream removed the other modes' leftovers.
      */
     private void removeUserspacePortals(IptablesDump existing, List<String> kept) {
-        java.util.function.Predicate<String> portal =
-                c -> PortalWriter.NAT_CHAINS.contains(c) || c.equals(ChainNames.NODEPORT_NON_LOCAL);
         for (String table : List.of("nat", "filter")) {
             if (!existing.tableNames().contains(table)) {
                 continue;
             }
             StringBuilder chains = new StringBuilder();
             StringBuilder rules = new StringBuilder();
-            int lines = CleanupPlan.removeFrom(existing.table(table), portal, chains, rules, kept);
+            int lines = CleanupPlan.removeFrom(existing.table(table), PortalWriter::isPortalChain, chains, rules, kept);
             if (chains.length() > 0) {
                 LineBuffer chainOut = table.equals("nat") ? natChains : filterChains;
                 LineBuffer ruleOut = table.equals("nat") ? natRules : filterRules;

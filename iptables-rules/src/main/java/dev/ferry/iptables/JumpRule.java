@@ -51,6 +51,11 @@ record JumpRule(String table, String chain, String target, String comment, List<
         return args;
     }
 
+    /** The restore line that adds this jump with {@code op} ("-I" to prepend, "-A" to append), without "\n". */
+    String line(String op) {
+        return op + " " + chain + " " + String.join(" ", args());
+    }
+
     /**
      * Whether the dump already has this jump. iptables-save may reorder matches, so a rule
      * counts when it is in the right chain, has our target and our comment.

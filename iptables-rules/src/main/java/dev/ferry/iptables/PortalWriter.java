@@ -55,6 +55,11 @@ final class PortalWriter {
     private PortalWriter() {
     }
 
+    /** The userspace mode's chains (nat and filter); the iptables mode removes them. */
+    static boolean isPortalChain(String chain) {
+        return NAT_CHAINS.contains(chain) || chain.equals(ChainNames.NODEPORT_NON_LOCAL);
+    }
+
     /**
      * Chains the iptables mode creates and the userspace mode does not use: removed when
      * switching modes. Not KUBE-MARK-MASQ (older kubelets share it; upstream leaves it too), not
@@ -148,11 +153,7 @@ final class PortalWriter {
         if (!jump.table().equals(table) || jump.presentIn(existing)) {
             return 0;
         }
-        out.append(op).append(' ').append(jump.chain());
-        for (String arg : jump.args()) {
-            out.append(' ').append(arg);
-        }
-        out.append('\n');
+        out.append(jump.line(op)).append('\n');
         return 1;
     }
 }
