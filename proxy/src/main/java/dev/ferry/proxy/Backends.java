@@ -71,7 +71,7 @@ final class Backends {
         List<Labeled> out = new ArrayList<>();
         out.add(iptables(IpFamily.IPV4, config, runner));
         if (families.contains(IpFamily.IPV6)) {
-            String why = ip6tablesUnusable(runner);
+            String why = unusable(runner, "ip6tables-save");
             if (why == null) {
                 out.add(iptables(IpFamily.IPV6, config, runner));
             } else {
@@ -87,11 +87,14 @@ final class Backends {
                 backend::restoreFailures);
     }
 
-    /** Null when ip6tables-save can read the nat table, else why not. */
-    private static String ip6tablesUnusable(CommandRunner runner) {
+    /**
+     * Null when {@code save} (iptables-save or ip6tables-save) can read the nat table, else why
+     * not (not installed, no privileges). A dry-run runner answers every save, so it is usable.
+     */
+    static String unusable(CommandRunner runner, String save) {
         try {
-            CommandRunner.Result r = runner.run(List.of("ip6tables-save", "-t", "nat"), null);
-            return r.ok() ? null : "ip6tables-save -t nat exited with " + r.exitCode() + ": " + r.stderr().trim();
+            CommandRunner.Result r = runner.run(List.of(save, "-t", "nat"), null);
+            return r.ok() ? null : save + " -t nat exited with " + r.exitCode() + ": " + r.stderr().strip();
         } catch (IOException e) {
             return e.getMessage();
         }

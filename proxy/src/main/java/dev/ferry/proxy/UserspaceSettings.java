@@ -11,10 +11,8 @@ import dev.ferry.proxy.userspace.UserspaceBackend;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -49,7 +47,7 @@ record UserspaceSettings(InetAddress bindAddress, PortRange portRange, Duration 
         Duration tcpIdle = tcpIdleTimeout.isZero() ? Duration.ofDays(3650) : tcpIdleTimeout;
         Forwarders forwarders = new Forwarders(new ForwarderConfig(defaults.connectTimeouts(), tcpIdle,
                 udpTimeout, defaults.eventLoopThreads()));
-        String why = iptablesUnusable(runner);
+        String why = Backends.unusable(runner, "iptables-save");
         UserspaceBackend backend;
         String label;
         if (why == null) {
@@ -58,9 +56,7 @@ record UserspaceSettings(InetAddress bindAddress, PortRange portRange, Duration 
             log.info("userspace mode: {} forwarder, listeners on {} (ports {}), iptables portal rules redirect to them",
                     forwarders.transport(), bindAddress.getHostAddress(), portRange);
         } else {
-            LocalAddresses machine = LocalAddresses.ofThisMachine();
-            backend = UserspaceBackend.direct(forwarders, bindAddress,
-                    address -> address.isLoopbackAddress() || machine.addresses().contains(address));
+            backend = UserspaceBackend.direct(forwarders, bindAddress, LocalAddresses.ofThisMachine());
             label = "userspace (direct)";
             log.warn("userspace mode without iptables portal rules ({}): only Service addresses local to this machine "
                     + "are served, by listeners bound to them directly, and NodePorts on {}", why,
@@ -72,16 +68,4 @@ record UserspaceSettings(InetAddress bindAddress, PortRange portRange, Duration 
         });
     }
 
-    /** Null when iptables-save can read the nat table (root, iptables installed), else why not. */
-    private static String iptablesUnusable(CommandRunner runner) {
-        if (!runner.appliesChanges()) {
-            return null; // --dry-run prints the portal rules it would apply
-        }
-        try {
-            CommandRunner.Result r = runner.run(List.of("iptables-save", "-t", "nat"), null);
-            return r.ok() ? null : "iptables-save -t nat exited with " + r.exitCode() + ": " + r.stderr().strip();
-        } catch (IOException e) {
-            return "cannot run iptables-save: " + e.getMessage();
-        }
-    }
 }

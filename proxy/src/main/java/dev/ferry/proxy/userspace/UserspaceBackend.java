@@ -65,8 +65,7 @@ public final class UserspaceBackend implements Backend {
     private final PortalRules portals; // null: direct mode
     private final InetAddress bindAddress;
     private final PortRange portRange;
-    private final LocalAddressCheck local;
-    private final LocalAddresses machineAddresses = LocalAddresses.ofThisMachine();
+    private final LocalAddresses machine;
     private final Map<ServicePortName, Entry> entries = new HashMap<>();
     private final Set<ServicePortName> warnedUnsupported = new HashSet<>();
     private long nextPort; // cursor in portRange
@@ -82,31 +81,25 @@ public final class UserspaceBackend implements Backend {
         }
     }
 
-    /** Whether an address belongs to this machine (direct mode binds only those). */
-    @FunctionalInterface
-    public interface LocalAddressCheck {
-        boolean isLocal(InetAddress address) throws IOException;
-    }
-
     private UserspaceBackend(Forwarders forwarders, PortalRules portals, InetAddress bindAddress,
-                             PortRange portRange, LocalAddressCheck local) {
+                             PortRange portRange, LocalAddresses machine) {
         this.forwarders = Objects.requireNonNull(forwarders, "forwarders");
         this.portals = portals;
         this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
         this.portRange = Objects.requireNonNull(portRange, "portRange");
-        this.local = Objects.requireNonNull(local, "local");
+        this.machine = Objects.requireNonNull(machine, "machine");
     }
 
     /** Portal mode: listeners on {@code bindAddress}, iptables rules redirecting to them. */
     public static UserspaceBackend withPortals(Forwarders forwarders, PortalRules portals, InetAddress bindAddress,
                                                PortRange portRange) {
         return new UserspaceBackend(forwarders, Objects.requireNonNull(portals, "portals"), bindAddress, portRange,
-                address -> false);
+                LocalAddresses.ofThisMachine());
     }
 
-    /** Direct mode: listeners on the Service addresses that {@code local} says are this machine's. */
-    public static UserspaceBackend direct(Forwarders forwarders, InetAddress bindAddress, LocalAddressCheck local) {
-        return new UserspaceBackend(forwarders, null, bindAddress, PortRange.EPHEMERAL, local);
+    /** Direct mode: listeners on the Service addresses that are among {@code machine}'s (or loopback). */
+    public static UserspaceBackend direct(Forwarders forwarders, InetAddress bindAddress, LocalAddresses machine) {
+        return new UserspaceBackend(forwarders, null, bindAddress, PortRange.EPHEMERAL, machine);
     }
 
     @Override
@@ -130,6 +123,8 @@ public final class UserspaceBackend implements Backend {
         List<Portal> wanted = new ArrayList<>();
         Set<ServicePortName> present = new HashSet<>();
         try {
+            // direct mode: the machine's addresses, listed once per sync rather than per Service address
+            Set<InetAddress> local = portals == null ? new HashSet<>(machine.addresses()) : Set.of();
             for (ServicePortState state : snapshot.servicePorts()) {
                 ServicePort port = state.port();
                 if (!supported(port) || port.clusterIP(IpFamily.IPV4).isEmpty()) {
@@ -138,7 +133,7 @@ public final class UserspaceBackend implements Backend {
                 present.add(port.name());
                 Entry entry = entryFor(port.name());
                 entry.forwarder.update(endpoints(state), port.stickyMaxAgeSeconds());
-                String problem = listen(port, entry);
+                String problem = listen(port, entry, local);
                 if (problem != null) {
                     problems.add(problem);
                 }
@@ -197,8 +192,8 @@ public final class UserspaceBackend implements Backend {
      *
      * @return what could not be bound, or null
      */
-    private String listen(ServicePort port, Entry entry) throws IOException {
-        Set<InetSocketAddress> want = portals != null ? portalAddress(entry) : directAddresses(port);
+    private String listen(ServicePort port, Entry entry, Set<InetAddress> local) {
+        Set<InetSocketAddress> want = portals != null ? portalAddress(entry) : directAddresses(port, local);
         for (Iterator<InetSocketAddress> it = entry.bound.iterator(); it.hasNext(); ) {
             InetSocketAddress bound = it.next();
             if (!want.contains(bound)) {
@@ -248,13 +243,13 @@ public final class UserspaceBackend implements Backend {
     }
 
     /** Direct mode: every local Service address at the service port, and the NodePort. */
-    private Set<InetSocketAddress> directAddresses(ServicePort port) throws IOException {
+    private Set<InetSocketAddress> directAddresses(ServicePort port, Set<InetAddress> local) {
         Set<InetSocketAddress> out = new LinkedHashSet<>();
         List<InetAddress> addresses = new ArrayList<>(port.clusterIPs());
         addresses.addAll(port.externalIPs());
         addresses.addAll(port.loadBalancerIPs());
         for (InetAddress a : addresses) {
-            if (IpFamily.IPV4.contains(a) && local.isLocal(a)) {
+            if (IpFamily.IPV4.contains(a) && (a.isLoopbackAddress() || local.contains(a))) {
                 out.add(new InetSocketAddress(a, port.port()));
             }
         }
@@ -305,7 +300,7 @@ public final class UserspaceBackend implements Backend {
                 return primary.get();
             }
         }
-        for (InetAddress a : machineAddresses.addresses()) {
+        for (InetAddress a : machine.addresses()) {
             if (IpFamily.IPV4.contains(a) && !a.isLoopbackAddress() && !a.isLinkLocalAddress()) {
                 return a;
             }

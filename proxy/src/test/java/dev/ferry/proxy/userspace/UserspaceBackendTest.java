@@ -10,6 +10,7 @@ import dev.ferry.core.Problems;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
 import dev.ferry.iptables.CommandRunners;
+import dev.ferry.iptables.LocalAddresses;
 import dev.ferry.iptables.PortalRules;
 import dev.ferry.core.IpFamily;
 import dev.ferry.proxy.forward.ForwarderConfig;
@@ -105,7 +106,7 @@ class UserspaceBackendTest {
     void directModeBindsLocalServiceAddressesAndFollowsChanges() throws IOException {
         int p1 = backend("one");
         UserspaceBackend backend = UserspaceBackend.direct(forwarders, InetAddress.getLoopbackAddress(),
-                a -> a.isLoopbackAddress());
+                LocalAddresses.of(List.of()));
         ChangeTracker tracker = new ChangeTracker("node-a", Problems.IGNORE, () -> { });
         var svc = Fixtures.clusterIPService("default", "web", "127.0.0.21", "http", 18081, "TCP");
         tracker.updateService(null, svc);
@@ -141,7 +142,7 @@ class UserspaceBackendTest {
         ServerSocket squatter = new ServerSocket(18090, 50, address("127.0.0.22"));
         backends.add(squatter);
         UserspaceBackend backend = UserspaceBackend.direct(forwarders, InetAddress.getLoopbackAddress(),
-                a -> a.isLoopbackAddress());
+                LocalAddresses.of(List.of()));
         ChangeTracker tracker = new ChangeTracker("node-a", Problems.IGNORE, () -> { });
         tracker.updateService(null, Fixtures.clusterIPService("default", "a", "127.0.0.22", "http", 18090, "TCP"));
         tracker.updateService(null, Fixtures.clusterIPService("default", "b", "127.0.0.23", "http", 18090, "TCP"));
