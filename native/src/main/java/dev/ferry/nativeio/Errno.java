@@ -2,7 +2,7 @@ package dev.ferry.nativeio;
 
 import java.util.Map;
 
-/** Symbolic names of the errno values netlink users meet, for messages a person can search. */
+/** Symbolic names of the errno values netlink and splice users meet, for messages a person can search. */
 public final class Errno {
 
     public static final int EPERM = 1;
@@ -16,6 +16,9 @@ public final class Errno {
     public static final int EEXIST = 17;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    public static final int EBADF = 9;
+    public static final int EPIPE = 32;
+    public static final int ECONNRESET = 104;
     public static final int ENOBUFS = 105;
     public static final int EOPNOTSUPP = 95;
     public static final int EAFNOSUPPORT = 97;
@@ -27,7 +30,8 @@ public final class Errno {
             Map.entry(EACCES, "EACCES"), Map.entry(EBUSY, "EBUSY"), Map.entry(EEXIST, "EEXIST"),
             Map.entry(ENODEV, "ENODEV"), Map.entry(EINVAL, "EINVAL"), Map.entry(ENOBUFS, "ENOBUFS"),
             Map.entry(EOPNOTSUPP, "EOPNOTSUPP"), Map.entry(EAFNOSUPPORT, "EAFNOSUPPORT"),
-            Map.entry(EPROTONOSUPPORT, "EPROTONOSUPPORT"));
+            Map.entry(EPROTONOSUPPORT, "EPROTONOSUPPORT"), Map.entry(EBADF, "EBADF"), Map.entry(EPIPE, "EPIPE"),
+            Map.entry(ECONNRESET, "ECONNRESET"));
 
     private Errno() {
     }

@@ -1,5 +1,6 @@
 package dev.ferry.nativeio;
 
+import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.types.size_t;
@@ -44,5 +45,28 @@ final class LibC {
         int setns(int fd, int nstype);
 
         int open(String path, int flags);
+
+        // The splice data path (Splice, Epoll): primitive arguments and direct memory only, so a
+        // call costs no copying and no allocation.
+
+        int pipe2(@Out int[] fds, int flags);
+
+        int fcntl(int fd, int command, int argument);
+
+        @ssize_t long splice(int fdIn, Pointer offsetIn, int fdOut, Pointer offsetOut, @size_t long length, int flags);
+
+        int shutdown(int fd, int how);
+
+        int epoll_create1(int flags);
+
+        int epoll_ctl(int epfd, int op, int fd, Pointer event);
+
+        int epoll_wait(int epfd, Pointer events, int maxEvents, int timeoutMillis);
+
+        int eventfd(int initialValue, int flags);
+
+        @ssize_t long write(int fd, Pointer buffer, @size_t long length);
+
+        @ssize_t long read(int fd, Pointer buffer, @size_t long length);
     }
 }

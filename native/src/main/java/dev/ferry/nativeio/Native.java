@@ -25,6 +25,16 @@ final class Native {
     static final int NETLINK_CAP_ACK = 10;
     static final int NETLINK_EXT_ACK = 11;
     static final int MSG_TRUNC = 0x20;
+    static final int SO_LINGER = 13;
+    static final int O_NONBLOCK = 0x800;
+    static final int F_DUPFD_CLOEXEC = 1030;
+    static final int F_SETPIPE_SZ = 1031;
+    static final int F_GETPIPE_SZ = 1032;
+    static final int SPLICE_F_MOVE = 1;
+    static final int SPLICE_F_NONBLOCK = 2;
+    static final int SHUT_WR = 1;
+    static final int EPOLL_CTL_ADD = 1;
+    static final int EPOLL_CTL_DEL = 2;
 
     private static final LibC.Calls LIBC;
     private static final Runtime RUNTIME;
@@ -63,6 +73,11 @@ final class Native {
             throw new UnsupportedOperationException(UNAVAILABLE);
         }
         return LIBC;
+    }
+
+    static Runtime runtime() {
+        libc();
+        return RUNTIME;
     }
 
     /** errno of the last call on this thread. */

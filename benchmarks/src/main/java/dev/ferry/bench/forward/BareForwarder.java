@@ -26,7 +26,12 @@ public final class BareForwarder {
             System.err.println("usage: BareForwarder LISTEN ENDPOINT[,ENDPOINT...] [LISTEN ENDPOINTS]...");
             System.exit(2);
         }
-        Forwarders forwarders = new Forwarders(ForwarderConfig.defaults());
+        ForwarderConfig config = ForwarderConfig.defaults();
+        String splice = System.getProperty("ferry.spliceReadBytes");
+        if (splice != null) { // for experiments: -Dferry.spliceReadBytes=N (-1: never splice)
+            config = config.withSpliceReadBytes(Long.parseLong(splice));
+        }
+        Forwarders forwarders = new Forwarders(config);
         Runtime.getRuntime().addShutdownHook(new Thread(forwarders::close, "bare-forwarder-shutdown"));
         for (int i = 0; i < args.length; i += 2) {
             ServicePortForwarder f = forwarders.create(new ServicePortName("default", "bench-" + i / 2, "p", Protocol.TCP));

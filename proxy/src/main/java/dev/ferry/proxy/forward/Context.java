@@ -2,6 +2,9 @@ package dev.ferry.proxy.forward;
 
 import io.netty.channel.EventLoopGroup;
 
-/** What every listener of a {@link Forwarders} shares: the transport, its event loops and the tunables. */
-record Context(Transport transport, EventLoopGroup group, ForwarderConfig config) {
+/**
+ * What every listener of a {@link Forwarders} shares: the transport, its event loops, the splice pumps (null when
+ * connections never leave the Netty data path) and the tunables.
+ */
+record Context(Transport transport, EventLoopGroup group, SplicePumps pumps, ForwarderConfig config) {
 }

@@ -17,6 +17,7 @@ public final class ForwarderStats {
     final LongAdder total = new LongAdder();
     final LongAdder bytesIn = new LongAdder();
     final LongAdder bytesOut = new LongAdder();
+    final LongAdder spliced = new LongAdder();
     private final ConcurrentMap<InetSocketAddress, LongAdder> connectFailures = new ConcurrentHashMap<>();
 
     ForwarderStats() {
@@ -40,6 +41,11 @@ public final class ForwarderStats {
     /** Endpoint to client. */
     public long bytesOut() {
         return bytesOut.sum();
+    }
+
+    /** TCP connections moved to splice(2) (bulk transfers; see {@link ForwarderConfig#spliceReadBytes()}). */
+    public long splicedConnections() {
+        return spliced.sum();
     }
 
     /** Per endpoint: connects refused, timed out or unreachable (also endpoints no longer in use). */

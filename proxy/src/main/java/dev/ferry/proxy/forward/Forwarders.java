@@ -20,6 +20,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Forwarders implements AutoCloseable {
 
+    /** Per direction of a spliced connection: bytes in flight between the two sockets (measured: BENCHMARKS.md). */
+    static final int SPLICE_PIPE_BYTES = 1 << 20;
+
     private final Context context;
     private final Set<ServicePortForwarder> forwarders = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -36,12 +39,21 @@ public final class Forwarders implements AutoCloseable {
         // busy, and more loops than CPUs only adds context switches (measured in docs/BENCHMARKS.md).
         int threads = config.eventLoopThreads() > 0 ? config.eventLoopThreads() : Runtime.getRuntime().availableProcessors();
         EventLoopGroup group = transport.newGroup(threads, new DefaultThreadFactory("ferry-forward", true));
-        this.context = new Context(transport, group, config);
+        // splice needs the sockets' descriptors, which only the epoll transport gives
+        SplicePumps pumps = transport == Transport.EPOLL && config.spliceReadBytes() >= 0
+                ? SplicePumps.start(threads, config.tcpIdleTimeout().toNanos(), SPLICE_PIPE_BYTES)
+                : null;
+        this.context = new Context(transport, group, pumps, config);
     }
 
     /** "epoll" or "nio". */
     public String transport() {
         return context.transport().label;
+    }
+
+    /** Whether bulk TCP connections move to splice(2) here (epoll transport, splice available, not disabled). */
+    public boolean splices() {
+        return context.pumps() != null;
     }
 
     /** A forwarder for this service port (TCP or UDP, from the name's protocol), with no listener and no endpoint. */
@@ -66,5 +78,8 @@ public final class Forwarders implements AutoCloseable {
         }
         // No quiet period: every channel is closed already; bounded so a stuck loop cannot hang shutdown.
         context.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (context.pumps() != null) {
+            context.pumps().close();
+        }
     }
 }

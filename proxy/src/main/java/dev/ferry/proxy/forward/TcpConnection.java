@@ -7,14 +7,19 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
+import dev.ferry.nativeio.Splice;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,6 +37,13 @@ import java.util.concurrent.TimeUnit;
  * endpoint with the next timeout; after the last attempt (or with no endpoint at all) the client is reset. An I/O
  * error on either side, the idle timeout, or a close closes both sides. A FIN is passed on as a FIN (half-close)
  * once everything before it has been written; the connection closes when both directions are finished.
+ *
+ * <p>Splice: once one read brings {@code spliceReadBytes} (the sender is that far ahead: a bulk transfer, not a
+ * request/response exchange), no further reads are requested; as soon as both sides' queued writes have gone out, this hands duplicates of both
+ * sockets to a {@link SplicePump}, where the bytes move through pipes inside the kernel, and closes the Netty
+ * channels (the sockets stay open through the duplicates). Nothing is lost in the switch: Netty holds no bytes it has
+ * read and not yet written, and what it has not read stays in the kernel for the pump. A connection that is already
+ * half-closed, or whose switch fails, stays on this path.
  */
 final class TcpConnection {
 
@@ -45,6 +57,7 @@ final class TcpConnection {
     private final Balancer balancer;
     private final ForwarderStats stats;
     private final ChannelGroup channels;
+    private final Set<SplicedConnection> spliced;
     private final long idleNanos;
     private final Runnable idleCheck = this::checkIdle;
 
@@ -58,14 +71,21 @@ final class TcpConnection {
     private boolean finishing; // a side closed at its FIN; the other is being flushed before close
     private long lastActivity;
     private ScheduledFuture<?> idleTask;
+    /** Splice is due: no more reads here, hand over once the queued writes are out. */
+    private boolean spliceDue;
+    private boolean handedOver;
+    /** A FIN or a failed switch: this connection finishes on the Netty path. */
+    private boolean neverSplice;
 
-    TcpConnection(Channel client, Context context, Balancer balancer, ForwarderStats stats, ChannelGroup channels) {
+    TcpConnection(Channel client, Context context, Balancer balancer, ForwarderStats stats, ChannelGroup channels,
+                  Set<SplicedConnection> spliced) {
         this.client = client;
         this.clientAddress = (InetSocketAddress) client.remoteAddress();
         this.context = context;
         this.balancer = balancer;
         this.stats = stats;
         this.channels = channels;
+        this.spliced = spliced;
         this.idleNanos = context.config().tcpIdleTimeout().toNanos();
     }
 
@@ -77,8 +97,10 @@ final class TcpConnection {
         }
         stats.opened();
         client.closeFuture().addListener(f -> {
-            stats.closed();
-            inactive(true);
+            if (!handedOver) {
+                stats.closed();
+                inactive(true);
+            }
         });
         client.pipeline().addLast(new Relay(this, true));
         lastActivity = System.nanoTime();
@@ -124,6 +146,11 @@ final class TcpConnection {
             if (clientEofEarly) {
                 inputShutdown(true);
             }
+            if (context.pumps() != null && context.config().spliceReadBytes() == 0 && !neverSplice) {
+                spliceDue = true;
+                handOverWhenFlushed();
+                return;
+            }
             client.read();
             backend.read();
             return;
@@ -152,6 +179,9 @@ final class TcpConnection {
 
     void read(boolean fromClient, ByteBuf data) {
         int bytes = data.readableBytes();
+        if (context.pumps() != null && !spliceDue && !neverSplice && bytes >= context.config().spliceReadBytes()) {
+            spliceDue = true;
+        }
         if (fromClient) {
             stats.bytesIn.add(bytes);
         } else {
@@ -176,7 +206,9 @@ final class TcpConnection {
             return;
         }
         to.flush();
-        if (to.isWritable()) {
+        if (spliceDue) {
+            handOverWhenFlushed();
+        } else if (to.isWritable()) {
             (fromClient ? client : backend).read();
         }
     }
@@ -184,13 +216,94 @@ final class TcpConnection {
     /** That side's queued writes drained below the low water mark: read the other side again. */
     void writable(boolean clientSide) {
         Channel from = clientSide ? backend : client;
-        if (from != null) {
+        if (spliceDue) {
+            handOverWhenFlushed();
+        } else if (from != null) {
             from.read();
         }
     }
 
+    /**
+     * Hands the connection to a splice pump once nothing is queued on either side; until then waits for the queued
+     * writes (an empty write completes after everything queued before it). Reads requested before splice was due
+     * may still deliver bytes meanwhile: they are written and waited for the same way.
+     */
+    private void handOverWhenFlushed() {
+        if (handedOver || closed || !spliceDue) {
+            return;
+        }
+        if (done != 0 || finishing || backend == null) {
+            stayOnThisPath(); // half-closed (or closing): finish here, where the FIN handling is
+            return;
+        }
+        Channel busy = queued(client) ? client : queued(backend) ? backend : null;
+        if (busy != null) {
+            busy.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> handOverWhenFlushed());
+            return;
+        }
+        handOver();
+    }
+
+    /** Splice is off for good for this connection; reads, paused while it was due, resume. */
+    private void stayOnThisPath() {
+        neverSplice = true;
+        if (!spliceDue) {
+            return;
+        }
+        spliceDue = false;
+        client.read();
+        if (backend != null) {
+            backend.read();
+        }
+    }
+
+    private static boolean queued(Channel channel) {
+        ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+        return buffer != null && !buffer.isEmpty();
+    }
+
+    private void handOver() {
+        int clientFd = -1;
+        int backendFd;
+        try {
+            clientFd = Splice.dup(((EpollSocketChannel) client).fd().intValue());
+            backendFd = Splice.dup(((EpollSocketChannel) backend).fd().intValue());
+        } catch (IOException e) {
+            if (clientFd >= 0) {
+                Splice.close(clientFd);
+            }
+            log.debug("{} stays on the Netty path: {}", this, e.getMessage());
+            stayOnThisPath();
+            return;
+        }
+        String name = toString();
+        handedOver = true;
+        closed = true; // for this object: the pump owns the connection now
+        if (idleTask != null) {
+            idleTask.cancel(false);
+        }
+        // Netty closes its descriptors only; the sockets live on in ours, so neither peer notices.
+        client.close();
+        backend.close();
+        SplicePump pump = context.pumps().next();
+        SplicedConnection connection;
+        try {
+            connection = SplicedConnection.create(pump, clientFd, backendFd, context.pumps().pipeCapacity(), stats,
+                    spliced, name);
+        } catch (IOException e) {
+            log.warn("{} reset: cannot splice it: {}", name, e.getMessage()); // create() closed both sockets
+            return;
+        }
+        stats.spliced.increment();
+        pump.adopt(connection);
+    }
+
     /** A FIN arrived: pass it on once everything read before it has been written (shutdownOutput drops queued writes). */
     void inputShutdown(boolean fromClient) {
+        if (handedOver) {
+            return;
+        }
+        stayOnThisPath();
         Channel to = fromClient ? backend : client;
         if (to == null) {
             clientEofEarly = true;

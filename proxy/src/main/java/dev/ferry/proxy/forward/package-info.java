@@ -7,14 +7,18 @@
  * {@link dev.ferry.proxy.forward.ForwarderConfig}, {@link dev.ferry.proxy.forward.ForwarderStats}.
  * Everything else is package-private.
  *
- * <p>Data path: TCP bytes are copied through pooled direct buffers by read/write syscalls (AUTO_READ off, reads up
- * to 1 MiB, backpressure through the write water mark); see {@code TcpConnection}.
+ * <p>Data path: a TCP connection starts by copying through pooled direct buffers (read/write syscalls, AUTO_READ
+ * off, reads up to 1 MiB, backpressure through the write water mark; see {@code TcpConnection}). Request/response
+ * traffic stays there. Once one read brings {@link dev.ferry.proxy.forward.ForwarderConfig#spliceReadBytes()} (64 KiB:
+ * a bulk transfer), the connection's two sockets move to a {@code SplicePump}: one thread per event loop that moves
+ * bytes socket → pipe → socket with splice(2) (through {@code dev.ferry.nativeio.Splice}), so they never enter the
+ * JVM. Measured in docs/BENCHMARKS.md ("Userspace forwarder").
  *
- * <p>Why not epoll splice ({@code AbstractEpollStreamChannel.spliceTo}): tried and measured (iperf3 through the
- * forwarder on loopback, 2 GiB per run, 5 runs each, on a shared 2-core machine): medians 12.0 Gbit/s with splice,
- * 11.6 with 1 MiB reads, 9.0 with Netty's default 64 KiB reads; CPU for the 10 GiB: 5.9 s, 6.7 s and 9.9 s. So
- * splice only beats small reads, and costs correctness in Netty 4.1.115: on a peer's FIN (EPOLLRDHUP) the channel
- * splices one chunk and then shuts its input down, dropping what is still queued in the socket (a 128 MiB transfer
- * ending with a FIN arrived 192 KiB short), and spliced bytes bypass the pipeline, so they could not be counted.
+ * <p>Why our own pump and not Netty's {@code AbstractEpollStreamChannel.spliceTo}: in Netty 4.1.115, on a peer's FIN
+ * (EPOLLRDHUP) that channel splices one chunk and then shuts its input down, dropping what is still queued in the
+ * socket (a 128 MiB transfer ending with a FIN arrived 192 KiB short); its default 64 KiB pipes and one epoll
+ * modification per chunk made it no faster than 1 MiB reads; and spliced bytes bypass the pipeline, so they could not
+ * be counted. The pump watches each socket once, edge-triggered, drains to EAGAIN, passes a FIN only once its pipe is
+ * empty, and counts every byte.
  */
 package dev.ferry.proxy.forward;

@@ -26,7 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** TCP forwarding over real loopback sockets, on both transports. */
+/**
+ * TCP forwarding over real loopback sockets, on every data path: epoll copying through the JVM, epoll splicing every
+ * connection from its start, and NIO.
+ */
 class TcpForwardingTest {
 
     private static final InetSocketAddress ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
@@ -42,10 +45,10 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void roundRobinAlternatesExactly(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void roundRobinAlternatesExactly(DataPath path) throws Exception {
         List<TcpBackend> backends = List.of(greeter("127.0.0.2", "a"), greeter("127.0.0.3", "b"), greeter("127.0.0.4", "c"));
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(backends.stream().map(TcpBackend::address).toList(), 0);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
 
@@ -62,11 +65,11 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void unchangedUpdateKeepsPositionChangedListRestarts(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void unchangedUpdateKeepsPositionChangedListRestarts(DataPath path) throws Exception {
         TcpBackend a = greeter("127.0.0.2", "a");
         TcpBackend b = greeter("127.0.0.3", "b");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(List.of(a.address(), b.address()), 0);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
         assertEquals("a", greetingVia(proxy, null));
@@ -77,11 +80,11 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void affinityPinsEachClient(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void affinityPinsEachClient(DataPath path) throws Exception {
         TcpBackend a = greeter("127.0.0.2", "a");
         TcpBackend b = greeter("127.0.0.3", "b");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(List.of(a.address(), b.address()), 60);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
 
@@ -102,11 +105,11 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void refusedEndpointIsSkippedAndCounted(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void refusedEndpointIsSkippedAndCounted(DataPath path) throws Exception {
         InetSocketAddress refused = TcpBackend.refusedAddress("127.0.0.2");
         TcpBackend b = greeter("127.0.0.3", "b");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(List.of(refused, b.address()), 0);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
 
@@ -118,11 +121,11 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void failedConnectsLeaveNoSocketOpen(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void failedConnectsLeaveNoSocketOpen(DataPath path) throws Exception {
         InetSocketAddress refused = TcpBackend.refusedAddress("127.0.0.2");
         TcpBackend b = greeter("127.0.0.3", "b");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(List.of(refused, b.address()), 0);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
         assertEquals("b", greetingVia(proxy, null)); // warm up: lazily opened files (classes, pipes) open now
@@ -145,10 +148,10 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void clientIsClosedWhenNoEndpointAccepts(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void clientIsClosedWhenNoEndpointAccepts(DataPath path) throws Exception {
         InetSocketAddress refused = TcpBackend.refusedAddress("127.0.0.2");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
         assertClosedByProxy(proxy, "no endpoints at all");
         forwarder.update(List.of(refused), 0);
@@ -157,11 +160,11 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void updateDoesNotBreakAnOpenConnection(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void updateDoesNotBreakAnOpenConnection(DataPath path) throws Exception {
         TcpBackend a = greeter("127.0.0.2", "a");
         TcpBackend b = greeter("127.0.0.3", "b");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(List.of(a.address()), 0);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
         try (Socket open = connect(proxy, null)) {
@@ -174,10 +177,10 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void clientHalfCloseReachesBackendWhichCanStillAnswer(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void clientHalfCloseReachesBackendWhichCanStillAnswer(DataPath path) throws Exception {
         TcpBackend backend = manual("127.0.0.2");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(List.of(backend.address()), 0);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
         try (Socket client = connect(proxy, null); Socket server = backend.nextAccepted()) {
@@ -195,10 +198,10 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void backendHalfCloseReachesClientWhichCanStillSend(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void backendHalfCloseReachesClientWhichCanStillSend(DataPath path) throws Exception {
         TcpBackend backend = manual("127.0.0.2");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(List.of(backend.address()), 0);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
         try (Socket client = connect(proxy, null); Socket server = backend.nextAccepted()) {
@@ -213,10 +216,10 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void slowReaderDoesNotMakeTheProxyBufferEverything(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void slowReaderDoesNotMakeTheProxyBufferEverything(DataPath path) throws Exception {
         TcpBackend backend = manual("127.0.0.2");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(List.of(backend.address()), 0);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
         long total = 128L << 20;
@@ -254,11 +257,11 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void idleConnectionIsClosedOnBothSides(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void idleConnectionIsClosedOnBothSides(DataPath path) throws Exception {
         TcpBackend backend = manual("127.0.0.2");
         ForwarderConfig config = new ForwarderConfig(List.of(Duration.ofSeconds(1)), Duration.ofMillis(300), Duration.ofSeconds(1), 1);
-        ServicePortForwarder forwarder = forwarder(transport, config);
+        ServicePortForwarder forwarder = forwarder(path, config);
         forwarder.update(List.of(backend.address()), 0);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
         try (Socket client = connect(proxy, null); Socket server = backend.nextAccepted()) {
@@ -273,10 +276,10 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void closeAndUnlistenCloseTheirConnections(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void closeAndUnlistenCloseTheirConnections(DataPath path) throws Exception {
         TcpBackend backend = manual("127.0.0.2");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(List.of(backend.address()), 0);
         InetSocketAddress first = forwarder.listen(ANY_PORT);
         InetSocketAddress second = forwarder.listen(new InetSocketAddress("127.0.0.3", 0));
@@ -304,22 +307,22 @@ class TcpForwardingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void takenAddressIsABindException(Transport transport) throws Exception {
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+    @EnumSource(DataPath.class)
+    void takenAddressIsABindException(DataPath path) throws Exception {
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         InetSocketAddress bound = forwarder.listen(ANY_PORT);
         assertThrows(BindException.class, () -> forwarder.listen(bound));
-        Forwarders forwarders = new Forwarders(ForwarderConfig.defaults(), transport);
+        Forwarders forwarders = new Forwarders(path.configure(ForwarderConfig.defaults()), path.transport);
         cleanup.add(forwarders);
         assertThrows(IllegalArgumentException.class,
                 () -> forwarders.create(new ServicePortName("ns", "svc", "", Protocol.SCTP)));
     }
 
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void backendResetClosesTheClient(Transport transport) throws Exception {
+    @EnumSource(DataPath.class)
+    void backendResetClosesTheClient(DataPath path) throws Exception {
         TcpBackend backend = manual("127.0.0.2");
-        ServicePortForwarder forwarder = forwarder(transport, ForwarderConfig.defaults());
+        ServicePortForwarder forwarder = forwarder(path, ForwarderConfig.defaults());
         forwarder.update(List.of(backend.address()), 0);
         InetSocketAddress proxy = forwarder.listen(ANY_PORT);
         try (Socket client = connect(proxy, null)) {
@@ -335,13 +338,9 @@ class TcpForwardingTest {
 
     // ---- helpers
 
-    private ServicePortForwarder forwarder(Transport transport, ForwarderConfig config) {
-        if (transport == Transport.EPOLL) {
-            assumeTrue(io.netty.channel.epoll.Epoll.isAvailable(), "native epoll is not available here");
-        }
-        Forwarders forwarders = new Forwarders(config, transport);
+    private ServicePortForwarder forwarder(DataPath path, ForwarderConfig config) {
+        Forwarders forwarders = path.open(config);
         cleanup.add(forwarders);
-        assertEquals(transport.label, forwarders.transport());
         return forwarders.create(NAME);
     }
 
