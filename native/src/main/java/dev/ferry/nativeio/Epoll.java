@@ -10,7 +10,7 @@ import java.io.IOException;
  * told about work from other threads.
  *
  * <p>Threads: {@link #add}, {@link #remove}, {@link #await} and the event accessors belong to the one thread that
- * waits; {@link #wakeup()} may be called from any thread. Each registration carries a caller-chosen 64-bit value
+ * waits; {@link #wakeup()} may be called from any thread, also during or after {@link #close()}. Each registration carries a caller-chosen 64-bit value
  * that {@link #data(int)} gives back; {@link #WAKEUP} is reserved for the wake-up descriptor.
  */
 public final class Epoll implements AutoCloseable {
@@ -126,29 +126,41 @@ public final class Epoll implements AutoCloseable {
 
     /** The events (IN, OUT, ERR, HUP, RDHUP bits) of ready entry {@code i} of the last {@link #await}. */
     public int events(int i) {
-        return events.getInt((long) i * EVENT_SIZE);
+        return events.getInt(offset(i));
     }
 
     /** The data of ready entry {@code i} of the last {@link #await}. */
     public long data(int i) {
-        return events.getLong((long) i * EVENT_SIZE + DATA_OFFSET);
+        return events.getLong(offset(i) + DATA_OFFSET);
+    }
+
+    private long offset(int i) {
+        if (i < 0 || i >= capacity) {
+            throw new IndexOutOfBoundsException("event " + i + " of " + capacity);
+        }
+        return (long) i * EVENT_SIZE;
     }
 
     /** Makes the waiting thread's {@link #await} return (now, or at once next time). Any thread. */
     public void wakeup() {
-        if (closed) {
-            return;
+        // Under the lock so that close() cannot free the descriptor number between the check and the write:
+        // the number could be reused at once, and the write would go into someone else's file.
+        synchronized (one) {
+            if (!closed) {
+                libc.write(wakeFd, one, 8);
+            }
         }
-        libc.write(wakeFd, one, 8);
     }
 
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (one) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            libc.close(epfd);
+            libc.close(wakeFd);
         }
-        closed = true;
-        libc.close(epfd);
-        libc.close(wakeFd);
     }
 }

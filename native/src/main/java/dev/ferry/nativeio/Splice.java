@@ -66,6 +66,10 @@ public final class Splice {
      * {@link #WOULD_BLOCK}. EINTR is retried.
      */
     public static long splice(int from, int to, long max) throws IOException {
+        if (max <= 0) {
+            // the kernel answers 0, which reads as end of stream
+            throw new IllegalArgumentException("max: must be positive, got " + max);
+        }
         LibC.Calls libc = Native.libc();
         for (;;) {
             long moved = libc.splice(from, null, to, null, max, SPLICE_FLAGS);
