@@ -40,6 +40,11 @@ record UserspaceSettings(InetAddress bindAddress, PortRange portRange, Duration 
         }
     }
 
+    /** "epoll, bulk TCP by splice" or "nio": what an operator needs to know about the data path. */
+    private static String describe(Forwarders forwarders) {
+        return forwarders.transport() + (forwarders.splices() ? ", bulk TCP by splice" : "");
+    }
+
     /** The one backend of userspace mode (IPv4), owning its event loops. */
     Backends.Labeled backend(CommandRunner runner) {
         ForwarderConfig defaults = ForwarderConfig.defaults();
@@ -54,13 +59,13 @@ record UserspaceSettings(InetAddress bindAddress, PortRange portRange, Duration 
             backend = UserspaceBackend.withPortals(forwarders, new PortalRules(IpFamily.IPV4, runner), bindAddress, portRange);
             label = "userspace";
             log.info("userspace mode: {} forwarder, listeners on {} (ports {}), iptables portal rules redirect to them",
-                    forwarders.transport(), bindAddress.getHostAddress(), portRange);
+                    describe(forwarders), bindAddress.getHostAddress(), portRange);
         } else {
             backend = UserspaceBackend.direct(forwarders, bindAddress, LocalAddresses.ofThisMachine());
             label = "userspace (direct)";
             log.warn("userspace mode without iptables portal rules ({}): only Service addresses local to this machine "
-                    + "are served, by listeners bound to them directly, and NodePorts on {}", why,
-                    bindAddress.getHostAddress());
+                    + "are served, by listeners bound to them directly, and NodePorts on {}; {} forwarder", why,
+                    bindAddress.getHostAddress(), describe(forwarders));
         }
         return new Backends.Labeled(label, IpFamily.IPV4, backend, () -> 0, () -> {
             backend.close();

@@ -24,7 +24,8 @@ record Route(String key, String label, InetSocketAddress http, InetSocketAddress
     static final String BACKEND_IP = "127.0.0.1";
 
     /** The paths, in table order. */
-    static final List<String> ALL = List.of("direct", "ferry", "ferry-fwd", "haproxy-1t", "haproxy", "socat");
+    static final List<String> ALL =
+            List.of("direct", "ferry", "ferry-fwd", "haproxy-1t", "haproxy", "haproxy-splice", "socat");
 
     static String ip(String key) {
         return switch (key) {
@@ -34,6 +35,7 @@ record Route(String key, String label, InetSocketAddress http, InetSocketAddress
             case "haproxy" -> "127.0.0.12";
             case "socat" -> "127.0.0.13";
             case "ferry-fwd" -> "127.0.0.14";
+            case "haproxy-splice" -> "127.0.0.15";
             default -> throw new IllegalArgumentException("unknown path " + key + " (one of " + ALL + ")");
         };
     }

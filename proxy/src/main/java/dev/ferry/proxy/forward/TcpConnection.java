@@ -291,7 +291,7 @@ final class TcpConnection {
             connection = SplicedConnection.create(pump, clientFd, backendFd, context.pumps().pipeCapacity(), stats,
                     spliced, name);
         } catch (IOException e) {
-            log.warn("{} reset: cannot splice it: {}", name, e.getMessage()); // create() closed both sockets
+            log.warn("{} closed: cannot splice it: {}", name, e.getMessage()); // create() closed both sockets
             return;
         }
         stats.spliced.increment();

@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -151,6 +155,39 @@ class UserspaceIT {
                 assertTrue(System.nanoTime() < deadline, () -> "new connections never reached b2\n" + state());
             }
             assertEquals("after", session.exchange("after", Duration.ofSeconds(10)), session::describe);
+        }
+    }
+
+    /**
+     * A bulk echo through the ClusterIP: 32 MiB out and back in one connection, far past the point where the
+     * forwarder moves it from the JVM to splice(2); what comes back must be byte for byte what went out.
+     */
+    @Test
+    void bulkEchoThroughThePortalArrivesIntact() throws Exception {
+        fx.web("b1");
+        startUserspace();
+        awaitAnswer(topology.pod(), WEB_IP, 80, "b1");
+        Path dir = Files.createTempDirectory("ferry-bulk");
+        try {
+            Path sent = dir.resolve("sent");
+            Path back = dir.resolve("back");
+            byte[] data = new byte[32 << 20];
+            new Random(7).nextBytes(data);
+            Files.write(sent, data);
+            // socat reads the file into the connection, half-closes at its end, and writes what comes back to
+            // the other file until the echo's EOF (-t: how long it waits for that after its own EOF)
+            Proc.Result r = topology.pod().run(Duration.ofSeconds(60), List.of("socat", "-t", "30",
+                    "OPEN:" + sent + ",rdonly!!CREATE:" + back, "TCP4:" + WEB_IP + ":7"));
+            assertEquals(0, r.exit(), () -> "socat: " + r + "\n" + state());
+            assertEquals(data.length, Files.size(back), "bytes echoed back");
+            assertTrue(Arrays.equals(data, Files.readAllBytes(back)), "the echo differs from what was sent");
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
         }
     }
 
