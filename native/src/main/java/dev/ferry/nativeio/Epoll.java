@@ -10,8 +10,9 @@ import java.io.IOException;
  * told about work from other threads.
  *
  * <p>Threads: {@link #add}, {@link #remove}, {@link #await} and the event accessors belong to the one thread that
- * waits; {@link #wakeup()} may be called from any thread, also during or after {@link #close()}. Each registration carries a caller-chosen 64-bit value
- * that {@link #data(int)} gives back; {@link #WAKEUP} is reserved for the wake-up descriptor.
+ * waits; {@link #wakeup()} may be called from any thread, also during or after {@link #close()}. Each registration
+ * carries a caller-chosen 64-bit value that {@link #data(int)} gives back; {@link #WAKEUP} is reserved for the
+ * wake-up descriptor.
  */
 public final class Epoll implements AutoCloseable {
 

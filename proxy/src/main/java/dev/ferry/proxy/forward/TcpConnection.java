@@ -39,11 +39,11 @@ import java.util.concurrent.TimeUnit;
  * once everything before it has been written; the connection closes when both directions are finished.
  *
  * <p>Splice: once one read brings {@code spliceReadBytes} (the sender is that far ahead: a bulk transfer, not a
- * request/response exchange), no further reads are requested; as soon as both sides' queued writes have gone out, this hands duplicates of both
- * sockets to a {@link SplicePump}, where the bytes move through pipes inside the kernel, and closes the Netty
- * channels (the sockets stay open through the duplicates). Nothing is lost in the switch: Netty holds no bytes it has
- * read and not yet written, and what it has not read stays in the kernel for the pump. A connection that is already
- * half-closed, or whose switch fails, stays on this path.
+ * request/response exchange), no further reads are requested; as soon as both sides' queued writes have gone out,
+ * this hands duplicates of both sockets to a {@link SplicePump}, where the bytes move through pipes inside the
+ * kernel, and closes the Netty channels (the sockets stay open through the duplicates). Nothing is lost in the
+ * switch: Netty holds no bytes it has read and not yet written, and what it has not read stays in the kernel for the
+ * pump. A connection that is already half-closed, or whose switch fails, stays on this path.
  */
 final class TcpConnection {
 
