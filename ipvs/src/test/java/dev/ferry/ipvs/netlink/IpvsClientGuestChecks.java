@@ -8,6 +8,8 @@ import dev.ferry.nativeio.NetlinkException;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * Runs inside a {@link dev.ferry.ipvs.uml.UmlGuest} (see {@link IpvsClientIT}): drives {@link IpvsClient} against
@@ -39,6 +42,7 @@ public final class IpvsClientGuestChecks {
             errors(ipvs);
             flush(ipvs);
             timeouts(ipvs);
+            connectionCounts(ipvs);
         }
         anotherNamespace();
     }
@@ -140,6 +144,46 @@ public final class IpvsClientGuestChecks {
         ipvs.setTimeouts(IpvsTimeouts.ofSeconds(0, 30, 0));
         equal("timeouts-round-trip (zero leaves one as it is)", IpvsTimeouts.ofSeconds(100, 30, 50), ipvs.timeouts());
         ok("timeouts-round-trip");
+    }
+
+    /**
+     * Real connections show in the counts a listing reads back (graceful termination waits on them): a connection
+     * from the guest to the VIP is masqueraded to a real server that is another local address of the guest, so it
+     * needs no second namespace. Active while established, inactive once closed.
+     */
+    private static void connectionCounts(IpvsClient ipvs) throws Exception {
+        run(List.of("ip", "link", "add", "fy-ipvs0", "type", "dummy"));
+        run(List.of("ip", "addr", "add", "10.96.5.5/32", "dev", "fy-ipvs0"));
+        run(List.of("ip", "addr", "add", "10.96.5.6/32", "dev", "fy-ipvs0"));
+        run(List.of("ip", "link", "set", "fy-ipvs0", "up"));
+        VirtualServer vs = VirtualServer.of(Protocol.TCP, ip("10.96.5.5"), 9090, "rr");
+        ipvs.addService(vs);
+        ipvs.addRealServer(vs, RealServer.of(ip("10.96.5.6"), 9090, 1));
+        try (ServerSocket server = new ServerSocket(9090)) {
+            try (Socket client = new Socket(ip("10.96.5.5"), 9090); Socket accepted = server.accept()) {
+                RealServer rs = awaitRealServer(ipvs, vs, r -> r.activeConnections() == 1);
+                check("connection-counts", rs.forwardMethod() == RealServer.ForwardMethod.MASQUERADE
+                        && accepted.getLocalAddress().equals(ip("10.96.5.6")), rs + " accepted on " + accepted);
+            }
+            awaitRealServer(ipvs, vs, r -> r.activeConnections() == 0 && r.inactiveConnections() == 1);
+        }
+        ipvs.deleteService(vs);
+        ok("connection-counts");
+    }
+
+    private static RealServer awaitRealServer(IpvsClient ipvs, VirtualServer vs, Predicate<RealServer> condition)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        List<RealServer> last;
+        do {
+            last = ipvs.realServers(vs);
+            if (last.size() == 1 && condition.test(last.get(0))) {
+                return last.get(0);
+            }
+            Thread.onSpinWait();
+        } while (System.nanoTime() < deadline);
+        fail("connection-counts: real servers of " + vs.label() + " never met the condition; last " + last);
+        throw new AssertionError();
     }
 
     /** open(netnsFile): the table of another namespace, not this one's. */

@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@link IpvsClient} on the real IPVS of a user-mode-linux kernel: what we add, update and delete is what ipvsadm
- * shows; what ipvsadm adds is what we list; flush empties; timeouts round-trip; errors name the object; a client
+ * shows; what ipvsadm adds is what we list; flush empties; timeouts round-trip; errors name the object; real
+ * connections show in the counts we read back; a client
  * opened for another namespace works on that namespace's table. The checks run inside the guest
  * ({@link IpvsClientGuestChecks}); one boot serves them all.
  */
@@ -22,7 +23,8 @@ class IpvsClientIT {
     /** What {@link IpvsClientGuestChecks} prints as "ok NAME", in order. */
     private static final List<String> CHECKS = List.of("our-adds-are-what-ipvsadm-shows",
             "our-updates-are-what-ipvsadm-shows", "our-deletes-are-what-ipvsadm-shows", "ipvsadm-adds-are-what-we-list",
-            "errors-name-the-object", "flush-empties-the-table", "timeouts-round-trip", "another-namespace");
+            "errors-name-the-object", "flush-empties-the-table", "timeouts-round-trip", "connection-counts",
+            "another-namespace");
 
     @BeforeEach
     void needsRoot() {
