@@ -23,7 +23,9 @@ import java.util.Set;
  * it if missing, keep exactly the service addresses on it, delete it on cleanup. Replaces `ip link` and
  * `ip addr`.
  *
- * <p>Threads: like its socket, one call at a time (callers on other threads wait). Failures: an
+ * <p>Threads: one call at a time (public methods are synchronized, so a sync's dump and the changes it makes
+ * are not interleaved with another caller's); other processes may still change the link meanwhile, which the
+ * next sync corrects. Failures: an
  * {@link IOException} naming the request and the kernel's errno; an address or link that is already the way
  * a call wants it is not one. {@link #syncAddresses} tries every change before it reports the first failure, so
  * one bad address does not keep the others off the link; the next sync retries whatever is still wrong.
@@ -52,7 +54,7 @@ public final class Links implements AutoCloseable {
     }
 
     /** The link called {@code name}, if there is one. */
-    public Optional<Link> link(String name) throws IOException {
+    public synchronized Optional<Link> link(String name) throws IOException {
         RtnetlinkCodec.checkName(name);
         List<NetlinkMessage> replies;
         try {
@@ -74,7 +76,7 @@ public final class Links implements AutoCloseable {
     }
 
     /** The index of the link called {@code name}, if there is one. */
-    public OptionalInt index(String name) throws IOException {
+    public synchronized OptionalInt index(String name) throws IOException {
         Optional<Link> link = link(name);
         return link.isPresent() ? OptionalInt.of(link.get().index()) : OptionalInt.empty();
     }
@@ -84,7 +86,7 @@ public final class Links implements AutoCloseable {
      * upstream kube-proxy, a new link is left down (addresses on it are still local to the node) and an
      * existing link of that name is used whatever its kind.
      */
-    public int ensureDummy(String name) throws IOException {
+    public synchronized int ensureDummy(String name) throws IOException {
         RtnetlinkCodec.checkName(name);
         try {
             socket.request(RtnetlinkCodec.RTM_NEWLINK, NetlinkMessage.NLM_F_CREATE | NetlinkMessage.NLM_F_EXCL,
@@ -104,7 +106,7 @@ public final class Links implements AutoCloseable {
      * @return true when it was deleted, false when there was no such link
      * @throws IOException when a link of that name is not a dummy link (never ours to delete), or the kernel refuses
      */
-    public boolean deleteLink(String name) throws IOException {
+    public synchronized boolean deleteLink(String name) throws IOException {
         Optional<Link> link = link(name);
         if (link.isEmpty()) {
             return false;
@@ -126,7 +128,7 @@ public final class Links implements AutoCloseable {
     }
 
     /** The addresses on link {@code ifindex}, of both families, whatever their prefix length. */
-    public Set<InetAddress> addresses(int ifindex) throws IOException {
+    public synchronized Set<InetAddress> addresses(int ifindex) throws IOException {
         Set<InetAddress> out = new LinkedHashSet<>();
         for (LinkAddress a : linkAddresses(ifindex)) {
             out.add(a.address());
@@ -139,7 +141,7 @@ public final class Links implements AutoCloseable {
      *
      * @return true when it was added, false when the link already had it with that prefix length
      */
-    public boolean addAddress(int ifindex, InetAddress address) throws IOException {
+    public synchronized boolean addAddress(int ifindex, InetAddress address) throws IOException {
         Objects.requireNonNull(address, "address");
         return add(ifindex, address);
     }
@@ -149,7 +151,7 @@ public final class Links implements AutoCloseable {
      *
      * @return true when it was removed, false when the link did not have it
      */
-    public boolean deleteAddress(int ifindex, InetAddress address) throws IOException {
+    public synchronized boolean deleteAddress(int ifindex, InetAddress address) throws IOException {
         Objects.requireNonNull(address, "address");
         return delete(new LinkAddress(ifindex, address, RtnetlinkCodec.hostPrefix(address)));
     }
@@ -158,8 +160,10 @@ public final class Links implements AutoCloseable {
      * Makes the addresses of link {@code ifindex} exactly {@code wanted}, each as /32 or /128: adds the missing
      * ones, removes the rest (and a wanted address with another prefix length, which it then adds back as a
      * host address). Like upstream, it leaves IPv6 link-local and loopback addresses alone.
+     *
+     * @throws IllegalArgumentException when {@code wanted} holds a loopback or IPv6 link-local address
      */
-    public AddressChanges syncAddresses(int ifindex, Set<InetAddress> wanted) throws IOException {
+    public synchronized AddressChanges syncAddresses(int ifindex, Set<InetAddress> wanted) throws IOException {
         return sync(ifindex, null, wanted);
     }
 
@@ -169,7 +173,7 @@ public final class Links implements AutoCloseable {
      *
      * @throws IllegalArgumentException when {@code wanted} holds an address of the other family
      */
-    public AddressChanges syncAddresses(int ifindex, AddressFamily family, Set<InetAddress> wanted)
+    public synchronized AddressChanges syncAddresses(int ifindex, AddressFamily family, Set<InetAddress> wanted)
             throws IOException {
         Objects.requireNonNull(family, "family");
         return sync(ifindex, family, wanted);
@@ -182,6 +186,10 @@ public final class Links implements AutoCloseable {
             Objects.requireNonNull(w, "wanted holds null");
             if (family != null && RtnetlinkCodec.family(w) != family) {
                 throw new IllegalArgumentException("wanted address " + w.getHostAddress() + " is not " + family);
+            }
+            if (!managed(w, null)) {
+                throw new IllegalArgumentException("wanted address " + w.getHostAddress()
+                        + " is loopback or IPv6 link-local; the sync leaves those alone, so it cannot want them");
             }
         }
         Set<InetAddress> present = new LinkedHashSet<>();

@@ -84,6 +84,7 @@ class LinksKernelTest {
         assertTrue(links.deleteAddress(veth, ip("10.96.0.10")));
         assertFalse(links.deleteAddress(veth, ip("10.96.0.10")), "already gone");
         assertTrue(links.deleteAddress(veth, ip("fd00:96::10")));
+        assertFalse(links.deleteAddress(veth, ip("fd00:96::10")), "already gone");
         assertEquals(Set.of(), links.addresses(veth));
     }
 
@@ -115,6 +116,9 @@ class LinksKernelTest {
         assertEquals(List.of("10.96.0.1/32", "fd00:96::99/128"), shownAddresses("veth0"));
         assertThrows(IllegalArgumentException.class,
                 () -> links.syncAddresses(veth, AddressFamily.INET, Set.of(ip("fd00::1"))));
+        assertThrows(IllegalArgumentException.class, () -> links.syncAddresses(veth, Set.of(ip("127.0.0.2"))));
+        assertThrows(IllegalArgumentException.class, () -> links.syncAddresses(veth, Set.of(ip("fe80::1"))));
+        assertEquals(List.of("10.96.0.1/32", "fd00:96::99/128"), shownAddresses("veth0"), "refused before any change");
     }
 
     @Test
