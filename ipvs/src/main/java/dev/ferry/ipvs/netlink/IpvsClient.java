@@ -117,7 +117,11 @@ public final class IpvsClient implements AutoCloseable {
         String what = "read IPVS timeouts";
         for (NetlinkMessage m : socket.request(family, 0, IpvsCodec.command(IpvsCodec.CMD_GET_CONFIG), what)) {
             if (m.type() == family && IpvsCodec.command(m.payload()) == IpvsCodec.CMD_SET_CONFIG) {
-                return decode(what, () -> IpvsCodec.decodeTimeouts(m.payload()));
+                try {
+                    return IpvsCodec.decodeTimeouts(m.payload());
+                } catch (RuntimeException e) {
+                    throw new IOException(what + ": malformed answer: " + e.getMessage(), e);
+                }
             }
         }
         throw new IOException(what + ": the kernel's answer has no timeouts");
@@ -163,18 +167,6 @@ public final class IpvsClient implements AutoCloseable {
             if (attempt == DUMP_ATTEMPTS) {
                 throw new IOException(what + ": the table kept changing while it was read (" + attempt + " attempts)");
             }
-        }
-    }
-
-    private interface Decoding<T> {
-        T get();
-    }
-
-    private static <T> T decode(String what, Decoding<T> decoding) throws IOException {
-        try {
-            return decoding.get();
-        } catch (RuntimeException e) {
-            throw new IOException(what + ": malformed answer: " + e.getMessage(), e);
         }
     }
 
