@@ -55,8 +55,8 @@ class KubeIpvs0IT {
         assertEquals(parts[0], parts[1], "the second ensureDummy finds the first one's link: " + indexes);
         assertTrue(line(out, "link: ").matches("Link\\[index=" + parts[0] + ", name=kube-ipvs0, kind=dummy, up=false]"), out);
 
-        assertTrue(out.contains("sync: added [10.96.0.10, 10.96.0.11, fd00:96:0:0:0:0:0:10] "
-                + "removed [10.96.0.10, 10.96.0.99, fd00:96:0:0:0:0:0:99]\n"), out);
+        assertTrue(out.contains("sync: added [10.96.0.10, 10.96.0.11, fd00:96::10] "
+                + "removed [10.96.0.10, 10.96.0.99, fd00:96::99]\n"), out);
         assertTrue(out.contains("sync: added [] removed []\n"), "a second sync changes nothing\n" + out);
 
         List<String> brief = words(after(out, "== addresses"));

@@ -1,5 +1,6 @@
 package dev.ferry.ipvs.link;
 
+import dev.ferry.core.IpAddresses;
 import dev.ferry.nativeio.rtnetlink.AddressChanges;
 import dev.ferry.nativeio.rtnetlink.Links;
 
@@ -53,7 +54,7 @@ public final class KubeIpvs0Probe {
     }
 
     private static List<String> sorted(Set<InetAddress> addresses) {
-        return addresses.stream().map(InetAddress::getHostAddress).sorted().collect(Collectors.toList());
+        return addresses.stream().map(IpAddresses::format).sorted().collect(Collectors.toList());
     }
 
     private KubeIpvs0Probe() {

@@ -25,9 +25,8 @@ import java.util.Set;
  *
  * <p>Threads: one call at a time (public methods are synchronized, so a sync's dump and the changes it makes
  * are not interleaved with another caller's); other processes may still change the link meanwhile, which the
- * next sync corrects. Failures: an
- * {@link IOException} naming the request and the kernel's errno; an address or link that is already the way
- * a call wants it is not one. {@link #syncAddresses} tries every change before it reports the first failure, so
+ * next sync corrects. Failures: an {@link IOException} naming the request and the kernel's errno; an address or
+ * link that is already the way a call wants it is not one. {@link #syncAddresses} tries every change before it reports the first failure, so
  * one bad address does not keep the others off the link; the next sync retries whatever is still wrong.
  */
 public final class Links implements AutoCloseable {
