@@ -1,0 +1,28 @@
+package dev.ferry.ipvs.rules;
+
+import java.util.List;
+
+/** The iptables chains of upstream's IPVS mode (iptablesChains in pkg/proxy/ipvs/proxier.go). */
+public final class IpvsChains {
+
+    public static final String SERVICES = "KUBE-SERVICES";
+    public static final String POSTROUTING = "KUBE-POSTROUTING";
+    public static final String NODE_PORT = "KUBE-NODE-PORT";
+    public static final String LOAD_BALANCER = "KUBE-LOAD-BALANCER";
+    public static final String MARK_MASQ = "KUBE-MARK-MASQ";
+    public static final String FORWARD = "KUBE-FORWARD";
+    public static final String PROXY_FIREWALL = "KUBE-PROXY-FIREWALL";
+    public static final String SOURCE_RANGES_FIREWALL = "KUBE-SOURCE-RANGES-FIREWALL";
+    public static final String IPVS_FILTER = "KUBE-IPVS-FILTER";
+    public static final String IPVS_OUT_FILTER = "KUBE-IPVS-OUT-FILTER";
+
+    /** nat chains, in upstream's order. */
+    public static final List<String> NAT = List.of(SERVICES, POSTROUTING, NODE_PORT, LOAD_BALANCER, MARK_MASQ);
+
+    /** filter chains, in upstream's order (KUBE-NODE-PORT exists in both tables). */
+    public static final List<String> FILTER = List.of(FORWARD, NODE_PORT, PROXY_FIREWALL, SOURCE_RANGES_FIREWALL,
+            IPVS_FILTER, IPVS_OUT_FILTER);
+
+    private IpvsChains() {
+    }
+}
