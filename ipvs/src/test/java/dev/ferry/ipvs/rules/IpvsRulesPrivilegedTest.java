@@ -1,0 +1,198 @@
+package dev.ferry.ipvs.rules;
+
+import dev.ferry.core.IpFamily;
+import dev.ferry.core.Protocol;
+import dev.ferry.core.ProxySnapshot;
+import dev.ferry.iptables.CommandRunner;
+import dev.ferry.iptables.CommandRunners;
+import dev.ferry.iptables.IptablesConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * IpvsRules.apply on this machine's kernel (ipset and iptables, no IPVS) in a fresh network
+ * namespace (ipsets and netfilter tables are per namespace): the sets and rules appear exactly,
+ * a second apply changes nothing, a changed snapshot updates the sets in place, and a foreign
+ * set and a foreign rule survive every apply.
+ */
+class IpvsRulesPrivilegedTest {
+
+    private static final IptablesConfig CONFIG = IptablesConfig.defaults()
+            .withClusterCidrs(List.of(dev.ferry.core.Cidr.parse("10.244.0.0/16")));
+
+    private String ns;
+    private CommandRunner inside;
+
+    @BeforeEach
+    void namespace() throws IOException {
+        assumeTrue(isRoot(), "needs root: creates a network namespace and programs ipset/iptables in it");
+        ns = "fy-" + UUID.randomUUID().toString().substring(0, 8) + "-ipvsr";
+        run(CommandRunners.process(), null, "ip", "netns", "add", ns);
+        inside = CommandRunners.prefixed(List.of("ip", "netns", "exec", ns), CommandRunners.process());
+        run(inside, null, "ip", "link", "set", "lo", "up");
+    }
+
+    @AfterEach
+    void remove() throws IOException {
+        if (ns != null) {
+            CommandRunners.process().run(List.of("ip", "netns", "del", ns), null);
+        }
+    }
+
+    private static boolean isRoot() {
+        try {
+            CommandRunner.Result r = CommandRunners.process().run(List.of("id", "-u"), null);
+            return r.ok() && r.stdout().strip().equals("0");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String run(CommandRunner runner, String stdin, String... argv) throws IOException {
+        CommandRunner.Result r = runner.run(List.of(argv), stdin == null ? null : stdin.getBytes(StandardCharsets.UTF_8));
+        if (!r.ok()) {
+            throw new IOException(String.join(" ", argv) + " exited " + r.exitCode() + ": " + r.stderr());
+        }
+        return r.stdout();
+    }
+
+    private static ProxySnapshot snapshot(boolean withSecond) {
+        Snap s = new Snap().nodeAddress("10.0.0.1")
+                .port("default", "kube-dns", "dns-tcp", Protocol.TCP, "10.96.0.10", 53)
+                .endpoint("10.244.1.5", 53, true).endpoint("10.244.2.7", 53, false).done()
+                .port("web", "front", "http", Protocol.TCP, "10.96.0.20", 80).nodePort(30080)
+                .lbIP("192.0.2.10").sourceRange("10.0.0.0/8").externalLocal(32000)
+                .endpoint("10.244.1.6", 8080, true).done()
+                .port("web", "udp", "", Protocol.UDP, "10.96.0.30", 5353).nodePort(30053).done();
+        if (withSecond) {
+            s.port("web", "sctp", "", Protocol.SCTP, "10.96.0.40", 9000).nodePort(30090).done();
+        }
+        return s.build();
+    }
+
+    private IpvsRules.Applied apply(ProxySnapshot snap) throws IOException {
+        IpvsSets sets = new IpsetWriter(IpFamily.IPV4, CONFIG).write(snap, List.of(Snap.ip("10.0.0.1")));
+        return IpvsRules.apply(inside, sets, new IpvsRuleWriter(IpFamily.IPV4, CONFIG, true));
+    }
+
+    private TreeSet<String> setNames() throws IOException {
+        return new TreeSet<>(Arrays.asList(run(inside, null, "ipset", "list", "-n").strip().split("\n")));
+    }
+
+    private List<String> members(String set) throws IOException {
+        return Arrays.stream(run(inside, null, "ipset", "save", set).split("\n"))
+                .filter(l -> l.startsWith("add ")).map(l -> l.substring(("add " + set + " ").length())).sorted()
+                .collect(Collectors.toList());
+    }
+
+    private String save() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (String table : List.of("nat", "filter")) {
+            for (String line : run(inside, null, "iptables-save", "-t", table).split("\n")) {
+                if (!line.startsWith("#")) {
+                    sb.append(line).append('\n');
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    private static List<String> ruleLines(String save, String chain) {
+        List<String> out = new ArrayList<>();
+        for (String line : save.split("\n")) {
+            if (line.startsWith("-A " + chain + " ")) {
+                out.add(line);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void appliesUpstreamSetsAndRulesIdempotentlyAndLeavesForeignOnesAlone() throws IOException {
+        run(inside, null, "ipset", "create", "foreign-set", "hash:ip");
+        run(inside, null, "ipset", "add", "foreign-set", "198.51.100.7");
+        run(inside, null, "iptables", "-t", "nat", "-A", "PREROUTING", "-s", "198.51.100.7", "-j", "ACCEPT");
+        run(inside, null, "iptables", "-t", "filter", "-N", "ADMIN-CHAIN");
+        run(inside, null, "iptables", "-t", "filter", "-A", "INPUT", "-j", "ADMIN-CHAIN");
+
+        IpvsRules.Applied first = apply(snapshot(false));
+        assertEquals(IpvsJump.ALL.size(), first.jumpsAdded(), "every jump is missing on a fresh node");
+
+        TreeSet<String> expectedSets = new TreeSet<>();
+        for (KubeIpSet s : KubeIpSet.values()) {
+            expectedSets.add(s.name(IpFamily.IPV4));
+        }
+        expectedSets.add("foreign-set");
+        assertEquals(expectedSets, setNames(), "our 17 sets, the foreign one, no scratch set left");
+        assertEquals(List.of("198.51.100.7"), members("foreign-set"));
+        assertEquals(List.of("10.96.0.10,tcp:53", "10.96.0.20,tcp:80", "10.96.0.30,udp:5353"), members("KUBE-CLUSTER-IP"));
+        assertEquals(List.of("10.244.1.5,tcp:53,10.244.1.5", "10.244.1.6,tcp:8080,10.244.1.6"), members("KUBE-LOOP-BACK"));
+        assertEquals(List.of("30080"), members("KUBE-NODE-PORT-TCP"));
+        assertEquals(List.of("30080"), members("KUBE-NODE-PORT-LOCAL-TCP"));
+        assertEquals(List.of("30053"), members("KUBE-NODE-PORT-UDP"));
+        assertEquals(List.of("32000"), members("KUBE-HEALTH-CHECK-NODE-PORT"));
+        assertEquals(List.of("192.0.2.10,tcp:80"), members("KUBE-LOAD-BALANCER-LOCAL"));
+        assertEquals(List.of("192.0.2.10,tcp:80,10.0.0.0/8"), members("KUBE-LOAD-BALANCER-SOURCE-CIDR"));
+        assertEquals(List.of("192.0.2.10,tcp:80,192.0.2.10"), members("KUBE-LOAD-BALANCER-SOURCE-IP"));
+        assertEquals(List.of("10.96.0.10", "10.96.0.20", "10.96.0.30", "192.0.2.10"), members("KUBE-IPVS-IPS"));
+        assertTrue(members("KUBE-NODE-PORT-SCTP-HASH").isEmpty());
+
+        String save = save();
+        assertEquals(List.of(
+                "-A KUBE-SERVICES -s 127.0.0.0/8 -j RETURN",
+                "-A KUBE-SERVICES -m comment --comment \"Kubernetes service lb portal\" -m set --match-set KUBE-LOAD-BALANCER dst,dst -j KUBE-LOAD-BALANCER",
+                "-A KUBE-SERVICES ! -s 10.244.0.0/16 -m comment --comment \"Kubernetes service cluster ip + port for masquerade purpose\" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ",
+                "-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT",
+                "-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT",
+                "-A KUBE-SERVICES -m set --match-set KUBE-LOAD-BALANCER dst,dst -j ACCEPT"),
+                ruleLines(save, "KUBE-SERVICES"));
+        assertEquals(List.of(
+                "-A KUBE-POSTROUTING -m comment --comment \"Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose\" -m set --match-set KUBE-LOOP-BACK dst,dst,src -j MASQUERADE",
+                "-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN",
+                "-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0",
+                "-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully"),
+                ruleLines(save, "KUBE-POSTROUTING"));
+        assertTrue(save.contains("-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n"));
+        assertTrue(save.contains("-A INPUT -m comment --comment \"kubernetes ipvs access filter\" -j KUBE-IPVS-FILTER\n"));
+        assertTrue(save.contains("-A PREROUTING -s 198.51.100.7/32 -j ACCEPT\n"), "foreign nat rule kept");
+        assertTrue(save.contains("-A INPUT -j ADMIN-CHAIN\n"), "foreign filter jump kept");
+        assertTrue(save.contains(":ADMIN-CHAIN - [0:0]\n"), "foreign chain kept");
+
+        IpvsRules.Applied again = apply(snapshot(false));
+        assertEquals(0, again.jumpsAdded(), "jumps are found, not added twice");
+        assertEquals(save, save(), "a second apply of the same snapshot changes no rule");
+        assertEquals(expectedSets, setNames());
+
+        apply(snapshot(true));
+        assertEquals(List.of("10.96.0.10,tcp:53", "10.96.0.20,tcp:80", "10.96.0.30,udp:5353", "10.96.0.40,sctp:9000"),
+                members("KUBE-CLUSTER-IP"));
+        assertEquals(List.of("10.0.0.1,sctp:30090"), members("KUBE-NODE-PORT-SCTP-HASH"));
+        String withSctp = save();
+        // iptables-save escapes the single quotes of upstream's comment.
+        assertTrue(withSctp.contains("-A KUBE-NODE-PORT -p sctp -m comment --comment \"Kubernetes nodeport SCTP port for masquerade purpose with type \\'hash ip:port\\'\" -m set --match-set KUBE-NODE-PORT-SCTP-HASH dst,dst -j KUBE-MARK-MASQ\n"),
+                withSctp);
+
+        apply(new Snap().nodeAddress("10.0.0.1").build());
+        assertTrue(members("KUBE-CLUSTER-IP").isEmpty(), "emptied in place");
+        assertEquals(expectedSets, setNames(), "sets stay (iptables still references them)");
+        String empty = save();
+        assertFalse(empty.contains("--match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ"), "no rule for an empty set");
+        assertTrue(empty.contains("-A PREROUTING -s 198.51.100.7/32 -j ACCEPT\n"));
+        assertEquals(List.of("198.51.100.7"), members("foreign-set"));
+    }
+}
