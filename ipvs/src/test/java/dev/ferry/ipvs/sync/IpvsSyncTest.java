@@ -136,7 +136,7 @@ class IpvsSyncTest {
     @Test
     void staleServicesAreDeletedOnlyWhenOursAndForeignOnesAreUntouched() throws Exception {
         FakeTable t = new FakeTable();
-        VirtualServer foreign = VirtualServer.of(Protocol.TCP, ip("172.16.0.1"), 80, "wlc");
+        VirtualServer foreign = VirtualServer.of(Protocol.TCP, ip("172.16.0.1"), 80, "wrr");
         VirtualServer staleOnKubeIpvs0 = VirtualServer.of(Protocol.TCP, ip("10.96.0.99"), 80, "rr");
         VirtualServer excluded = VirtualServer.of(Protocol.TCP, ip("10.200.0.1"), 80, "rr");
         VirtualServer otherFamily = VirtualServer.of(Protocol.TCP, ip("fd00::99"), 80, "rr");
