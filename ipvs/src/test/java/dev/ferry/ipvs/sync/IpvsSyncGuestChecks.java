@@ -129,14 +129,17 @@ public final class IpvsSyncGuestChecks {
                 c.setSoLinger(true, 0);
                 c.close(); // RST
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (true) {
+            long reset = System.nanoTime();
+            long deadline = reset + TimeUnit.SECONDS.toNanos(60);
+            for (int applies = 1; ; applies++) {
                 IpvsSyncReport r = sync.apply(plan(rest, BOTH), MANAGED);
                 check("drain (later apply)", r.ok(), r.toString());
                 Set<String> servers = listing().get("TCP 10.96.0.10:80 lc");
                 if (r.draining() == 0) {
                     check("drain (removed)", servers.size() == 1 && servers.iterator().next().contains(":8080 Masq 1 "),
                             servers.toString());
+                    System.out.println("drain: deleted by apply " + applies + ", "
+                            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - reset) + " ms after the reset");
                     break;
                 }
                 check("drain (weight 0 until removed)", servers.stream().anyMatch(s -> s.contains(":8080 Masq 0 ")),

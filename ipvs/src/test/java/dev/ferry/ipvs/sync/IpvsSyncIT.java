@@ -34,6 +34,7 @@ class IpvsSyncIT {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         UmlGuest.Result r = UmlGuest.run(Duration.ofSeconds(240), List.of(List.of(java, "-cp",
                 System.getProperty("java.class.path"), "dev.ferry.ipvs.sync.IpvsSyncGuestChecks")));
+        System.out.println(r.output()); // kept in the failsafe report: how long the drain took
         assertTrue(r.ok(), r::output);
         for (String check : CHECKS) {
             assertTrue(r.output().contains("ok " + check + "\n"), () -> "no \"ok " + check + "\" in:\n" + r.output());
