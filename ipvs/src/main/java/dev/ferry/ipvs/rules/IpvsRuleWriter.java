@@ -56,10 +56,12 @@ public final class IpvsRuleWriter {
         this.randomFully = randomFully;
     }
 
-    /** Upstream formats the mark with %#08x: bit 14 is "0x004000". */
+    /**
+     * Upstream formats the mark with Go's %#08x, which pads the digits (not the "0x") to eight:
+     * bit 14 is "0x00004000". iptables-save prints it back as 0x4000.
+     */
     String mark() {
-        String hex = Integer.toHexString(1 << config.masqueradeBit());
-        return "0x" + "0".repeat(Math.max(0, 6 - hex.length())) + hex;
+        return String.format("0x%08x", 1 << config.masqueradeBit());
     }
 
     private Optional<Cidr> clusterCidr() {
