@@ -195,4 +195,35 @@ class IpvsRulesPrivilegedTest {
         assertTrue(empty.contains("-A PREROUTING -s 198.51.100.7/32 -j ACCEPT\n"));
         assertEquals(List.of("198.51.100.7"), members("foreign-set"));
     }
+
+    @Test
+    void ipv6SetsAndRulesWithExternalIpsAndALeftoverScratchSet() throws IOException {
+        // A scratch set left behind by an apply that died half-way is reused, emptied and removed.
+        run(inside, null, "ipset", "create", "KUBE-6-TMP-SET-1", "hash:ip,port", "family", "inet6");
+        run(inside, null, "ipset", "add", "KUBE-6-TMP-SET-1", "fd00::99,tcp:1");
+        run(inside, null, "ip6tables", "-t", "nat", "-A", "PREROUTING", "-s", "2001:db8::7", "-j", "ACCEPT");
+        ProxySnapshot snap = new Snap().nodeAddress("2001:db8::1")
+                .port("ns", "v6", "", Protocol.TCP, "fd00:96::10", 80).externalIP("2001:db8:ff::5")
+                .endpoint("fd00:244::5", 8080, true).done()
+                .build();
+        IptablesConfig config = IptablesConfig.defaults().withClusterCidrs(List.of(dev.ferry.core.Cidr.parse("fd00:244::/64")));
+        IpvsSets sets = new IpsetWriter(IpFamily.IPV6, config).write(snap, List.of(Snap.ip("2001:db8::1")));
+        IpvsRules.apply(inside, sets, new IpvsRuleWriter(IpFamily.IPV6, config, true));
+
+        TreeSet<String> expected = new TreeSet<>();
+        for (KubeIpSet s : KubeIpSet.values()) {
+            expected.add(s.name(IpFamily.IPV6));
+        }
+        assertEquals(expected, setNames(), "only our IPv6 sets; the leftover scratch set is gone");
+        assertEquals(List.of("fd00:96::10,tcp:80"), members("KUBE-6-CLUSTER-IP"));
+        assertEquals(List.of("2001:db8:ff::5,tcp:80"), members("KUBE-6-EXTERNAL-IP"));
+        assertEquals(List.of("fd00:244::5,tcp:8080,fd00:244::5"), members("KUBE-6-LOOP-BACK"));
+
+        String save = run(inside, null, "ip6tables-save", "-t", "nat");
+        assertTrue(save.contains("-A KUBE-SERVICES -s ::1/128 -j RETURN\n"), save);
+        assertTrue(save.contains("-A KUBE-SERVICES ! -s fd00:244::/64 -m comment --comment \"Kubernetes service cluster ip + port for masquerade purpose\" -m set --match-set KUBE-6-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ\n"), save);
+        assertTrue(save.contains("--match-set KUBE-6-EXTERNAL-IP dst,dst -m physdev ! --physdev-is-in -m addrtype ! --src-type LOCAL -j ACCEPT\n"), save);
+        assertTrue(save.contains("-A PREROUTING -s 2001:db8::7/128 -j ACCEPT\n"), "foreign IPv6 rule kept");
+        assertFalse(run(inside, null, "iptables-save", "-t", "nat").contains("KUBE-"), "IPv4 tables untouched");
+    }
 }
