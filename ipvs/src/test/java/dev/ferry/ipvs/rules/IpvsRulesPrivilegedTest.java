@@ -226,4 +226,46 @@ class IpvsRulesPrivilegedTest {
         assertTrue(save.contains("-A PREROUTING -s 2001:db8::7/128 -j ACCEPT\n"), "foreign IPv6 rule kept");
         assertFalse(run(inside, null, "iptables-save", "-t", "nat").contains("KUBE-"), "IPv4 tables untouched");
     }
+
+    /** Exit code of a TCP connect from inside the namespace (0 = connected). */
+    private int connect(String ip, int port) throws IOException {
+        return inside.run(List.of("socat", "-u", "OPEN:/dev/null", "TCP:" + ip + ":" + port + ",connect-timeout=2"), null)
+                .exitCode();
+    }
+
+    /**
+     * KUBE-IPVS-FILTER on the real kernel (kubernetes#72236): with a Service IP on the node, only
+     * the Service's own port answers through it; another host port on that IP is rejected.
+     * The VIP sits on lo here (no dummy links on this kernel), which is what kube-ipvs0 does.
+     */
+    @Test
+    void vipReachesOnlyTheServicePortOfTheNode() throws Exception {
+        run(inside, null, "ip", "addr", "add", "10.96.0.10/32", "dev", "lo");
+        List<Process> listeners = new ArrayList<>();
+        try {
+            for (int port : new int[] {53, 2222}) {
+                listeners.add(new ProcessBuilder("ip", "netns", "exec", ns, "socat", "-u",
+                        "TCP-LISTEN:" + port + ",bind=10.96.0.10,reuseaddr,fork", "OPEN:/dev/null")
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (connect("10.96.0.10", 53) != 0 || connect("10.96.0.10", 2222) != 0) {
+                assertTrue(System.nanoTime() < deadline, "listeners did not come up");
+                Thread.onSpinWait();
+            }
+
+            apply(snapshot(false));
+            assertEquals(0, connect("10.96.0.10", 53), "the Service port (KUBE-CLUSTER-IP 10.96.0.10,tcp:53) returns");
+            assertTrue(connect("10.96.0.10", 2222) != 0, "another port on the VIP is rejected");
+            String counters = run(inside, null, "iptables", "-t", "filter", "-L", "KUBE-IPVS-FILTER", "-v", "-n", "-x");
+            assertTrue(counters.lines().anyMatch(l -> l.contains("REJECT") && !l.trim().startsWith("0 ")), counters);
+        } finally {
+            for (Process p : listeners) {
+                p.destroy();
+            }
+            for (Process p : listeners) {
+                p.waitFor();
+            }
+        }
+    }
 }
