@@ -60,6 +60,7 @@ public final class IpvsSyncGuestChecks {
             secondApplyChangesNothing(sync);
             List<String> web = drainWithAnOpenConnection(sync, client);
             udpGoesAtOnce(sync, client, web);
+            familiesStayApart(sync, new IpvsSync(new ClientTable(client), List.of()), web);
         }
     }
 
@@ -183,6 +184,22 @@ public final class IpvsSyncGuestChecks {
         equal("foreign-untouched", FOREIGN_RS, listing().get(FOREIGN));
         ok("udp-goes-at-once");
         ok("foreign-untouched");
+    }
+
+    /** An IPv6 plan touches only IPv6 services, an IPv4 plan only IPv4 ones (one IpvsSync per family). */
+    private static void familiesStayApart(IpvsSync v4, IpvsSync v6, List<String> web) throws Exception {
+        Map<String, Set<String>> before = listing();
+        IpvsPlan plan6 = IpvsPlan.build(snapshot(tcp("ns/web6", "fd00::10", 80).endpoint("fd00:1::5", 8080)
+                .endpoint("10.244.1.5", 8080)), IpFamily.IPV6, SETTINGS);
+        IpvsSyncReport r6 = v6.apply(plan6, Set.of(ip("fd00::10")));
+        check("families-stay-apart (v6)", r6.ok() && r6.changes() == 2 && r6.servicesDeleted() == 0, r6.toString());
+        Map<String, Set<String>> expected = new TreeMap<>(before);
+        expected.put("TCP [fd00::10]:80 lc", Set.of("-> [fd00:1::5]:8080 Masq 1 0 0"));
+        equal("families-stay-apart (ipvsadm after the v6 apply)", expected, listing());
+        IpvsSyncReport r4 = v4.apply(plan(web, List.of("10.244.1.5")), MANAGED);
+        check("families-stay-apart (v4)", r4.ok() && r4.servicesDeleted() == 0, r4.toString());
+        check("families-stay-apart (v6 kept)", listing().containsKey("TCP [fd00::10]:80 lc"), listing().toString());
+        ok("families-stay-apart");
     }
 
     private static void await(IpvsClient client, VirtualServer vs, String address, Predicate<RealServer> condition,

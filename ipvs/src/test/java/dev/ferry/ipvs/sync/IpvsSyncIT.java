@@ -15,13 +15,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@link IpvsSync} on the real IPVS of a user-mode-linux kernel: a plan applied gives exactly the expected
  * `ipvsadm -Ln` (scheduler, persistence, masquerading, weights; a stale service on kube-ipvs0 deleted, a foreign
  * one untouched); a second apply changes nothing; a removed endpoint with an open TCP connection drains at weight 0
- * and goes once the connection is gone; a removed UDP endpoint goes at once. The checks run inside the guest
+ * and goes once the connection is gone; a removed UDP endpoint goes at once; IPv4 and IPv6 syncs leave each other's services alone. The checks run inside the guest
  * ({@link IpvsSyncGuestChecks}); one boot serves them all.
  */
 class IpvsSyncIT {
 
     private static final List<String> CHECKS = List.of("first-apply", "second-apply-changes-nothing",
-            "drain-with-an-open-connection", "udp-goes-at-once", "foreign-untouched");
+            "drain-with-an-open-connection", "udp-goes-at-once", "foreign-untouched",
+            "families-stay-apart");
 
     @BeforeEach
     void needsRoot() {
