@@ -55,4 +55,53 @@ public final class IpvsRules {
         }
         return new Applied(KubeIpSet.values().length, missing.size(), (int) text.chars().filter(ch -> ch == '\n').count());
     }
+
+    /**
+     * Removes this family's IPVS-mode jumps, chains and sets (upstream's cleanupLeftovers order:
+     * jumps, then flush every chain, then delete them, then destroy the sets, which iptables
+     * must no longer reference). Each step runs on its own so one failure (e.g. a chain another
+     * mode still references) does not stop the rest.
+     *
+     * @return the failures, empty when everything of ours is gone or was never there
+     */
+    public static List<String> cleanup(CommandRunner runner, IpFamily family) throws IOException {
+        Objects.requireNonNull(runner, "runner");
+        String iptables = family == IpFamily.IPV4 ? "iptables" : "ip6tables";
+        List<String> failures = new ArrayList<>();
+        for (IpvsJump jump : IpvsJump.ALL) {
+            List<String> delete = new ArrayList<>(List.of(iptables, "-w", "5", "-t", jump.table(), "-D", jump.chain()));
+            delete.addAll(jump.args());
+            // A jump prepended twice (e.g. by two versions) is deleted until none is left; bounded.
+            for (int i = 0; i < 16 && runner.run(delete, null).ok(); i++) {
+                // deleted one
+            }
+        }
+        List<List<String>> chains = new ArrayList<>();
+        IpvsChains.NAT.forEach(c -> chains.add(List.of("nat", c)));
+        IpvsChains.FILTER.forEach(c -> chains.add(List.of("filter", c)));
+        for (String op : List.of("-F", "-X")) {
+            for (List<String> chain : chains) {
+                CommandRunner.Result r = runner.run(List.of(iptables, "-w", "5", "-t", chain.get(0), op, chain.get(1)), null);
+                if (!r.ok() && !missing(r)) {
+                    failures.add(iptables + " -t " + chain.get(0) + " " + op + " " + chain.get(1) + ": " + r.stderr().strip());
+                }
+            }
+        }
+        for (KubeIpSet set : KubeIpSet.values()) {
+            for (String name : List.of(set.name(family), set.scratchName(family))) {
+                CommandRunner.Result r = runner.run(List.of("ipset", "destroy", name), null);
+                if (!r.ok() && !missing(r)) {
+                    failures.add("ipset destroy " + name + ": " + r.stderr().strip());
+                }
+            }
+        }
+        return failures;
+    }
+
+    /** iptables and ipset say so when the chain or set is not there: nothing to clean. */
+    private static boolean missing(CommandRunner.Result r) {
+        String e = r.stderr();
+        return e.contains("No chain/target/match by that name") || e.contains("does not exist")
+                || e.contains("No such file or directory");
+    }
 }

@@ -268,4 +268,30 @@ class IpvsRulesPrivilegedTest {
             }
         }
     }
+
+    @Test
+    void cleanupRemovesOurJumpsChainsAndSetsOnlyAndReportsWhatItCouldNotRemove() throws IOException {
+        run(inside, null, "ipset", "create", "foreign-set", "hash:ip");
+        run(inside, null, "iptables", "-t", "nat", "-A", "PREROUTING", "-s", "198.51.100.7", "-j", "ACCEPT");
+        assertEquals(List.of(), IpvsRules.cleanup(inside, IpFamily.IPV4), "nothing of ours yet: nothing fails");
+
+        apply(snapshot(true));
+        // Another mode's leftover still uses KUBE-MARK-MASQ: that chain cannot go, the rest can.
+        run(inside, null, "iptables", "-t", "nat", "-N", "KUBE-SEP-LEFTOVER");
+        run(inside, null, "iptables", "-t", "nat", "-A", "KUBE-SEP-LEFTOVER", "-j", "KUBE-MARK-MASQ");
+        List<String> failures = IpvsRules.cleanup(inside, IpFamily.IPV4);
+        assertEquals(1, failures.size(), failures.toString());
+        assertTrue(failures.get(0).startsWith("iptables -t nat -X KUBE-MARK-MASQ"), failures.toString());
+
+        assertEquals(new TreeSet<>(List.of("foreign-set")), setNames(), "every KUBE- set destroyed, the foreign one kept");
+        String save = save();
+        for (String chain : List.of("KUBE-SERVICES", "KUBE-POSTROUTING", "KUBE-NODE-PORT", "KUBE-LOAD-BALANCER",
+                "KUBE-FORWARD", "KUBE-PROXY-FIREWALL", "KUBE-SOURCE-RANGES-FIREWALL", "KUBE-IPVS-FILTER",
+                "KUBE-IPVS-OUT-FILTER")) {
+            assertFalse(save.contains(":" + chain + " "), chain + " left in\n" + save);
+        }
+        assertFalse(save.contains("comment --comment \"kubernetes"), "no jump of ours left\n" + save);
+        assertTrue(save.contains("-A PREROUTING -s 198.51.100.7/32 -j ACCEPT\n"));
+        assertTrue(save.contains("-A KUBE-SEP-LEFTOVER -j KUBE-MARK-MASQ\n"));
+    }
 }
