@@ -25,6 +25,13 @@ public final class IpvsRules {
     public record Applied(int sets, int jumpsAdded, int iptablesLines) {
     }
 
+    /**
+     * Makes the node's sets and rules of {@code sets.family()} match {@code sets}. Sets are never
+     * destroyed here (rules may still reference them): an unused set is just left empty.
+     *
+     * @param writer a writer of the same family as {@code sets}
+     * @throws IOException naming the command and its error output when one fails or cannot start
+     */
     public static Applied apply(CommandRunner runner, IpvsSets sets, IpvsRuleWriter writer) throws IOException {
         Objects.requireNonNull(runner, "runner");
         IpFamily family = sets.family();
@@ -72,8 +79,9 @@ public final class IpvsRules {
             List<String> delete = new ArrayList<>(List.of(iptables, "-w", "5", "-t", jump.table(), "-D", jump.chain()));
             delete.addAll(jump.args());
             // A jump prepended twice (e.g. by two versions) is deleted until none is left; bounded.
-            for (int i = 0; i < 16 && runner.run(delete, null).ok(); i++) {
-                // deleted one
+            int deleted = 0;
+            while (deleted < 16 && runner.run(delete, null).ok()) {
+                deleted++;
             }
         }
         List<List<String>> chains = new ArrayList<>();
