@@ -1,0 +1,353 @@
+package dev.ferry.ipvs;
+
+import dev.ferry.core.Backend;
+import dev.ferry.core.Cidr;
+import dev.ferry.core.IpFamily;
+import dev.ferry.core.ProxySnapshot;
+import dev.ferry.core.SyncResult;
+import dev.ferry.ipvs.netlink.IpvsClient;
+import dev.ferry.ipvs.rules.IpsetWriter;
+import dev.ferry.ipvs.rules.IpvsRuleWriter;
+import dev.ferry.ipvs.rules.IpvsRules;
+import dev.ferry.ipvs.rules.IpvsSets;
+import dev.ferry.ipvs.sync.ClientTable;
+import dev.ferry.ipvs.sync.IpvsPlan;
+import dev.ferry.ipvs.sync.IpvsSettings;
+import dev.ferry.ipvs.sync.IpvsSync;
+import dev.ferry.ipvs.sync.IpvsSyncReport;
+import dev.ferry.ipvs.sync.IpvsTable;
+import dev.ferry.iptables.CommandRunner;
+import dev.ferry.iptables.LocalAddresses;
+import dev.ferry.iptables.Sysctls;
+import dev.ferry.nativeio.rtnetlink.Links;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * IPVS mode for one IP family. Each sync: plan the virtual servers ({@link IpvsPlan}), make kube-ipvs0 carry
+ * exactly this family's service addresses, bring the IPVS table in line ({@link IpvsSync}: a diff, never a flush,
+ * graceful termination), then write and apply the ipsets and iptables rules ({@link IpvsRules}). Each step runs even
+ * when an earlier one failed (a missing address must not keep the other services from working); every failure is
+ * reported in the {@link SyncResult} naming the object, and the next sync, which compares again, is the retry.
+ *
+ * <p>Draining real servers (weight 0, connections left) are logged; the periodic sync (--ipvs-sync-period, 30 s by
+ * default, more often than upstream's one-minute graceful-termination check) deletes them once they are idle. The
+ * result does not ask for an earlier retry: {@link SyncResult} has no such field, and reporting a failure to get one
+ * would make health lie.
+ *
+ * <p>Threads: {@link #sync} and {@link #cleanup} run on the daemon's sync thread only; {@link #close} after the
+ * last sync. Two backends (IPv4 and IPv6) share kube-ipvs0; each changes only its own family's addresses.
+ */
+public final class IpvsBackend implements Backend, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IpvsBackend.class);
+
+    /** Upstream's sysctls for IPVS mode (pkg/proxy/ipvs/proxier.go, NewProxier). */
+    static final String VS_CONNTRACK = "net/ipv4/vs/conntrack";
+    static final String VS_EXPIRE_NODEST_CONN = "net/ipv4/vs/expire_nodest_conn";
+    static final String VS_EXPIRE_QUIESCENT_TEMPLATE = "net/ipv4/vs/expire_quiescent_template";
+    static final String IP_FORWARD = "net/ipv4/ip_forward";
+    static final String ARP_IGNORE = "net/ipv4/conf/all/arp_ignore";
+    static final String ARP_ANNOUNCE = "net/ipv4/conf/all/arp_announce";
+
+    private final IpFamily family;
+    private final IpvsConfig config;
+    private final IpvsTable table; // null: no IPVS in this kernel (cleanup only)
+    private final DummyLink link;
+    private final CommandRunner runner;
+    private final LocalAddresses localAddresses;
+    private final AutoCloseable resources;
+    private final IpvsSync ipvsSync;
+    private final IpsetWriter ipsetWriter;
+    private final IpvsRuleWriter ruleWriter;
+    private final AtomicLong failedSyncs = new AtomicLong();
+
+    IpvsBackend(IpFamily family, IpvsConfig config, IpvsTable table, DummyLink link, CommandRunner runner,
+                LocalAddresses localAddresses, AutoCloseable resources) {
+        this.family = Objects.requireNonNull(family, "family");
+        this.config = Objects.requireNonNull(config, "config");
+        this.table = table;
+        this.link = Objects.requireNonNull(link, "link");
+        this.runner = Objects.requireNonNull(runner, "runner");
+        this.localAddresses = Objects.requireNonNull(localAddresses, "localAddresses");
+        this.resources = Objects.requireNonNull(resources, "resources");
+        this.ipvsSync = table == null ? null : new IpvsSync(table, config.excludeCidrs());
+        this.ipsetWriter = new IpsetWriter(family, config.iptables());
+        this.ruleWriter = new IpvsRuleWriter(family, config.iptables(), true);
+        new IpvsSettings(config.scheduler(), List.of(), Set.of()); // fail fast on a bad scheduler name
+    }
+
+    /**
+     * A backend programming this process's network namespace, after upstream's start-up steps: the IPVS sysctls
+     * (and strict ARP) and the connection timeouts.
+     *
+     * @throws IOException when IPVS is not available in this kernel (the message says so) or a sysctl cannot be set
+     */
+    public static IpvsBackend open(IpFamily family, IpvsConfig config, CommandRunner runner) throws IOException {
+        if (!runner.appliesChanges()) {
+            throw new IOException("IPVS mode has no dry run: it programs the kernel over netlink, not through commands");
+        }
+        IpvsClient client;
+        try {
+            client = IpvsClient.open();
+        } catch (IOException e) {
+            throw new IOException("IPVS is not available in this kernel: " + e.getMessage(), e);
+        }
+        Links links;
+        try {
+            links = Links.open();
+        } catch (IOException | RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        AutoCloseable both = () -> {
+            links.close();
+            client.close();
+        };
+        try {
+            prepareKernel(Sysctls.procSys(), config);
+            if (config.setsTimeouts()) {
+                try {
+                    client.setTimeouts(config.timeouts());
+                } catch (IOException e) {
+                    // as upstream: the proxy works with the kernel's timeouts, so this is not fatal
+                    LOG.error("cannot set the IPVS connection timeouts: {}", e.getMessage());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(both);
+            throw e;
+        }
+        return new IpvsBackend(family, config, new ClientTable(client), DummyLink.over(links), runner,
+                LocalAddresses.ofThisMachine(), both);
+    }
+
+    /**
+     * A backend for --cleanup only: without IPVS in the kernel there are no virtual servers to delete, but ipsets,
+     * chains and kube-ipvs0 may still be left from an earlier run, so it still removes those.
+     */
+    public static IpvsBackend forCleanup(IpFamily family, IpvsConfig config, CommandRunner runner) throws IOException {
+        IpvsClient client = null;
+        try {
+            client = IpvsClient.open();
+        } catch (IOException e) {
+            LOG.info("IPVS is not available in this kernel ({}); no IPVS services to clean up", e.getMessage());
+        }
+        Links links;
+        try {
+            links = Links.open();
+        } catch (IOException | RuntimeException e) {
+            if (client != null) {
+                client.close();
+            }
+            throw e;
+        }
+        IpvsClient c = client;
+        AutoCloseable both = () -> {
+            links.close();
+            if (c != null) {
+                c.close();
+            }
+        };
+        return new IpvsBackend(family, config, c == null ? null : new ClientTable(c), DummyLink.over(links), runner,
+                LocalAddresses.ofThisMachine(), both);
+    }
+
+    /** Upstream's sysctls for IPVS mode; each is written only when it differs. */
+    static void prepareKernel(Sysctls sysctls, IpvsConfig config) throws IOException {
+        ensure(sysctls, VS_CONNTRACK, 1); // conntrack entries for IPVS connections: the masquerade rules need them
+        ensure(sysctls, VS_EXPIRE_NODEST_CONN, 1); // a deleted real server's connections end at once
+        ensure(sysctls, VS_EXPIRE_QUIESCENT_TEMPLATE, 1); // persistence ends with a weight-0 server
+        ensure(sysctls, IP_FORWARD, 1);
+        if (config.strictArp()) {
+            // kube-ipvs0 carries the service addresses; no ARP answers for them
+            ensure(sysctls, ARP_IGNORE, 1);
+            ensure(sysctls, ARP_ANNOUNCE, 2);
+        }
+    }
+
+    private static void ensure(Sysctls sysctls, String name, long value) throws IOException {
+        var current = sysctls.read(name);
+        if (current.isPresent() && current.getAsLong() == value) {
+            return;
+        }
+        try {
+            sysctls.write(name, value);
+        } catch (IOException e) {
+            throw new IOException("cannot set sysctl " + name + "=" + value + ": " + e.getMessage(), e);
+        }
+        LOG.info("set sysctl {}={}", name, value);
+    }
+
+    @Override
+    public String mode() {
+        return "ipvs";
+    }
+
+    public IpFamily family() {
+        return family;
+    }
+
+    /** Syncs that reported a failure so far. */
+    public long failedSyncs() {
+        return failedSyncs.get();
+    }
+
+    @Override
+    public SyncResult sync(ProxySnapshot snapshot) {
+        long start = System.nanoTime();
+        List<String> errors = new ArrayList<>();
+        int written = 0;
+        try {
+            Objects.requireNonNull(snapshot, "snapshot");
+            if (table == null) {
+                return fail(start, family + " IPVS sync: IPVS is not available in this kernel");
+            }
+            Set<InetAddress> onLink = Set.of();
+            List<InetAddress> nodeAddresses = List.of();
+            try {
+                onLink = link.addresses(family);
+                nodeAddresses = nodeAddresses(onLink);
+            } catch (IOException | RuntimeException e) {
+                errors.add("read node addresses: " + message(e));
+            }
+            List<InetAddress> nodePortAddresses = NodePortAddresses.select(family, config.iptables(), snapshot,
+                    nodeAddresses);
+            IpvsPlan plan = IpvsPlan.build(snapshot, family,
+                    new IpvsSettings(config.scheduler(), nodePortAddresses, new HashSet<>(nodeAddresses)));
+            errors.addAll(plan.problems());
+
+            try {
+                link.ensure();
+                link.sync(family, plan.bindAddresses());
+            } catch (IOException | RuntimeException e) {
+                errors.add(DummyLink.NAME + " addresses: " + message(e));
+            }
+
+            Set<InetAddress> managed = new LinkedHashSet<>(onLink);
+            managed.addAll(nodePortAddresses);
+            IpvsSyncReport report = ipvsSync.apply(plan, managed);
+            errors.addAll(report.errors());
+            written += report.changes();
+            if (report.draining() > 0) {
+                LOG.info("{}: {} real servers draining at weight 0; deleted by a later sync once idle",
+                        family, report.draining());
+            }
+
+            try {
+                IpvsSets sets = ipsetWriter.write(snapshot, nodeAddresses);
+                written += IpvsRules.apply(runner, sets, ruleWriter).iptablesLines();
+            } catch (IOException | RuntimeException e) {
+                errors.add("ipsets and iptables rules: " + message(e));
+            }
+        } catch (Throwable e) { // the contract: a sync never throws
+            errors.add(family + " IPVS sync failed: " + message(e));
+        }
+        if (!errors.isEmpty()) {
+            return fail(start, family + ": " + String.join("; ", errors));
+        }
+        return SyncResult.success(true, written, since(start));
+    }
+
+    /** Every node address of this family except kube-ipvs0's: upstream's GetAllLocalAddressesExcept(kube-ipvs0). */
+    private List<InetAddress> nodeAddresses(Set<InetAddress> onLink) throws IOException {
+        List<InetAddress> out = new ArrayList<>();
+        for (InetAddress a : localAddresses.addresses()) {
+            if (family.contains(a) && !onLink.contains(a)) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Deletes our virtual servers of this family (those on kube-ipvs0's addresses, and those this instance
+     * planned; not those in --ipvs-exclude-cidrs), this family's kube-ipvs0 addresses, the link once no family
+     * has any left, and this family's IPVS-mode chains and ipsets.
+     */
+    @Override
+    public SyncResult cleanup() {
+        long start = System.nanoTime();
+        List<String> errors = new ArrayList<>();
+        try {
+            Set<InetAddress> onLink = Set.of();
+            try {
+                onLink = link.addresses(family);
+            } catch (IOException | RuntimeException e) {
+                errors.add("read " + DummyLink.NAME + " addresses: " + message(e));
+            }
+            if (ipvsSync != null) {
+                ProxySnapshot empty = new ProxySnapshot(0, null, new TreeMap<>(ProxySnapshot.ORDER), Set.of(), false);
+                IpvsPlan nothing = IpvsPlan.build(empty, family, new IpvsSettings(config.scheduler(), List.of(),
+                        Set.of()));
+                errors.addAll(ipvsSync.apply(nothing, onLink).errors());
+            }
+            try {
+                if (!onLink.isEmpty()) {
+                    link.sync(family, Set.of());
+                }
+                IpFamily other = family == IpFamily.IPV4 ? IpFamily.IPV6 : IpFamily.IPV4;
+                if (link.addresses(other).isEmpty()) {
+                    link.delete();
+                }
+            } catch (IOException | RuntimeException e) {
+                errors.add(DummyLink.NAME + ": " + message(e));
+            }
+            try {
+                errors.addAll(IpvsRules.cleanup(runner, family));
+            } catch (IOException | RuntimeException e) {
+                errors.add("chains and ipsets: " + message(e));
+            }
+        } catch (Throwable e) {
+            errors.add(family + " IPVS cleanup failed: " + message(e));
+        }
+        return errors.isEmpty() ? SyncResult.success(true, 0, since(start))
+                : fail(start, family + " IPVS cleanup: " + String.join("; ", errors));
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(resources);
+    }
+
+    private SyncResult fail(long start, String error) {
+        failedSyncs.incrementAndGet();
+        return SyncResult.failure(true, since(start), error);
+    }
+
+    private static Duration since(long start) {
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    private static String message(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isEmpty() ? e.toString() : m;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("closing netlink sockets: {}", e.toString());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "IpvsBackend[" + family + ", scheduler " + (config.scheduler().isEmpty() ? "rr" : config.scheduler())
+                + ", excluded " + Collections.unmodifiableList(new ArrayList<Cidr>(config.excludeCidrs())) + "]";
+    }
+}
