@@ -2,13 +2,18 @@ package dev.ferry.proxy;
 
 import dev.ferry.core.Backend;
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.ProxySnapshot;
+import dev.ferry.core.SyncResult;
 import dev.ferry.iptables.CommandRunner;
 import dev.ferry.iptables.IptablesBackend;
 import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.ipvs.IpvsBackend;
+import dev.ferry.ipvs.IpvsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -34,10 +39,10 @@ final class Backends {
         }
     }
 
-    /** Thrown for a mode that is known but not built yet. */
-    static final class NotImplementedException extends RuntimeException {
-        NotImplementedException(String message) {
-            super(message);
+    /** Thrown when the chosen mode cannot run on this machine (e.g. no IPVS in the kernel); startup fails. */
+    static final class UnavailableException extends RuntimeException {
+        UnavailableException(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -49,22 +54,100 @@ final class Backends {
      * and the machine can program IPv6 (else that is logged and IPv4 runs alone).
      */
     static List<Labeled> forMode(ProxyMode mode, Set<IpFamily> families, IptablesConfig config,
-                                 UserspaceSettings userspace, CommandRunner runner) {
+                                 UserspaceSettings userspace, IpvsConfig ipvs, CommandRunner runner) {
         switch (mode) {
             case IPTABLES:
                 return iptables(families, config, runner);
             case USERSPACE:
                 return List.of(userspace.backend(runner));
             case IPVS:
-                throw new NotImplementedException("--proxy-mode: " + mode + " is not implemented yet (use iptables)");
+                return ipvs(families, ipvs, runner);
             default:
                 throw new AssertionError(mode);
         }
     }
 
     /** Every backend of every mode, both families, for --cleanup (IPv6 only where usable). */
-    static List<Labeled> forCleanup(IptablesConfig config, CommandRunner runner) {
-        return iptables(Set.of(IpFamily.IPV4, IpFamily.IPV6), config, runner);
+    static List<Labeled> forCleanup(IptablesConfig config, IpvsConfig ipvs, CommandRunner runner) {
+        List<Labeled> out = new ArrayList<>(iptables(Set.of(IpFamily.IPV4, IpFamily.IPV6), config, runner));
+        if (!runner.appliesChanges()) {
+            log.info("dry run: IPVS services and kube-ipvs0 are left alone (they are changed over netlink)");
+            return out;
+        }
+        for (IpFamily family : ipvsFamilies(Set.of(IpFamily.IPV4, IpFamily.IPV6), runner)) {
+            String label = "ipvs " + familyName(family);
+            try {
+                IpvsBackend backend = IpvsBackend.forCleanup(family, ipvs, runner);
+                out.add(new Labeled(label, family, backend, backend::failedSyncs, backend));
+            } catch (IOException | RuntimeException e) {
+                String why = "cannot open rtnetlink: " + e.getMessage();
+                out.add(new Labeled(label, family, new Unusable(why), () -> 0));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One IPVS backend per family. No IPVS in the kernel fails startup, as upstream's kube-proxy exits when the
+     * IPVS proxier cannot be created (it stopped falling back to iptables).
+     */
+    private static List<Labeled> ipvs(Set<IpFamily> families, IpvsConfig config, CommandRunner runner) {
+        List<Labeled> out = new ArrayList<>();
+        for (IpFamily family : ipvsFamilies(families, runner)) {
+            IpvsBackend backend;
+            try {
+                backend = IpvsBackend.open(family, config, runner);
+            } catch (IOException | RuntimeException e) {
+                out.forEach(b -> closeQuietly(b.resources()));
+                log.error("cannot use IPVS mode: {}", e.getMessage());
+                throw new UnavailableException("--proxy-mode=ipvs: " + e.getMessage(), e);
+            }
+            out.add(new Labeled("ipvs " + familyName(family), family, backend, backend::failedSyncs, backend));
+        }
+        return out;
+    }
+
+    private static List<IpFamily> ipvsFamilies(Set<IpFamily> families, CommandRunner runner) {
+        List<IpFamily> out = new ArrayList<>(List.of(IpFamily.IPV4));
+        if (families.contains(IpFamily.IPV6)) {
+            String why = unusable(runner, "ip6tables-save");
+            if (why == null) {
+                out.add(IpFamily.IPV6);
+            } else {
+                log.warn("ip6tables is not usable on this machine ({}); IPVS mode programs IPv4 only", why);
+            }
+        }
+        return out;
+    }
+
+    private static String familyName(IpFamily family) {
+        return family == IpFamily.IPV4 ? "IPv4" : "IPv6";
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.warn("closing failed: {}", e.toString());
+        }
+    }
+
+    /** A cleanup that could not even start: reports why. */
+    private record Unusable(String why) implements Backend {
+        @Override
+        public String mode() {
+            return "ipvs";
+        }
+
+        @Override
+        public SyncResult sync(ProxySnapshot snapshot) {
+            return SyncResult.failure(true, Duration.ZERO, why);
+        }
+
+        @Override
+        public SyncResult cleanup() {
+            return SyncResult.failure(true, Duration.ZERO, why);
+        }
     }
 
     private static List<Labeled> iptables(Set<IpFamily> families, IptablesConfig config, CommandRunner runner) {

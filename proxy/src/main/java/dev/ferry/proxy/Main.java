@@ -4,6 +4,7 @@ import dev.ferry.core.SyncResult;
 import dev.ferry.iptables.CommandRunner;
 import dev.ferry.iptables.CommandRunners;
 import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.ipvs.IpvsConfig;
 import dev.ferry.proxy.conntrack.ConntrackReconciler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,15 +70,21 @@ public final class Main {
         IptablesConfig config = new IptablesConfig(options.masqueradeBit, options.masqueradeAll, options.clusterCidrs,
                 options.localhostNodePorts, options.nodePortAddresses);
         CommandRunner commands = options.dryRun ? CommandRunners.dryRun(out) : CommandRunners.process();
+        IpvsConfig ipvs = options.ipvs(config);
         if (options.cleanup) {
-            return cleanup(config, commands);
+            return cleanup(config, ipvs, commands);
+        }
+        if (options.mode == ProxyMode.IPVS && options.dryRun) {
+            err.println("error: --dry-run: not available with --proxy-mode=ipvs (IPVS is programmed over netlink)");
+            return USAGE;
         }
         List<Backends.Labeled> backends;
         try {
-            backends = Backends.forMode(options.mode, options.clusterFamilies(), config, options.userspace(), commands);
-        } catch (Backends.NotImplementedException e) {
+            backends = Backends.forMode(options.mode, options.clusterFamilies(), config, options.userspace(), ipvs,
+                    commands);
+        } catch (Backends.UnavailableException e) {
             err.println("error: " + e.getMessage());
-            return USAGE;
+            return FAILED;
         }
         String hostname = options.hostname();
         log.info("ferry proxy starting: mode {}, node {}, source {}{}", options.mode, hostname,
@@ -97,7 +104,7 @@ public final class Main {
             }
         }
         try (ProxyDaemon daemon = new ProxyDaemon(hostname, problems, backends, sourceFactory,
-                options.minSyncPeriod, options.syncPeriod)) {
+                options.modeMinSyncPeriod(), options.modeSyncPeriod())) {
             daemon.startSource();
             if (!options.once && !options.dryRun) {
                 daemon.serveHealthCheckNodePorts(options.nodePortAddresses);
@@ -127,15 +134,20 @@ public final class Main {
     }
 
     /** --cleanup: every backend of every mode removes what it owns; 0 when all worked. */
-    private static int cleanup(IptablesConfig config, CommandRunner commands) {
+    private static int cleanup(IptablesConfig config, IpvsConfig ipvs, CommandRunner commands) {
         boolean allOk = true;
-        for (Backends.Labeled b : Backends.forCleanup(config, commands)) {
+        for (Backends.Labeled b : Backends.forCleanup(config, ipvs, commands)) {
             SyncResult r = b.backend().cleanup();
             if (r.ok()) {
                 log.info("{} cleanup done in {} ms", b.label(), r.duration().toMillis());
             } else {
                 log.error("{} cleanup failed: {}", b.label(), r.error());
                 allOk = false;
+            }
+            try {
+                b.resources().close();
+            } catch (Exception e) {
+                log.warn("{}: closing failed: {}", b.label(), e.toString());
             }
         }
         return allOk ? OK : FAILED;

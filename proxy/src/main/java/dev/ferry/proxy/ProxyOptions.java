@@ -3,6 +3,9 @@ package dev.ferry.proxy;
 import dev.ferry.core.Cidr;
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
+import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.ipvs.IpvsConfig;
+import dev.ferry.ipvs.netlink.IpvsTimeouts;
 import dev.ferry.proxy.userspace.PortRange;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -32,7 +35,7 @@ import java.util.Set;
 final class ProxyOptions {
 
     @Option(names = "--proxy-mode", paramLabel = "MODE", defaultValue = "iptables", converter = ModeConverter.class,
-            description = "Which proxy mode to use: iptables or userspace; ipvs is planned. Default: ${DEFAULT-VALUE}.")
+            description = "Which proxy mode to use: iptables, ipvs or userspace. Default: ${DEFAULT-VALUE}.")
     ProxyMode mode;
 
     @Option(names = "--kubeconfig", paramLabel = "FILE",
@@ -66,6 +69,38 @@ final class ProxyOptions {
     @Option(names = "--iptables-min-sync-period", paramLabel = "DURATION", defaultValue = "1s", converter = DurationConverter.class,
             description = "The shortest time between two syncs; changes in between are batched. Default: ${DEFAULT-VALUE}.")
     Duration minSyncPeriod;
+
+    @Option(names = "--ipvs-scheduler", paramLabel = "NAME", defaultValue = "", converter = SchedulerConverter.class,
+            description = "ipvs mode: the IPVS scheduler (rr, wrr, lc, wlc, lblc, lblcr, sh, dh, sed, nq, mh); empty means rr.")
+    String ipvsScheduler;
+
+    @Option(names = "--ipvs-sync-period", paramLabel = "DURATION", defaultValue = "30s", converter = DurationConverter.class,
+            description = "ipvs mode: the longest time between two syncs. Default: ${DEFAULT-VALUE}.")
+    Duration ipvsSyncPeriod;
+
+    @Option(names = "--ipvs-min-sync-period", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
+            description = "ipvs mode: the shortest time between two syncs. Default: ${DEFAULT-VALUE}.")
+    Duration ipvsMinSyncPeriod;
+
+    @Option(names = "--ipvs-exclude-cidrs", paramLabel = "CIDR", converter = CidrConverter.class, split = ",",
+            description = "ipvs mode: virtual servers in these CIDRs are never deleted by a sync or --cleanup.")
+    List<Cidr> ipvsExcludeCidrs = new ArrayList<>();
+
+    @Option(names = "--ipvs-strict-arp", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            converter = BoolConverter.class, description = "ipvs mode: strict ARP (arp_ignore=1, arp_announce=2).")
+    boolean ipvsStrictArp;
+
+    @Option(names = "--ipvs-tcp-timeout", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
+            description = "ipvs mode: idle timeout of IPVS TCP connections; 0 leaves the kernel's. Default: ${DEFAULT-VALUE}.")
+    Duration ipvsTcpTimeout;
+
+    @Option(names = "--ipvs-tcpfin-timeout", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
+            description = "ipvs mode: timeout of IPVS TCP connections after a FIN; 0 leaves the kernel's. Default: ${DEFAULT-VALUE}.")
+    Duration ipvsTcpFinTimeout;
+
+    @Option(names = "--ipvs-udp-timeout", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
+            description = "ipvs mode: timeout of IPVS UDP flows; 0 leaves the kernel's. Default: ${DEFAULT-VALUE}.")
+    Duration ipvsUdpTimeout;
 
     @Option(names = "--nodeport-addresses", paramLabel = "CIDR|primary", split = ",", converter = NodePortAddressConverter.class,
             description = "Which node addresses accept NodePort traffic: CIDRs, or \"primary\" for the node's primary IPs. Default: all.")
@@ -142,6 +177,19 @@ final class ProxyOptions {
             throw new InvalidFlagException("--iptables-min-sync-period: " + GoDuration.format(minSyncPeriod)
                     + " exceeds --iptables-sync-period " + GoDuration.format(syncPeriod));
         }
+        if (ipvsSyncPeriod.isZero() || ipvsSyncPeriod.isNegative()) {
+            throw new InvalidFlagException("--ipvs-sync-period: must be greater than 0");
+        }
+        if (ipvsMinSyncPeriod.isNegative()) {
+            throw new InvalidFlagException("--ipvs-min-sync-period: must not be negative");
+        }
+        if (ipvsMinSyncPeriod.compareTo(ipvsSyncPeriod) > 0) {
+            throw new InvalidFlagException("--ipvs-min-sync-period: " + GoDuration.format(ipvsMinSyncPeriod)
+                    + " exceeds --ipvs-sync-period " + GoDuration.format(ipvsSyncPeriod));
+        }
+        checkIpvsTimeout("--ipvs-tcp-timeout", ipvsTcpTimeout);
+        checkIpvsTimeout("--ipvs-tcpfin-timeout", ipvsTcpFinTimeout);
+        checkIpvsTimeout("--ipvs-udp-timeout", ipvsUdpTimeout);
         if (clusterCidrs.size() > 2 || (clusterCidrs.size() == 2
                 && clusterCidrs.get(0).family() == clusterCidrs.get(1).family())) {
             throw new InvalidFlagException("--cluster-cidr: at most one CIDR per IP family, got " + clusterCidrs);
@@ -158,6 +206,30 @@ final class ProxyOptions {
         if (kubeconfig != null && !Files.isReadable(kubeconfig)) {
             throw new InvalidFlagException("--kubeconfig: cannot read " + kubeconfig);
         }
+    }
+
+    private static void checkIpvsTimeout(String flag, Duration d) {
+        if (d.isNegative()) {
+            throw new InvalidFlagException(flag + ": must be greater than or equal to 0");
+        }
+        if (d.getSeconds() > Integer.MAX_VALUE) {
+            throw new InvalidFlagException(flag + ": " + GoDuration.format(d) + " is too long");
+        }
+    }
+
+    /** The IPVS timeouts in whole seconds, truncated as upstream's int(d.Seconds()): 0 leaves the kernel's. */
+    IpvsTimeouts ipvsTimeouts() {
+        return IpvsTimeouts.ofSeconds(ipvsTcpTimeout.getSeconds(), ipvsTcpFinTimeout.getSeconds(),
+                ipvsUdpTimeout.getSeconds());
+    }
+
+    /** The sync intervals of the chosen mode: --ipvs-* for ipvs, --iptables-* otherwise. */
+    Duration modeSyncPeriod() {
+        return mode == ProxyMode.IPVS ? ipvsSyncPeriod : syncPeriod;
+    }
+
+    Duration modeMinSyncPeriod() {
+        return mode == ProxyMode.IPVS ? ipvsMinSyncPeriod : minSyncPeriod;
     }
 
     /** This node's name: the override or the machine's hostname, trimmed and lower-cased as upstream. */
@@ -191,6 +263,20 @@ final class ProxyOptions {
         @Override
         public ProxyMode convert(String value) {
             return parsed(value, ProxyMode::parse);
+        }
+    }
+
+    /** Upstream's scheduler names (kubeproxyconfig IPVSSchedulerMethod); "" is rr. */
+    static final class SchedulerConverter implements ITypeConverter<String> {
+        static final List<String> KNOWN = List.of("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq", "mh");
+
+        @Override
+        public String convert(String value) {
+            if (!value.isEmpty() && !KNOWN.contains(value)) {
+                throw new TypeConversionException("\"" + value + "\" is not an IPVS scheduler (one of "
+                        + String.join(", ", KNOWN) + ")");
+            }
+            return value;
         }
     }
 
@@ -288,6 +374,11 @@ final class ProxyOptions {
         public PortRange convert(String value) {
             return parsed(value, PortRange::parse);
         }
+    }
+
+    /** The ipvs mode's settings from these flags on top of the shared iptables ones. */
+    IpvsConfig ipvs(IptablesConfig iptables) {
+        return new IpvsConfig(iptables, ipvsScheduler, ipvsExcludeCidrs, ipvsStrictArp, ipvsTimeouts());
     }
 
     /** The userspace mode's settings from these flags. */

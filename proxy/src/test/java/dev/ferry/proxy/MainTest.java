@@ -47,6 +47,17 @@ class MainTest {
     }
 
     @Test
+    void ipvsModeWithoutIpvsInTheKernelFailsStartupSayingSo() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.exists(Path.of("/proc/net/ip_vs")),
+                "this kernel has IPVS loaded; the IPVS-less path cannot be shown here");
+        ProxyOptionsTest.Run r = ProxyOptionsTest.main("--proxy-mode=ipvs", "--manifests", "../examples/manifests",
+                "--once");
+        assertEquals(1, r.status(), r.err());
+        assertTrue(r.err().contains("--proxy-mode=ipvs") && r.err().contains("IPVS is not available"), r.err());
+        assertTrue(r.err().contains("ip_vs"), "names the missing module: " + r.err());
+    }
+
+    @Test
     void dryRunCleanupTouchesNothingAndSucceeds() {
         ProxyOptionsTest.Run r = ProxyOptionsTest.main("--cleanup", "--dry-run");
         assertEquals(0, r.status(), r.err());

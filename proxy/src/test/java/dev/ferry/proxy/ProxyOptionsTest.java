@@ -129,7 +129,15 @@ class ProxyOptionsTest {
             "--metrics-bind-address=1.2.3.4:99999 | --metrics-bind-address | port must be a number",
             "--healthz-bind-address=:::10256 | --healthz-bind-address | needs brackets",
             "--proxy-mode=nftables           | --proxy-mode | not a proxy mode",
-            "--proxy-mode=ipvs               | --proxy-mode | not implemented yet",
+            "--proxy-mode=ipvs               | --dry-run | not available with --proxy-mode=ipvs",
+            "--ipvs-scheduler=fifo           | --ipvs-scheduler | not an IPVS scheduler",
+            "--ipvs-sync-period=0s           | --ipvs-sync-period | greater than 0",
+            "--ipvs-min-sync-period=1m       | --ipvs-min-sync-period | exceeds --ipvs-sync-period 30s",
+            "--ipvs-exclude-cidrs=10.0.0.0/40 | --ipvs-exclude-cidrs | exceeds 32",
+            "--ipvs-strict-arp=sometimes     | --ipvs-strict-arp | not a boolean",
+            "--ipvs-tcp-timeout=-1s          | --ipvs-tcp-timeout | negative",
+            "--ipvs-tcpfin-timeout=5         | --ipvs-tcpfin-timeout | missing a unit",
+            "--ipvs-udp-timeout=1x           | --ipvs-udp-timeout | unknown unit",
             "--proxy-port-range=200-100      | --proxy-port-range | not a port range",
             "--udp-timeout=0s                | --udp-timeout | greater than 0",
             "--bind-address=10.0.0           | --bind-address | 10.0.0",
@@ -149,13 +157,48 @@ class ProxyOptionsTest {
     }
 
     @Test
+    void ipvsDefaultsAreUpstreams() {
+        ProxyOptions o = parse();
+        assertEquals("", o.ipvsScheduler);
+        assertEquals(Duration.ofSeconds(30), o.ipvsSyncPeriod);
+        assertEquals(Duration.ZERO, o.ipvsMinSyncPeriod);
+        assertEquals(List.of(), o.ipvsExcludeCidrs);
+        assertFalse(o.ipvsStrictArp);
+        assertEquals(dev.ferry.ipvs.netlink.IpvsTimeouts.ofSeconds(0, 0, 0), o.ipvsTimeouts());
+        assertEquals(Duration.ofSeconds(30), o.modeSyncPeriod());
+        assertEquals(Duration.ofSeconds(1), o.modeMinSyncPeriod(), "iptables mode keeps --iptables-min-sync-period");
+    }
+
+    @Test
+    void ipvsFlagsTakeUpstreamsSyntax() {
+        ProxyOptions o = parse("--proxy-mode=ipvs", "--ipvs-scheduler=lc", "--ipvs-exclude-cidrs=10.0.0.0/8,fd00::/64",
+                "--ipvs-strict-arp", "--ipvs-tcp-timeout=15m", "--ipvs-tcpfin-timeout", "30s",
+                "--ipvs-udp-timeout=1m500ms", "--ipvs-sync-period=10s", "--ipvs-min-sync-period=2s");
+        assertEquals(ProxyMode.IPVS, o.mode);
+        assertEquals("lc", o.ipvsScheduler);
+        assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("fd00::/64")), o.ipvsExcludeCidrs);
+        assertTrue(o.ipvsStrictArp);
+        // upstream passes int(d.Seconds()): sub-second parts are dropped
+        assertEquals(dev.ferry.ipvs.netlink.IpvsTimeouts.ofSeconds(900, 30, 60), o.ipvsTimeouts());
+        assertEquals(Duration.ofSeconds(10), o.modeSyncPeriod());
+        assertEquals(Duration.ofSeconds(2), o.modeMinSyncPeriod());
+        var ipvs = o.ipvs(dev.ferry.iptables.IptablesConfig.defaults());
+        assertEquals("lc", ipvs.scheduler());
+        assertTrue(ipvs.strictArp());
+        assertFalse(parse("--ipvs-strict-arp=false").ipvsStrictArp);
+        assertEquals("", parse("--ipvs-scheduler=").ipvsScheduler);
+    }
+
+    @Test
     void helpListsTheFlags() {
         Run r = main("--help");
         assertEquals(0, r.status());
         for (String flag : List.of("--proxy-mode", "--kubeconfig", "--master", "--hostname-override", "--cluster-cidr",
                 "--masquerade-all", "--iptables-masquerade-bit", "--iptables-sync-period", "--iptables-min-sync-period",
                 "--nodeport-addresses", "--iptables-localhost-nodeports", "--healthz-bind-address",
-                "--metrics-bind-address", "--cleanup", "--manifests", "--once", "--dry-run", "--v")) {
+                "--metrics-bind-address", "--cleanup", "--manifests", "--once", "--dry-run", "--v", "--ipvs-scheduler",
+                "--ipvs-sync-period", "--ipvs-min-sync-period", "--ipvs-exclude-cidrs", "--ipvs-strict-arp",
+                "--ipvs-tcp-timeout", "--ipvs-tcpfin-timeout", "--ipvs-udp-timeout")) {
             assertTrue(r.out().contains(flag), flag + " in " + r.out());
         }
     }
