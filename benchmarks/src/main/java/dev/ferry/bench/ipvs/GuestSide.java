@@ -13,13 +13,18 @@ import java.util.List;
 
 /**
  * The part of {@link IpvsProgrammingBenchmark} that runs inside the user-mode-linux guest (root of its own kernel,
- * IPVS loaded). For each round: flush; time programming the table through our {@link IpvsClient}, one request per
- * service and per real server, in the order a first sync would send them; check the table by listing it; flush;
- * time {@code ipvsadm --restore} of the same table from a file; check it with {@code ipvsadm -Ln}; flush.
+ * IPVS loaded). For each round, each load into a fresh, empty network namespace ({@link FreshNetns}, so that neither
+ * load pays for the previous one's deleted real servers): time programming the table through our
+ * {@link IpvsClient}, one request per service and per real server, in the order a first sync sends them; check it
+ * by listing through the client and with {@code ipvsadm -Ln}; then time {@code ipvsadm --restore} of the same table
+ * from a file (tmpfs) in another fresh namespace and check it with {@code ipvsadm -Ln}. With
+ * {@code --same-namespace} both loads go instead into the guest's own namespace with a flush before each (the
+ * naive design, kept to show the kernel's destination-trash effect).
  *
- * <p>Prints progress lines and, per round, one line "ROUND r OURS_NS IPVSADM_NS" the host side parses. Any
- * failure (a refused request, a wrong count) ends the run with a non-zero exit: a figure from a table that is not
- * the one asked for is worthless. Single-threaded; flushing is fine here: the guest's table is ours alone.
+ * <p>Prints progress lines and, per round, one line "ROUND r OURS_NS IPVSADM_NS" the host side parses. Any failure
+ * (a refused request, a wrong count) ends the run with a non-zero exit: a figure from a table that is not the one
+ * asked for is worthless. Single-threaded; the namespaces stay until the end of the run, so that no namespace
+ * teardown runs while a later load is timed.
  */
 public final class GuestSide {
 
@@ -30,13 +35,15 @@ public final class GuestSide {
         int services = 10_000;
         int reals = 10;
         int rounds = 3;
+        boolean sameNamespace = false;
         Path scratch = Path.of(System.getProperty("java.io.tmpdir"));
-        for (int i = 0; i + 1 < args.length; i += 2) {
+        for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--services" -> services = Integer.parseInt(args[i + 1]);
-                case "--reals" -> reals = Integer.parseInt(args[i + 1]);
-                case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
-                case "--scratch" -> scratch = Path.of(args[i + 1]);
+                case "--services" -> services = Integer.parseInt(args[++i]);
+                case "--reals" -> reals = Integer.parseInt(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--scratch" -> scratch = Path.of(args[++i]);
+                case "--same-namespace" -> sameNamespace = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -44,25 +51,52 @@ public final class GuestSide {
         Path restoreFile = scratch.resolve("ipvsadm-restore.txt");
         Files.writeString(restoreFile, table.restoreText(), StandardCharsets.US_ASCII);
         System.out.printf("guest: %d CPU(s), JVM max heap %d MiB, kernel %s; table %d services x %d real servers;"
-                        + " restore file %d lines, %d bytes%n",
+                        + " restore file %d lines, %d bytes; %s%n",
                 Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
                 System.getProperty("os.version"), services, reals,
-                services + table.realServerCount(), Files.size(restoreFile));
+                services + table.realServerCount(), Files.size(restoreFile),
+                sameNamespace ? "both loads in the guest's own namespace, flushed before each"
+                        : "each load into a fresh network namespace");
 
-        try (IpvsClient client = IpvsClient.open()) {
+        List<FreshNetns> namespaces = new ArrayList<>();
+        try {
             for (int round = 1; round <= rounds; round++) {
-                client.flush();
-                long ours = programThroughClient(client, table, round);
-                checkWithClient(client, table);
-                checkWithIpvsadm(table, "ours");
-                client.flush();
-                long ipvsadm = restoreWithIpvsadm(restoreFile);
-                checkWithIpvsadm(table, "ipvsadm");
-                client.flush();
+                long ours;
+                long ipvsadm;
+                if (sameNamespace) {
+                    try (IpvsClient client = IpvsClient.open()) {
+                        client.flush();
+                        ours = programThroughClient(client, table, round);
+                        checkWithClient(client, table);
+                        checkWithIpvsadm(table, "ours", List.of("ipvsadm", "-Ln"));
+                        client.flush();
+                    }
+                    ipvsadm = restoreWithIpvsadm(List.of("ipvsadm", "--restore"), restoreFile);
+                    checkWithIpvsadm(table, "ipvsadm", List.of("ipvsadm", "-Ln"));
+                    try (IpvsClient client = IpvsClient.open()) {
+                        client.flush();
+                    }
+                } else {
+                    FreshNetns forOurs = FreshNetns.create();
+                    namespaces.add(forOurs);
+                    FreshNetns forIpvsadm = FreshNetns.create();
+                    namespaces.add(forIpvsadm);
+                    try (IpvsClient client = IpvsClient.open(forOurs.file())) {
+                        ours = programThroughClient(client, table, round);
+                        checkWithClient(client, table);
+                    }
+                    checkWithIpvsadm(table, "ours", forOurs.inside("ipvsadm", "-Ln"));
+                    ipvsadm = restoreWithIpvsadm(forIpvsadm.inside("ipvsadm", "--restore"), restoreFile);
+                    checkWithIpvsadm(table, "ipvsadm", forIpvsadm.inside("ipvsadm", "-Ln"));
+                }
                 System.out.printf("round %d: ours %.2f s, ipvsadm --restore %.2f s, ratio %.2f%n",
                         round, ours / 1e9, ipvsadm / 1e9, (double) ours / ipvsadm);
                 System.out.println("ROUND " + round + " " + ours + " " + ipvsadm);
                 System.out.flush();
+            }
+        } finally {
+            for (FreshNetns ns : namespaces) {
+                ns.close();
             }
         }
     }
@@ -86,10 +120,11 @@ public final class GuestSide {
         return System.nanoTime() - start;
     }
 
-    /** ipvsadm's own process included: that is how the table is loaded with it. */
-    private static long restoreWithIpvsadm(Path restoreFile) throws IOException, InterruptedException {
+    /** ipvsadm's own process (and nsenter's exec) included: that is how the table is loaded with it. */
+    private static long restoreWithIpvsadm(List<String> command, Path restoreFile)
+            throws IOException, InterruptedException {
         long start = System.nanoTime();
-        Process p = new ProcessBuilder("ipvsadm", "--restore")
+        Process p = new ProcessBuilder(command)
                 .redirectInput(restoreFile.toFile())
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
@@ -97,7 +132,7 @@ public final class GuestSide {
         int exit = p.waitFor();
         long elapsed = System.nanoTime() - start;
         if (exit != 0) {
-            throw new IOException("ipvsadm --restore < " + restoreFile + " exited " + exit);
+            throw new IOException(String.join(" ", command) + " < " + restoreFile + " exited " + exit);
         }
         return elapsed;
     }
@@ -122,8 +157,9 @@ public final class GuestSide {
     }
 
     /** Counts the "TCP ..." and "  -> ADDRESS:PORT ..." lines of {@code ipvsadm -Ln} (headers excluded). */
-    private static void checkWithIpvsadm(Table table, String who) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("ipvsadm", "-Ln").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    private static void checkWithIpvsadm(Table table, String who, List<String> command)
+            throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         long services = 0;
         long reals = 0;
         List<String> unexpected = new ArrayList<>();
@@ -141,9 +177,9 @@ public final class GuestSide {
         }
         int exit = p.waitFor();
         if (exit != 0 || services != table.services() || reals != table.realServerCount()) {
-            throw new IOException(who + ": ipvsadm -Ln (exit " + exit + ") shows " + services + " services and "
-                    + reals + " real servers, expected " + table.services() + " and " + table.realServerCount()
-                    + "; other lines: " + unexpected);
+            throw new IOException(who + ": " + String.join(" ", command) + " (exit " + exit + ") shows " + services
+                    + " services and " + reals + " real servers, expected " + table.services() + " and "
+                    + table.realServerCount() + "; other lines: " + unexpected);
         }
         System.out.printf("  %s: ipvsadm -Ln shows %d services, %d real servers%n", who, services, reals);
     }

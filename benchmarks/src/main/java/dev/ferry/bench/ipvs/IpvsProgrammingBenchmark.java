@@ -15,12 +15,14 @@ import java.util.stream.Collectors;
  * {@code ipvsadm --restore}, inside Debian's user-mode-linux kernel (this machine's kernel has no IPVS). Boots one
  * guest with the host filesystem as root, runs {@link GuestSide} from this very classpath inside it (the guest's
  * JVM with its defaults, 1 CPU), streams the guest's progress to standard error and prints a Markdown table of the
- * rounds, their medians and the ratio ours / ipvsadm on standard output. Not a test: nothing fails on a slow figure.
+ * rounds, their medians and the ratio ours / ipvsadm on standard output. Each load goes into a fresh network
+ * namespace of the guest (see {@link FreshNetns} for why); {@code --same-namespace} flushes and reloads the
+ * guest's own table instead. Not a test: nothing fails on a slow figure.
  * Root only (hostfs as the guest's root needs it); nothing on the host is changed (the guest has its own kernel).
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.ferry.bench.ipvs.IpvsProgrammingBenchmark \
- *     [--services 10000] [--reals 10] [--rounds 3] [--timeout-minutes 30 per round]
+ *     [--services 10000] [--reals 10] [--rounds 3] [--timeout-minutes 30 per round] [--same-namespace]
  * </pre>
  */
 public final class IpvsProgrammingBenchmark {
@@ -33,18 +35,23 @@ public final class IpvsProgrammingBenchmark {
         int reals = 10;
         int rounds = 3;
         int minutesPerRound = 30;
-        for (int i = 0; i < args.length; i += 2) {
+        boolean sameNamespace = false;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--same-namespace")) {
+                sameNamespace = true;
+                continue;
+            }
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException(args[i] + " needs a value");
             }
-            int v = Integer.parseInt(args[i + 1]);
-            switch (args[i]) {
+            int v = Integer.parseInt(args[++i]);
+            switch (args[i - 1]) {
                 case "--services" -> services = v;
                 case "--reals" -> reals = v;
                 case "--rounds" -> rounds = v;
                 case "--timeout-minutes" -> minutesPerRound = v;
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--services N --reals M --rounds R --timeout-minutes T)");
+                default -> throw new IllegalArgumentException("unknown option " + args[i - 1]
+                        + " (--services N --reals M --rounds R --timeout-minutes T --same-namespace)");
             }
         }
         new Table(services, reals); // fail fast on sizes the guest would refuse
@@ -61,8 +68,11 @@ public final class IpvsProgrammingBenchmark {
         String classpath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .map(p -> Path.of(p).toAbsolutePath().toString())
                 .collect(Collectors.joining(File.pathSeparator));
-        List<String> guestArgs = List.of("--services", Integer.toString(services), "--reals", Integer.toString(reals),
-                "--rounds", Integer.toString(rounds));
+        List<String> guestArgs = new ArrayList<>(List.of("--services", Integer.toString(services),
+                "--reals", Integer.toString(reals), "--rounds", Integer.toString(rounds)));
+        if (sameNamespace) {
+            guestArgs.add("--same-namespace");
+        }
         System.err.println("booting user-mode-linux; guest runs " + java + " -cp " + classpath + " "
                 + GuestSide.class.getName() + " " + String.join(" ", guestArgs));
         Instant started = Instant.now();
@@ -88,14 +98,18 @@ public final class IpvsProgrammingBenchmark {
             System.err.println("expected " + rounds + " rounds from the guest, parsed " + measured.size());
             System.exit(1);
         }
-        System.out.print(report(services, reals, measured, Duration.between(started, Instant.now())));
+        System.out.print(report(services, reals, sameNamespace, measured,
+                Duration.between(started, Instant.now())));
     }
 
-    static String report(int services, int reals, List<long[]> rounds, Duration wall) {
+    static String report(int services, int reals, boolean sameNamespace, List<long[]> rounds, Duration wall) {
         long requests = services + (long) services * reals;
         StringBuilder s = new StringBuilder();
         s.append(String.format("%n%,d TCP virtual services (rr) x %d masquerading real servers = %,d netlink requests"
-                + " per load; %d rounds; whole run %d s%n%n", services, reals, requests, rounds.size(), wall.toSeconds()));
+                + " per load; %s; %d rounds; whole run %d s%n%n", services, reals, requests,
+                sameNamespace ? "both loads in the guest's own namespace, flushed before each"
+                        : "each load into a fresh network namespace",
+                rounds.size(), wall.toSeconds()));
         s.append("| round | ours: IpvsClient, one request each | ipvsadm --restore | ours / ipvsadm |\n");
         s.append("|---|---|---|---|\n");
         for (int i = 0; i < rounds.size(); i++) {
