@@ -39,11 +39,13 @@ import java.util.concurrent.TimeUnit;
  * once everything before it has been written; the connection closes when both directions are finished.
  *
  * <p>Splice: once one read brings {@code spliceReadBytes} (the sender is that far ahead: a bulk transfer, not a
- * request/response exchange), no further reads are requested; as soon as both sides' queued writes have gone out,
- * this hands duplicates of both sockets to a {@link SplicePump}, where the bytes move through pipes inside the
- * kernel, and closes the Netty channels (the sockets stay open through the duplicates). Nothing is lost in the
- * switch: Netty holds no bytes it has read and not yet written, and what it has not read stays in the kernel for the
- * pump. A connection that is already half-closed, or whose switch fails, stays on this path.
+ * request/response exchange), the connection moves at the first moment, checked after each flush and each drain, when
+ * nothing is queued on either side: this hands duplicates of both sockets to a {@link SplicePump}, where the bytes
+ * move through pipes inside the kernel, and closes the Netty channels (the sockets stay open through the
+ * duplicates). Nothing is lost in the switch: Netty holds no bytes it has read and not yet written, and what it has
+ * not read stays in the kernel for the pump. Until that moment the connection keeps relaying here: pausing reads to
+ * let the queues drain could deadlock with a peer that reads only as fast as it can write (an echo). A connection
+ * that is already half-closed, or whose switch fails, stays on this path.
  */
 final class TcpConnection {
 
@@ -148,8 +150,9 @@ final class TcpConnection {
             }
             if (context.pumps() != null && context.config().spliceReadBytes() == 0 && !neverSplice) {
                 spliceDue = true;
-                handOverWhenFlushed();
-                return;
+                if (handOverIfIdle()) {
+                    return;
+                }
             }
             client.read();
             backend.read();
@@ -206,9 +209,10 @@ final class TcpConnection {
             return;
         }
         to.flush();
-        if (spliceDue) {
-            handOverWhenFlushed();
-        } else if (to.isWritable()) {
+        if (spliceDue && handOverIfIdle()) {
+            return;
+        }
+        if (to.isWritable()) {
             (fromClient ? client : backend).read();
         }
     }
@@ -216,45 +220,35 @@ final class TcpConnection {
     /** That side's queued writes drained below the low water mark: read the other side again. */
     void writable(boolean clientSide) {
         Channel from = clientSide ? backend : client;
-        if (spliceDue) {
-            handOverWhenFlushed();
-        } else if (from != null) {
+        if (spliceDue && handOverIfIdle()) {
+            return;
+        }
+        if (from != null) {
             from.read();
         }
     }
 
     /**
-     * Hands the connection to a splice pump once nothing is queued on either side; until then waits for the queued
-     * writes (an empty write completes after everything queued before it). Reads requested before splice was due
-     * may still deliver bytes meanwhile: they are written and waited for the same way.
+     * Hands the connection to a splice pump if nothing is queued on either side now; returns whether it did (then
+     * this object is done with the connection). Otherwise the caller goes on relaying and a later flush or drain
+     * tries again.
      */
-    private void handOverWhenFlushed() {
-        if (handedOver || closed || !spliceDue) {
-            return;
-        }
-        if (done != 0 || finishing || backend == null) {
+    private boolean handOverIfIdle() {
+        if (closed || done != 0 || finishing || backend == null) {
             stayOnThisPath(); // half-closed (or closing): finish here, where the FIN handling is
-            return;
+            return false;
         }
-        Channel busy = queued(client) ? client : queued(backend) ? backend : null;
-        if (busy != null) {
-            busy.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> handOverWhenFlushed());
-            return;
+        if (queued(client) || queued(backend)) {
+            return false;
         }
         handOver();
+        return handedOver;
     }
 
-    /** Splice is off for good for this connection; reads, paused while it was due, resume. */
+    /** Splice is off for good for this connection. */
     private void stayOnThisPath() {
         neverSplice = true;
-        if (!spliceDue) {
-            return;
-        }
         spliceDue = false;
-        client.read();
-        if (backend != null) {
-            backend.read();
-        }
     }
 
     private static boolean queued(Channel channel) {

@@ -104,6 +104,40 @@ class SpliceForwardingTest {
         Poll.until("the spliced connection is closed and counted", () -> forwarder.stats().activeConnections() == 0);
     }
 
+    /**
+     * A backend that echoes with one thread (read a chunk, write it back, blocking) reads only as fast as the proxy
+     * takes its echo. When the switch paused reads until both sides' queues drained, such an echo stalled for good
+     * once a queue had built up (UserspaceIT's socat echo, under load in CI); the switch no longer pauses reads. This
+     * test does not force a queue to build, so it checks the echo through the switch, not that stall itself.
+     */
+    @Test
+    void echoingBackendDoesNotStallTheSwitch() throws Exception {
+        long total = 64L << 20;
+        try (Socket client = TcpForwardingTest.connect(proxy, null); Socket server = backend.nextAccepted()) {
+            server.setSoTimeout(20_000);
+            client.setSoTimeout(20_000);
+            CompletableFuture<Void> echo = CompletableFuture.runAsync(() -> {
+                byte[] buffer = new byte[1 << 20];
+                try {
+                    InputStream in = server.getInputStream();
+                    OutputStream out = server.getOutputStream();
+                    for (int n; (n = in.read(buffer)) > 0; ) {
+                        out.write(buffer, 0, n);
+                    }
+                    server.shutdownOutput();
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            CompletableFuture<byte[]> sent = CompletableFuture.supplyAsync(() -> send(client, 3, total));
+            byte[] received = receive(client, total);
+            assertArrayEquals(sent.get(30, TimeUnit.SECONDS), received, "the echo is what was sent");
+            echo.get(30, TimeUnit.SECONDS);
+        }
+        assertEquals(total, forwarder.stats().bytesIn());
+        assertEquals(total, forwarder.stats().bytesOut());
+    }
+
     @Test
     void closingTheForwarderClosesSplicedConnections() throws Exception {
         try (Socket client = TcpForwardingTest.connect(proxy, null); Socket server = backend.nextAccepted()) {
