@@ -73,8 +73,11 @@ class IpvsModeIT {
                 dir.toString(), java, ProxyProcess.jar().toString(), manifests.toString())));
 
         String out = r.output();
+        System.out.println("guest transcript:\n" + out);
         assertEquals(0, r.exit(), out);
         assertEquals("0", section(out, "sync-exit").strip(), "the --once sync worked:\n" + out);
+        assertTrue(section(out, "ipsets-after-sync").lines().anyMatch(l -> l.equals("KUBE-CLUSTER-IP")), out);
+        assertTrue(section(out, "nat-services").contains("--match-set KUBE-CLUSTER-IP"), out);
         assertEquals(List.of("TCP 10.96.0.10:80 wrr", "-> 10.100.0.2:8080 Masq 1", "-> 10.100.0.3:8080 Masq 1"),
                 ipvsTable(section(out, "ipvsadm-after-sync")), out);
         assertTrue(section(out, "kube-ipvs0").contains("inet " + CLUSTER_IP + "/32"), out);
@@ -91,6 +94,8 @@ class IpvsModeIT {
         assertTrue(section(out, "link-after-cleanup").contains("absent"), "kube-ipvs0 is gone:\n" + out);
         assertTrue(section(out, "ipsets-after-cleanup").lines().noneMatch(l -> l.startsWith("KUBE-")),
                 "no KUBE-* ipset left:\n" + out);
+        assertTrue(section(out, "nat-after-cleanup").lines().noneMatch(l -> l.contains("KUBE-")),
+                "no KUBE-* chain or jump left:\n" + out);
     }
 
     /** The guest's steps; $1 scratch dir, $2 java, $3 proxy.jar, $4 manifests. Sections are marked for parsing. */
@@ -104,6 +109,13 @@ class IpvsModeIT {
                         -name '*.ko*' \\( -path '*netfilter*' -o -name 'veth.ko*' \\)); do
                     n=$(basename "$f"); modprobe -d "$T/mods" "${n%%.ko*}" 2>/dev/null
                 done
+                # Debian's UML kernel has no nft nat chain type (no nft_chain_nat), so iptables-nft cannot make a nat
+                # table there: the proxy's iptables commands run the legacy backend inside the guest.
+                mkdir -p "$T/bin"
+                for n in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+                    ln -sfn /usr/sbin/xtables-legacy-multi "$T/bin/$n"
+                done
+                export PATH="$T/bin:$PATH"
                 mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }
                 set -e
                 ip netns add be; ip netns add cl
@@ -120,7 +132,10 @@ class IpvsModeIT {
                 set +e
                 "$JAVA" -Xmx256m -jar "$JAR" --proxy-mode=ipvs --ipvs-scheduler=wrr --manifests "$M" \\
                     --hostname-override=node-a --healthz-bind-address= --metrics-bind-address= --once
-                echo "== sync-exit"; echo $?
+                rc=$?
+                echo "== sync-exit"; echo $rc
+                echo "== ipsets-after-sync"; ipset list -n
+                echo "== nat-services"; iptables -t nat -S KUBE-SERVICES
                 echo "== ipvsadm-after-sync"; ipvsadm -Ln
                 echo "== kube-ipvs0"; ip -o addr show dev kube-ipvs0
                 echo "== sysctls"; echo $(cat /proc/sys/net/ipv4/vs/conntrack /proc/sys/net/ipv4/vs/expire_nodest_conn \\
@@ -131,10 +146,12 @@ class IpvsModeIT {
                 done
                 echo "== cleanup"
                 "$JAVA" -Xmx256m -jar "$JAR" --cleanup
-                echo "== cleanup-exit"; echo $?
+                rc=$?
+                echo "== cleanup-exit"; echo $rc
                 echo "== ipvsadm-after-cleanup"; ipvsadm -Ln
                 echo "== link-after-cleanup"; ip link show kube-ipvs0 >/dev/null 2>&1 && echo present || echo absent
                 echo "== ipsets-after-cleanup"; ipset list -n
+                echo "== nat-after-cleanup"; iptables -t nat -S
                 echo "== end"
                 exit 0
                 """;
