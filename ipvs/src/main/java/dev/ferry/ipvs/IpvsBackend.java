@@ -2,10 +2,13 @@ package dev.ferry.ipvs;
 
 import dev.ferry.core.Backend;
 import dev.ferry.core.Cidr;
+import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
 import dev.ferry.ipvs.netlink.IpvsClient;
+import dev.ferry.ipvs.netlink.VirtualServer;
 import dev.ferry.ipvs.rules.IpsetWriter;
 import dev.ferry.ipvs.rules.IpvsRuleWriter;
 import dev.ferry.ipvs.rules.IpvsRules;
@@ -118,6 +121,7 @@ public final class IpvsBackend implements Backend, AutoCloseable {
             client.close();
         };
         try {
+            probeScheduler(new ClientTable(client), config.scheduler());
             prepareKernel(Sysctls.procSys(), config);
             if (config.setsTimeouts()) {
                 try {
@@ -164,6 +168,34 @@ public final class IpvsBackend implements Backend, AutoCloseable {
         };
         return new IpvsBackend(family, config, c == null ? null : new ClientTable(c), DummyLink.over(links), runner,
                 LocalAddresses.ofThisMachine(), both);
+    }
+
+    /** The address and port of upstream's start-up probe (canUseIPVSProxier's dummy virtual server). */
+    static final VirtualServer probe(String scheduler) {
+        return VirtualServer.of(Protocol.TCP, IpAddresses.parse("0.0.0.0"), 20000,
+                scheduler.isEmpty() ? IpvsSettings.DEFAULT_SCHEDULER : scheduler);
+    }
+
+    /**
+     * As upstream at start: a scheduler whose kernel module is missing fails startup, not every service later.
+     * Adds a dummy virtual server with the scheduler and deletes it again; one that was already there (not ours) is
+     * left alone.
+     */
+    static void probeScheduler(IpvsTable table, String scheduler) throws IOException {
+        VirtualServer vs = probe(scheduler);
+        for (VirtualServer existing : table.services()) {
+            if (existing.protocol() == vs.protocol() && existing.address().equals(vs.address())
+                    && existing.port() == vs.port()) {
+                return;
+            }
+        }
+        try {
+            table.addService(vs);
+        } catch (IOException e) {
+            throw new IOException("IPVS scheduler \"" + vs.scheduler() + "\" is not usable (is the ip_vs_"
+                    + vs.scheduler() + " module loaded?): " + e.getMessage(), e);
+        }
+        table.deleteService(vs);
     }
 
     /** Upstream's sysctls for IPVS mode; each is written only when it differs. */

@@ -41,9 +41,10 @@ class IpvsBackendTest {
     private static final InetAddress NODE_IP = IpAddresses.parse("192.168.50.1");
 
     /** A map-backed IPVS table; {@code failing} names operations that throw. */
-    static final class Table implements IpvsTable {
+    static class Table implements IpvsTable {
         final Map<VirtualServer, Map<String, RealServer>> services = new LinkedHashMap<>();
         RuntimeException listFailure;
+        IOException addFailure;
 
         @Override
         public List<VirtualServer> services() {
@@ -59,7 +60,10 @@ class IpvsBackendTest {
         }
 
         @Override
-        public void addService(VirtualServer vs) {
+        public void addService(VirtualServer vs) throws IOException {
+            if (addFailure != null) {
+                throw addFailure;
+            }
             services.put(vs, new LinkedHashMap<>());
         }
 
@@ -348,6 +352,43 @@ class IpvsBackendTest {
         IOException e = assertThrows(IOException.class,
                 () -> IpvsBackend.prepareKernel(s, IpvsConfig.defaults(IptablesConfig.defaults())));
         assertTrue(e.getMessage().contains("net/ipv4/vs/conntrack=1"), e.getMessage());
+    }
+
+    @Test
+    void theSchedulerProbeAddsAndDeletesUpstreamsDummyServer() throws IOException {
+        List<String> ops = new ArrayList<>();
+        Table recording = new Table() {
+            @Override
+            public void addService(VirtualServer vs) throws IOException {
+                ops.add("add " + IpAddresses.hostPort(vs.address(), vs.port()) + " " + vs.scheduler());
+                super.addService(vs);
+            }
+
+            @Override
+            public void deleteService(VirtualServer vs) {
+                ops.add("delete " + IpAddresses.hostPort(vs.address(), vs.port()));
+                super.deleteService(vs);
+            }
+        };
+        IpvsBackend.probeScheduler(recording, "");
+        assertEquals(List.of("add 0.0.0.0:20000 rr", "delete 0.0.0.0:20000"), ops);
+        assertTrue(recording.services.isEmpty());
+    }
+
+    @Test
+    void aMissingSchedulerModuleFailsTheProbeNamingIt() {
+        table.addFailure = new IOException("add virtual server TCP 0.0.0.0:20000: No such file or directory (ENOENT)");
+        IOException e = assertThrows(IOException.class, () -> IpvsBackend.probeScheduler(table, "mh"));
+        assertTrue(e.getMessage().contains("\"mh\" is not usable (is the ip_vs_mh module loaded?)"), e.getMessage());
+        assertTrue(table.services.isEmpty());
+    }
+
+    @Test
+    void aForeignServiceOnTheProbeAddressIsLeftAlone() throws IOException {
+        VirtualServer foreign = VirtualServer.of(Protocol.TCP, IpAddresses.parse("0.0.0.0"), 20000, "wlc");
+        table.addService(foreign);
+        IpvsBackend.probeScheduler(table, "rr");
+        assertEquals(List.of("TCP 0.0.0.0:20000 wlc -> []"), table.view());
     }
 
     @Test
