@@ -80,6 +80,8 @@ class IpvsModeIT {
         assertTrue(section(out, "nat-services").contains("--match-set KUBE-CLUSTER-IP"), out);
         assertEquals(List.of("TCP 10.96.0.10:80 wrr", "-> 10.100.0.2:8080 Masq 1", "-> 10.100.0.3:8080 Masq 1"),
                 ipvsTable(section(out, "ipvsadm-after-sync")), out);
+        // --ipvs-tcpfin-timeout is 0: the kernel's 120 s stays
+        assertTrue(section(out, "timeouts").contains("Timeout (tcp tcpfin udp): 900 120 45"), out);
         assertTrue(section(out, "kube-ipvs0").contains("inet " + CLUSTER_IP + "/32"), out);
         assertEquals("1 1 1 1", section(out, "sysctls").strip(), "conntrack, expire_nodest_conn, "
                 + "expire_quiescent_template, ip_forward:\n" + out);
@@ -131,12 +133,14 @@ class IpvsModeIT {
                 ip netns exec be socat TCP-LISTEN:8080,bind=10.100.0.3,fork,reuseaddr SYSTEM:'echo backend-3' &
                 set +e
                 "$JAVA" -Xmx256m -jar "$JAR" --proxy-mode=ipvs --ipvs-scheduler=wrr --manifests "$M" \\
+                    --ipvs-tcp-timeout=15m --ipvs-udp-timeout=45s \\
                     --hostname-override=node-a --healthz-bind-address= --metrics-bind-address= --once
                 rc=$?
                 echo "== sync-exit"; echo $rc
                 echo "== ipsets-after-sync"; ipset list -n
                 echo "== nat-services"; iptables -t nat -S KUBE-SERVICES
                 echo "== ipvsadm-after-sync"; ipvsadm -Ln
+                echo "== timeouts"; ipvsadm -L --timeout
                 echo "== kube-ipvs0"; ip -o addr show dev kube-ipvs0
                 echo "== sysctls"; echo $(cat /proc/sys/net/ipv4/vs/conntrack /proc/sys/net/ipv4/vs/expire_nodest_conn \\
                     /proc/sys/net/ipv4/vs/expire_quiescent_template /proc/sys/net/ipv4/ip_forward)
