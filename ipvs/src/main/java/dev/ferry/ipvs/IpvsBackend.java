@@ -1,7 +1,6 @@
 package dev.ferry.ipvs;
 
 import dev.ferry.core.Backend;
-import dev.ferry.core.Cidr;
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
@@ -30,7 +29,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -380,6 +378,6 @@ public final class IpvsBackend implements Backend, AutoCloseable {
     @Override
     public String toString() {
         return "IpvsBackend[" + family + ", scheduler " + (config.scheduler().isEmpty() ? "rr" : config.scheduler())
-                + ", excluded " + Collections.unmodifiableList(new ArrayList<Cidr>(config.excludeCidrs())) + "]";
+                + ", excluded " + config.excludeCidrs() + "]";
     }
 }
