@@ -26,7 +26,8 @@ final class FreshNetns implements AutoCloseable {
     }
 
     static FreshNetns create() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("unshare", "-n", "sh", "-c", "ip link set lo up && echo ready && exec sleep 1000000")
+        Process p = new ProcessBuilder("unshare", "-n", "sh", "-c",
+                "ip link set lo up && echo ready && exec sleep 1000000")
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         try (BufferedReader out = p.inputReader(StandardCharsets.US_ASCII)) {

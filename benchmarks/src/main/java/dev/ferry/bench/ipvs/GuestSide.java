@@ -141,7 +141,8 @@ public final class GuestSide {
         long start = System.nanoTime();
         List<VirtualServer> listed = client.services();
         if (listed.size() != table.services()) {
-            throw new IOException("ours: the kernel lists " + listed.size() + " services, expected " + table.services());
+            throw new IOException("ours: the kernel lists " + listed.size() + " services, expected "
+                    + table.services());
         }
         long reals = 0;
         for (VirtualServer vs : listed) {

@@ -23,6 +23,7 @@ import java.util.stream.Collectors;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.ferry.bench.ipvs.IpvsProgrammingBenchmark \
  *     [--services 10000] [--reals 10] [--rounds 3] [--timeout-minutes 30 per round] [--same-namespace]
+ *     [--host-cpus LIST (taskset list for the whole guest; default: not pinned)]
  * </pre>
  */
 public final class IpvsProgrammingBenchmark {
@@ -36,9 +37,14 @@ public final class IpvsProgrammingBenchmark {
         int rounds = 3;
         int minutesPerRound = 30;
         boolean sameNamespace = false;
+        String hostCpus = null;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--same-namespace")) {
                 sameNamespace = true;
+                continue;
+            }
+            if (args[i].equals("--host-cpus") && i + 1 < args.length) {
+                hostCpus = args[++i];
                 continue;
             }
             if (i + 1 >= args.length) {
@@ -51,7 +57,7 @@ public final class IpvsProgrammingBenchmark {
                 case "--rounds" -> rounds = v;
                 case "--timeout-minutes" -> minutesPerRound = v;
                 default -> throw new IllegalArgumentException("unknown option " + args[i - 1]
-                        + " (--services N --reals M --rounds R --timeout-minutes T --same-namespace)");
+                        + " (--services N --reals M --rounds R --timeout-minutes T --same-namespace --host-cpus LIST)");
             }
         }
         new Table(services, reals); // fail fast on sizes the guest would refuse
@@ -73,10 +79,12 @@ public final class IpvsProgrammingBenchmark {
         if (sameNamespace) {
             guestArgs.add("--same-namespace");
         }
-        System.err.println("booting user-mode-linux; guest runs " + java + " -cp " + classpath + " "
+        System.err.println("booting user-mode-linux" + (hostCpus == null ? "" : " on host CPUs " + hostCpus)
+                + "; guest runs " + java + " -cp " + classpath + " "
                 + GuestSide.class.getName() + " " + String.join(" ", guestArgs));
         Instant started = Instant.now();
-        UmlBoot.Result result = UmlBoot.run(Duration.ofMinutes((long) minutesPerRound * rounds + 2), scratch -> {
+        Duration timeout = Duration.ofMinutes((long) minutesPerRound * rounds + 2);
+        UmlBoot.Result result = UmlBoot.run(timeout, hostCpus, scratch -> {
             List<String> command = new ArrayList<>(List.of(java, "-cp", classpath, GuestSide.class.getName()));
             command.addAll(guestArgs);
             command.addAll(List.of("--scratch", scratch.toString()));
@@ -98,18 +106,19 @@ public final class IpvsProgrammingBenchmark {
             System.err.println("expected " + rounds + " rounds from the guest, parsed " + measured.size());
             System.exit(1);
         }
-        System.out.print(report(services, reals, sameNamespace, measured,
+        System.out.print(report(services, reals, sameNamespace, hostCpus, measured,
                 Duration.between(started, Instant.now())));
     }
 
-    static String report(int services, int reals, boolean sameNamespace, List<long[]> rounds, Duration wall) {
+    static String report(int services, int reals, boolean sameNamespace, String hostCpus, List<long[]> rounds,
+                         Duration wall) {
         long requests = services + (long) services * reals;
         StringBuilder s = new StringBuilder();
         s.append(String.format("%n%,d TCP virtual services (rr) x %d masquerading real servers = %,d netlink requests"
-                + " per load; %s; %d rounds; whole run %d s%n%n", services, reals, requests,
+                + " per load; %s; guest on host CPUs %s; %d rounds; whole run %d s%n%n", services, reals, requests,
                 sameNamespace ? "both loads in the guest's own namespace, flushed before each"
                         : "each load into a fresh network namespace",
-                rounds.size(), wall.toSeconds()));
+                hostCpus == null ? "any" : hostCpus, rounds.size(), wall.toSeconds()));
         s.append("| round | ours: IpvsClient, one request each | ipvsadm --restore | ours / ipvsadm |\n");
         s.append("|---|---|---|---|\n");
         for (int i = 0; i < rounds.size(); i++) {
@@ -119,7 +128,8 @@ public final class IpvsProgrammingBenchmark {
         }
         long ours = median(rounds.stream().mapToLong(r -> r[0]).toArray());
         long theirs = median(rounds.stream().mapToLong(r -> r[1]).toArray());
-        s.append(String.format("| **median** | **%.2f s** (%.1f µs per request) | **%.2f s** (%.1f µs per request) | **%.2f** |%n",
+        s.append(String.format("| **median** | **%.2f s** (%.1f µs per request) | **%.2f s** (%.1f µs per request)"
+                        + " | **%.2f** |%n",
                 ours / 1e9, ours / 1e3 / requests, theirs / 1e9, theirs / 1e3 / requests, (double) ours / theirs));
         return s.toString();
     }

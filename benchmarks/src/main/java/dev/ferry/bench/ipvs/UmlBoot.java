@@ -49,20 +49,23 @@ final class UmlBoot {
         return null;
     }
 
-    /** Boots a guest and runs {@code command.apply(scratch directory)} in it, bounded by {@code timeout}. */
-    static Result run(Duration timeout, Function<Path, List<String>> command, PrintStream progress)
+    /**
+     * Boots a guest and runs {@code command.apply(scratch directory)} in it, bounded by {@code timeout}; with
+     * {@code hostCpus} (a taskset list, or null) every host process of the guest stays on those host CPUs.
+     */
+    static Result run(Duration timeout, String hostCpus, Function<Path, List<String>> command, PrintStream progress)
             throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("fy-ipvs-bench");
         try {
             Path scratch = Files.createDirectory(dir.resolve("scratch"));
-            return boot(dir, timeout, scratch, command.apply(scratch), progress);
+            return boot(dir, timeout, hostCpus, scratch, command.apply(scratch), progress);
         } finally {
             deleteTree(dir);
         }
     }
 
-    private static Result boot(Path dir, Duration timeout, Path scratch, List<String> command, PrintStream progress)
-            throws IOException, InterruptedException {
+    private static Result boot(Path dir, Duration timeout, String hostCpus, Path scratch, List<String> command,
+                               PrintStream progress) throws IOException, InterruptedException {
         // modprobe -d DIR looks in DIR/lib/modules/<release>
         Path lib = Files.createDirectories(dir.resolve("root/lib"));
         Files.createSymbolicLink(lib.resolve("modules"), UML_MODULES);
@@ -72,8 +75,13 @@ final class UmlBoot {
         Files.writeString(init, script(dir.resolve("root"), scratch, output, status, command), StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(init, PosixFilePermissions.fromString("rwx------"));
 
-        Process guest = new ProcessBuilder(LINUX.toString(), "mem=2G", "rootfstype=hostfs", "rootflags=/", "rw",
-                "init=" + init, "con=null", "con0=null,fd:2")
+        List<String> argv = new ArrayList<>();
+        if (hostCpus != null) {
+            argv.addAll(List.of("taskset", "-c", hostCpus)); // inherited by every process the guest kernel forks
+        }
+        argv.addAll(List.of(LINUX.toString(), "mem=2G", "rootfstype=hostfs", "rootflags=/", "rw",
+                "init=" + init, "con=null", "con0=null,fd:2"));
+        Process guest = new ProcessBuilder(argv)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(dir.resolve("console").toFile())
                 .start();
