@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
  * A new network namespace inside the guest, held open by a sleeping process ({@code unshare -n}: the shell runs in
  * the new namespace under the same pid, brings lo up, says "ready" and becomes sleep), so that it has its own empty
  * IPVS table and, what matters here, its own empty destination trash: the kernel keeps every deleted real server in
- * a per-namespace trash for two to three minutes and every real server added meanwhile scans that whole list, so a
- * load that follows a flush of 100,000 real servers in the same namespace is many times slower, whoever sends it.
+ * a per-namespace trash for minutes (IP_VS_DEST_TRASH_PERIOD, 120 s) and every real server added meanwhile scans
+ * that whole list, so a load that follows a flush of 100,000 real servers in the same namespace is many times
+ * slower, whoever sends it.
  *
  * <p>Used from the guest side's single thread. {@link #close} kills the holder; the kernel then frees the namespace.
  */
