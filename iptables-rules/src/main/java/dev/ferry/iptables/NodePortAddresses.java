@@ -16,7 +16,7 @@ import java.util.TreeMap;
  * stands for the node's primary address of the family as a /32 or /128); no CIDR of the
  * family, or a zero-length one, means every local address.
  */
-final class NodePortAddresses {
+public final class NodePortAddresses {
 
     static final String PRIMARY = "primary";
 
@@ -32,7 +32,8 @@ final class NodePortAddresses {
         this.containsIPv4Loopback = containsIPv4Loopback;
     }
 
-    static NodePortAddresses of(IpFamily family, List<String> entries, NodeInfo node) {
+    /** {@code entries}: the --nodeport-addresses values; {@code node}: for "primary" (may be null). */
+    public static NodePortAddresses of(IpFamily family, List<String> entries, NodeInfo node) {
         List<Cidr> cidrs = new ArrayList<>();
         for (String entry : entries) {
             if (entry.equals(PRIMARY)) {
@@ -58,13 +59,18 @@ final class NodePortAddresses {
     }
 
     /** NodePorts answer on every local address of the family. */
-    boolean matchAll() {
+    public boolean matchAll() {
         return matchAll;
     }
 
     /** 127.0.0.0/8 may receive NodePort traffic (always false for IPv6). */
     boolean containsIPv4Loopback() {
         return containsIPv4Loopback;
+    }
+
+    /** Whether NodePorts answer on {@code ip}: every address when {@link #matchAll()}, else those in the CIDRs. */
+    public boolean serves(InetAddress ip) {
+        return matchAll || cidrs.stream().anyMatch(c -> c.family() == IpFamily.of(ip) && c.contains(ip));
     }
 
     /** The node's addresses inside the CIDRs, each once, in a stable order. */

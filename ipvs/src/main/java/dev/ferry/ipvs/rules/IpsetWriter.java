@@ -8,6 +8,7 @@ import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.ServicePort;
 import dev.ferry.core.ServicePortState;
 import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.iptables.NodePortAddresses;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -176,30 +177,13 @@ public final class IpsetWriter {
      * ("primary" = the node's primary address), loopback excluded.
      */
     private List<String> nodePortIPs(ProxySnapshot snapshot, List<InetAddress> nodeAddresses, TreeSet<String> localSet) {
-        List<Cidr> cidrs = new ArrayList<>();
-        for (String entry : config.nodePortAddresses()) {
-            if (entry.equals("primary")) {
-                if (snapshot.node() != null) {
-                    snapshot.node().primaryAddress(family).ifPresent(ip ->
-                            cidrs.add(new Cidr(ip, family == IpFamily.IPV4 ? 32 : 128)));
-                }
-                continue;
-            }
-            try {
-                Cidr c = Cidr.parse(entry.strip());
-                if (c.family() == family) {
-                    cidrs.add(c);
-                }
-            } catch (IllegalArgumentException e) {
-                // Rejected when the flag is parsed; a sync never fails on it.
-            }
-        }
-        if (cidrs.isEmpty() || cidrs.stream().anyMatch(c -> c.prefixLength() == 0)) {
+        NodePortAddresses serving = NodePortAddresses.of(family, config.nodePortAddresses(), snapshot.node());
+        if (serving.matchAll()) {
             return List.copyOf(localSet);
         }
         TreeSet<String> out = new TreeSet<>();
         for (InetAddress a : nodeAddresses) {
-            if (family.contains(a) && !a.isLoopbackAddress() && cidrs.stream().anyMatch(c -> c.contains(a))) {
+            if (family.contains(a) && !a.isLoopbackAddress() && serving.serves(a)) {
                 out.add(IpAddresses.format(a));
             }
         }
