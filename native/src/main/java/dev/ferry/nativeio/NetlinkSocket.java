@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A netlink socket talking to the kernel: requests with sequence numbers, acknowledgements,
@@ -147,6 +148,45 @@ public final class NetlinkSocket implements AutoCloseable {
     public synchronized boolean dump(int type, byte[] payload, String description, Consumer<NetlinkMessage> each)
             throws IOException {
         return exchange(type, NetlinkMessage.NLM_F_REQUEST | NetlinkMessage.NLM_F_DUMP, payload, description, each);
+    }
+
+    /**
+     * A whole table: dumps it, passing each message to {@code decode} (which returns the item, or null to skip the
+     * message), and dumps again while the kernel flags the dump as interrupted, up to {@code attempts} times. A
+     * {@code decode} that throws makes the answer malformed; the dump is still read to its end first, so the socket
+     * stays in step.
+     */
+    public <T> List<T> dumpAll(int type, byte[] payload, String description, int attempts,
+                               Function<NetlinkMessage, T> decode) throws IOException {
+        if (attempts < 1) {
+            throw new IllegalArgumentException("attempts: must be at least 1, got " + attempts);
+        }
+        Objects.requireNonNull(decode, "decode");
+        for (int attempt = 1; attempt <= attempts; attempt++) {
+            List<T> out = new ArrayList<>();
+            RuntimeException[] bad = new RuntimeException[1];
+            boolean consistent = dump(type, payload, description, m -> {
+                if (bad[0] != null) {
+                    return;
+                }
+                try {
+                    T item = decode.apply(m);
+                    if (item != null) {
+                        out.add(item);
+                    }
+                } catch (RuntimeException e) {
+                    bad[0] = e;
+                }
+            });
+            if (bad[0] != null) {
+                throw new IOException(description + where + ": malformed answer: " + bad[0].getMessage(), bad[0]);
+            }
+            if (consistent) {
+                return out;
+            }
+        }
+        throw new IOException(description + where + ": the kernel's table kept changing while it was read ("
+                + attempts + " dumps in a row)");
     }
 
     private boolean exchange(int type, int flags, byte[] payload, String description, Consumer<NetlinkMessage> each)

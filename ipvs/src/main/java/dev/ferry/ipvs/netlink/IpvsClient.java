@@ -10,7 +10,6 @@ import dev.ferry.nativeio.NetlinkSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
@@ -140,34 +139,10 @@ public final class IpvsClient implements AutoCloseable {
 
     private <T> List<T> dump(byte[] request, String what, int answerCommand, Function<ByteBuffer, T> decoder)
             throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            List<T> out = new ArrayList<>();
-            RuntimeException[] bad = new RuntimeException[1];
-            boolean consistent = socket.dump(family, request, what, m -> {
-                if (bad[0] != null || m.type() != family) {
-                    return; // keep reading to the end so the socket stays in step
-                }
-                try {
-                    if (IpvsCodec.command(m.payload()) == answerCommand) {
-                        T item = decoder.apply(m.payload());
-                        if (item != null) {
-                            out.add(item);
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    bad[0] = e;
-                }
-            });
-            if (bad[0] != null) {
-                throw new IOException(what + ": malformed answer: " + bad[0].getMessage(), bad[0]);
-            }
-            if (consistent) {
-                return out;
-            }
-            if (attempt == DUMP_ATTEMPTS) {
-                throw new IOException(what + ": the table kept changing while it was read (" + attempt + " attempts)");
-            }
-        }
+        return socket.dumpAll(family, request, what, DUMP_ATTEMPTS,
+                m -> m.type() == family && IpvsCodec.command(m.payload()) == answerCommand
+                        ? decoder.apply(m.payload())
+                        : null);
     }
 
     private static void checkWritable(VirtualServer vs, RealServer rs) {

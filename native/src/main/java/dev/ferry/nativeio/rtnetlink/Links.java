@@ -273,32 +273,11 @@ public final class Links implements AutoCloseable {
     /** Every address on link {@code ifindex}, from a consistent dump. */
     List<LinkAddress> linkAddresses(int ifindex) throws IOException {
         RtnetlinkCodec.checkIndex(ifindex);
-        String what = "list addresses of link " + ifindex;
-        for (int attempt = 1; attempt <= DUMP_ATTEMPTS; attempt++) {
-            List<LinkAddress> out = new ArrayList<>();
-            RuntimeException[] bad = new RuntimeException[1];
-            boolean consistent = socket.dump(RtnetlinkCodec.RTM_GETADDR, RtnetlinkCodec.addressDumpRequest(), what, m -> {
-                if (bad[0] != null) {
-                    return; // keep reading to the end so the socket stays in step
-                }
-                try {
+        return socket.dumpAll(RtnetlinkCodec.RTM_GETADDR, RtnetlinkCodec.addressDumpRequest(),
+                "list addresses of link " + ifindex, DUMP_ATTEMPTS, m -> {
                     LinkAddress a = RtnetlinkCodec.decodeAddress(m);
-                    if (a != null && a.index() == ifindex) {
-                        out.add(a);
-                    }
-                } catch (RuntimeException e) {
-                    bad[0] = e;
-                }
-            });
-            if (bad[0] != null) {
-                throw new IOException(what + ": malformed answer: " + bad[0].getMessage(), bad[0]);
-            }
-            if (consistent) {
-                return out;
-            }
-        }
-        throw new IOException(what + ": the kernel reported the address table changing during " + DUMP_ATTEMPTS
-                + " dumps in a row");
+                    return a != null && a.index() == ifindex ? a : null;
+                });
     }
 
     private static Link decode(NetlinkMessage m, String what) throws IOException {
