@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -18,6 +17,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+
+import static dev.ferry.ipvs.uml.GuestCheck.check;
+import static dev.ferry.ipvs.uml.GuestCheck.equal;
+import static dev.ferry.ipvs.uml.GuestCheck.fail;
+import static dev.ferry.ipvs.uml.GuestCheck.ok;
+import static dev.ferry.ipvs.uml.GuestCheck.run;
 
 /**
  * Runs inside a {@link dev.ferry.ipvs.uml.UmlGuest} (see {@link IpvsClientIT}): drives {@link IpvsClient} against
@@ -241,35 +246,6 @@ public final class IpvsClientGuestChecks {
         command.add("ipvsadm");
         command.addAll(Arrays.asList(args));
         return run(command);
-    }
-
-    private static String run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            fail(String.join(" ", command) + " failed: " + out);
-        }
-        return out;
-    }
-
-    private static void equal(String check, Object expected, Object actual) {
-        check(check, expected.equals(actual), "expected " + expected + "\n  but got " + actual);
-    }
-
-    private static void check(String check, boolean passed, String detail) {
-        if (!passed) {
-            fail(check + ": " + detail);
-        }
-    }
-
-    private static void ok(String check) {
-        System.out.println("ok " + check);
-    }
-
-    private static void fail(String message) {
-        System.out.println("FAILED " + message);
-        System.out.flush();
-        System.exit(1);
     }
 
     private static InetAddress ip(String text) {

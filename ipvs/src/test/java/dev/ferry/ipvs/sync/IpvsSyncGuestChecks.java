@@ -27,6 +27,12 @@ import static dev.ferry.ipvs.sync.Snapshots.snapshot;
 import static dev.ferry.ipvs.sync.Snapshots.tcp;
 import static dev.ferry.ipvs.sync.Snapshots.udp;
 
+import static dev.ferry.ipvs.uml.GuestCheck.check;
+import static dev.ferry.ipvs.uml.GuestCheck.equal;
+import static dev.ferry.ipvs.uml.GuestCheck.fail;
+import static dev.ferry.ipvs.uml.GuestCheck.ok;
+import static dev.ferry.ipvs.uml.GuestCheck.run;
+
 /**
  * Runs inside a {@link dev.ferry.ipvs.uml.UmlGuest} (see {@link IpvsSyncIT}): applies plans to the guest's real IPVS
  * and checks with ipvsadm. kube-ipvs0 carries the ClusterIP, the endpoints are extra addresses on lo, so a
@@ -239,35 +245,6 @@ public final class IpvsSyncGuestChecks {
             }
         }
         return out;
-    }
-
-    private static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            fail(String.join(" ", command) + " failed: " + out);
-        }
-        return out;
-    }
-
-    private static void equal(String check, Object expected, Object actual) {
-        check(check, expected.equals(actual), "expected " + expected + "\n  but got " + actual);
-    }
-
-    private static void check(String check, boolean passed, String detail) {
-        if (!passed) {
-            fail(check + ": " + detail);
-        }
-    }
-
-    private static void ok(String check) {
-        System.out.println("ok " + check);
-    }
-
-    private static void fail(String message) {
-        System.out.println("FAILED " + message);
-        System.out.flush();
-        System.exit(1);
     }
 
     private IpvsSyncGuestChecks() {
