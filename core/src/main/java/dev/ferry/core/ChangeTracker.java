@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.Service;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -40,6 +42,13 @@ public final class ChangeTracker {
     private final TreeMap<ServicePortName, ServicePortState> states = new TreeMap<>(ProxySnapshot.ORDER);
     private NodeInfo node;
     private long generation;
+    private Map<IpFamily, List<Instant>> lastTriggerTimes = Map.of();
+
+    /** Why this node should stop receiving load-balancer traffic; null while it is eligible. Read by /healthz. */
+    private volatile String nodeIneligible;
+
+    /** Upstream's taint of a node the cluster autoscaler is about to delete. */
+    public static final String TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler";
 
     /**
      * @param hostname this node's name: endpoints on it are local, and its Node is the one watched
@@ -75,6 +84,7 @@ public final class ChangeTracker {
         if (current == null || current.getMetadata() == null || !hostname.equals(current.getMetadata().getName())) {
             return;
         }
+        nodeIneligible = ineligibility(current);
         Map<String, String> labels = current.getMetadata().getLabels() == null ? Map.of() : current.getMetadata().getLabels();
         NodeInfo info = new NodeInfo(hostname, labels, nodeAddresses(current));
         boolean changed;
@@ -85,6 +95,59 @@ public final class ChangeTracker {
         if (changed) {
             onChange.run();
         }
+    }
+
+    /**
+     * As upstream's /healthz decides: a Node being deleted or tainted for deletion by the cluster
+     * autoscaler should get no new load-balancer traffic. Not part of {@link NodeInfo}: it changes
+     * no rule, so it must not cost a sync.
+     */
+    private static String ineligibility(Node node) {
+        String deletion = node.getMetadata().getDeletionTimestamp();
+        if (deletion != null && !deletion.isEmpty()) {
+            return "the Node is being deleted (deletionTimestamp " + deletion + ")";
+        }
+        if (node.getSpec() != null && node.getSpec().getTaints() != null) {
+            for (var taint : node.getSpec().getTaints()) {
+                if (TO_BE_DELETED_TAINT.equals(taint.getKey())) {
+                    return "the Node is tainted " + TO_BE_DELETED_TAINT;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether this node is eligible for load-balancer traffic: true until a Node update says it is
+     * being deleted or tainted {@value #TO_BE_DELETED_TAINT} (upstream: eligible while starting up).
+     * Any thread.
+     */
+    public boolean nodeEligible() {
+        return nodeIneligible == null;
+    }
+
+    /** Why the node is not eligible, or empty. Any thread. */
+    public Optional<String> nodeIneligibleReason() {
+        return Optional.ofNullable(nodeIneligible);
+    }
+
+    /** Service updates seen so far (kubeproxy_sync_proxy_rules_service_changes_total). Any thread. */
+    public long serviceChangesTotal() {
+        return services.totalCount();
+    }
+
+    /** EndpointSlice updates seen so far (kubeproxy_sync_proxy_rules_endpoint_changes_total). Any thread. */
+    public long endpointChangesTotal() {
+        return slices.totalCount();
+    }
+
+    /**
+     * The EndpointSlice trigger times (annotation endpoints.kubernetes.io/last-change-trigger-time)
+     * of the changes the last {@link #snapshot()} folded in, per address family, for
+     * kubeproxy_network_programming_duration_seconds. Sync thread only.
+     */
+    public Map<IpFamily, List<Instant>> lastSnapshotTriggerTimes() {
+        return lastTriggerTimes;
     }
 
     /** InternalIPs, then ExternalIPs; other types and unparsable values are left out. */
@@ -124,7 +187,12 @@ public final class ChangeTracker {
                 appliedServices.put(c.service(), c.current());
             }
         }
-        for (EndpointSliceChangeTracker.Change c : slices.drain().values()) {
+        Map<NamespacedName, EndpointSliceChangeTracker.Change> sliceChanges;
+        synchronized (slices) { // the changes and their trigger times, from one moment
+            sliceChanges = slices.drain();
+            lastTriggerTimes = slices.drainTriggerTimes();
+        }
+        for (EndpointSliceChangeTracker.Change c : sliceChanges.values()) {
             if (c.previous() != null) {
                 changed.add(c.previous().service());
                 Set<NamespacedName> keys = slicesByService.get(c.previous().service());

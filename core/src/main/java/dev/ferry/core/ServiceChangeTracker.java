@@ -24,6 +24,7 @@ public final class ServiceChangeTracker {
 
     private final Problems problems;
     private final Map<NamespacedName, Change> pending = new HashMap<>();
+    private long updates; // every update seen (kubeproxy_sync_proxy_rules_service_changes_total)
 
     ServiceChangeTracker(Problems problems) {
         this.problems = Objects.requireNonNull(problems, "problems");
@@ -35,6 +36,9 @@ public final class ServiceChangeTracker {
      * @return whether a change is now pending for it
      */
     public synchronized boolean update(Service previous, Service current) {
+        if (previous != null || current != null) {
+            updates++;
+        }
         NamespacedName key = key(current != null ? current : previous);
         if (key == null) {
             // Nothing to key it by; still tell the operator when it is new input.
@@ -51,6 +55,11 @@ public final class ServiceChangeTracker {
         }
         pending.put(key, new Change(key, before, after));
         return true;
+    }
+
+    /** Updates seen so far, whether or not they left a change pending (as upstream counts them). */
+    public synchronized long totalCount() {
+        return updates;
     }
 
     public synchronized int pendingCount() {
