@@ -12,6 +12,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
@@ -225,7 +226,7 @@ public final class IptablesBackend implements Backend {
             String error = payload.isEmpty() ? null : restore(payload);
             if (error != null) {
                 writer.abandon();
-                return fail(full, start, error + rollBackFilter(existing, payload.toString(), error));
+                return fail(full, start, error + rollBackFilter(existing, payload.toString(), error), true);
             }
             writer.commit();
             lastFilterSection = writer.filterSectionWithoutInserts();
@@ -234,7 +235,10 @@ public final class IptablesBackend implements Backend {
             if (full) {
                 lastFullSync = now;
             }
-            return SyncResult.success(full, stats.filterRules() + stats.natRules(), since(start));
+            // kubeproxy_sync_proxy_rules_iptables_total / _last: filter is always written whole
+            return SyncResult.success(full, stats.filterRules() + stats.natRules(), since(start)).withTableRules(
+                    Map.of("filter", stats.filterRulesOwned(), "nat", stats.natRulesOwned()),
+                    Map.of("filter", payload.isEmpty() ? 0 : stats.filterRules(), "nat", payload.isEmpty() ? 0 : stats.natRules()));
         } catch (Throwable e) { // the contract: a sync never throws
             writer.abandon();
             return fail(full, start, family + " sync failed: " + describe(e));
@@ -297,12 +301,18 @@ public final class IptablesBackend implements Backend {
     }
 
     private SyncResult fail(boolean full, long start, String error) {
+        return fail(full, start, error, false);
+    }
+
+    /** @param applyFailed iptables-restore of the sync's rules failed (not a read, a write or a check before it) */
+    private SyncResult fail(boolean full, long start, String error, boolean applyFailed) {
         needFullSync = true;
         needRead = true;
         // One line: iptables-restore's stderr spans several, and logs keep one line per sync.
         String oneLine = error.strip().replaceAll("\\s*\\R\\s*", " | ");
         LOG.debug("{}", oneLine); // the caller reports the failed result
-        return SyncResult.failure(full, since(start), oneLine);
+        return applyFailed ? SyncResult.applyFailure(full, since(start), oneLine)
+                : SyncResult.failure(full, since(start), oneLine);
     }
 
     /**

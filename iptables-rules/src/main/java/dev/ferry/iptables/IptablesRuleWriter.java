@@ -103,10 +103,17 @@ final class IptablesRuleWriter {
 
     /** What the last {@link #write} produced, for the sync result and metrics. */
     record Stats(int filterRules, int natRules, int servicePortsWritten, List<String> deletedChains,
-                 List<String> keptStaleChains) {
+                 List<String> keptStaleChains, int filterRulesOwned, int natRulesOwned) {
+
+        Stats(int filterRules, int natRules, int servicePortsWritten, List<String> deletedChains,
+              List<String> keptStaleChains) {
+            this(filterRules, natRules, servicePortsWritten, deletedChains, keptStaleChains, filterRules, natRules);
+        }
     }
 
     private Stats lastStats = new Stats(0, 0, 0, List.of(), List.of());
+    /** Jump rules from built-in chains in the current write: filter, nat. */
+    private final int[] jumpsWritten = new int[2];
 
     /**
      * @param randomFully         MASQUERADE with --random-fully (iptables ≥ 1.6.2 has it)
@@ -207,6 +214,8 @@ final class IptablesRuleWriter {
         filterTop.reset();
         natTop.reset();
 
+        jumpsWritten[0] = 0;
+        jumpsWritten[1] = 0;
         if (addJumps) {
             writeMissingJumps(request.existing());
         }
@@ -247,6 +256,7 @@ final class IptablesRuleWriter {
         Set<String> stale = new HashSet<>();
         Set<String> written = new HashSet<>(request.full() ? Math.max(16, (totalEndpoints + ports) * 2) : 16);
         int servicePortsWritten = 0;
+        int keptNatRules = 0; // rules of unchanged service ports' own chains, not written again
         LineBuffer natServices = natTop.rules(ChainNames.SERVICES);
         LineBuffer natNodePorts = natTop.rules(ChainNames.NODE_PORTS);
         for (ServicePortState state : snapshot.servicePorts()) {
@@ -255,6 +265,7 @@ final class IptablesRuleWriter {
             if (!request.full() && old != null && old.largeCluster == largeCluster
                     && (old.state == state || (!changed.contains(state.name().service()) && old.state.equals(state)))) {
                 fragment = old; // unchanged: its own chains stay as they are on the node
+                keptNatRules += old.ownedRuleLines;
                 natServices.append(old.natServices, old.natServicesLines);
                 natNodePorts.append(old.natNodePorts, old.natNodePortsLines);
                 filterRules.append(old.filter, old.filterLines);
@@ -322,8 +333,15 @@ final class IptablesRuleWriter {
             payload.add("COMMIT\n");
         }
         pending = next;
-        lastStats = new Stats(filterRules.lines(), natRules.lines() + natTop.lines() - deleted.size(),
-                servicePortsWritten, List.copyOf(deleted), List.copyOf(kept));
+        int natWritten = natRules.lines() + natTop.lines() - deleted.size();
+        for (ServicePortRules.Fragment f : next.values()) {
+            if (f != committed.get(f.state.name())) {
+                keptNatRules += f.ownedRuleLines - f.ownRuleLines; // endpoint chains kept by a rewrite
+            }
+        }
+        // owned: the rules in our chains (the jumps from built-in chains are not counted, as upstream)
+        lastStats = new Stats(filterRules.lines(), natWritten, servicePortsWritten, List.copyOf(deleted),
+                List.copyOf(kept), filterRules.lines() - jumpsWritten[0], natWritten + keptNatRules - jumpsWritten[1]);
         return payload;
     }
 
@@ -353,7 +371,9 @@ final class IptablesRuleWriter {
             if (jump.presentIn(existing)) {
                 continue;
             }
-            (jump.table().equals("nat") ? natRules : filterRules).append(jump.line("-I") + "\n", 1);
+            boolean nat = jump.table().equals("nat");
+            (nat ? natRules : filterRules).append(jump.line("-I") + "\n", 1);
+            jumpsWritten[nat ? 1 : 0]++;
         }
     }
 

@@ -33,6 +33,9 @@ final class ServicePortRules {
      * its own chains only by name (to delete them once unused) with the endpoint chain names
      * by "ip:port" (hashing is the costly part of naming, so names are reused).
      */
+    /** Every endpoint chain holds two rules: the hairpin masquerade mark and the DNAT. */
+    static final int ENDPOINT_CHAIN_RULES = 2;
+
     static final class Fragment {
         final ServicePortState state;
         final boolean largeCluster;
@@ -45,6 +48,8 @@ final class ServicePortRules {
         final int filterLines;
         final List<String> chains;
         final int ownRuleLines;
+        /** Rules in its own chains on the node after this write: those written plus the endpoint chains kept. */
+        final int ownedRuleLines;
         final String svc;
         final String svl;
         final String ext;
@@ -54,7 +59,7 @@ final class ServicePortRules {
         Fragment(ServicePortState state, boolean largeCluster, String natServices, int natServicesLines,
                  String natNodePorts, int natNodePortsLines, String filter,
                  int filterLines, List<String> chains, int ownRuleLines, String svc, String svl, String ext,
-                 String fw, Map<String, String> endpointChains) {
+                 String fw, Map<String, String> endpointChains, int ownedRuleLines) {
             this.state = state;
             this.largeCluster = largeCluster;
             this.natServices = natServices;
@@ -65,6 +70,7 @@ final class ServicePortRules {
             this.filterLines = filterLines;
             this.chains = chains;
             this.ownRuleLines = ownRuleLines;
+            this.ownedRuleLines = ownedRuleLines;
             this.svc = svc;
             this.svl = svl;
             this.ext = ext;
@@ -352,11 +358,13 @@ final class ServicePortRules {
         // chain on the node is already right (the port's name, protocol included, is the key).
         boolean keepSameEndpointChains = previousOnNode && previous != null && previous.largeCluster == largeCluster
                 && previous.state.port().sessionAffinity() == port.sessionAffinity();
+        int keptRules = 0;
         for (Endpoint ep : selection.allReachable()) {
             String hostPort = hostPorts.get(ep);
             String sep = endpointChains.get(hostPort);
             if (keepSameEndpointChains && oldNames.containsKey(hostPort)) {
                 chains.add(sep); // still ours and in use, so not deleted
+                keptRules += ENDPOINT_CHAIN_RULES;
                 continue;
             }
             declare(natChains, chains, sep);
@@ -379,7 +387,8 @@ final class ServicePortRules {
 
         return new Fragment(state, largeCluster, services.text().toString(), services.lines(),
                 nodePorts.text().isEmpty() ? "" : nodePorts.text().toString(), nodePorts.lines(), filter.text().toString(),
-                filter.lines(), List.copyOf(chains), natRules.lines() - ownStart, svc, svl, ext, fw, endpointChains);
+                filter.lines(), List.copyOf(chains), natRules.lines() - ownStart, svc, svl, ext, fw, endpointChains,
+                natRules.lines() - ownStart + keptRules);
     }
 
     private List<InetAddress> ofFamily(List<InetAddress> all) {

@@ -121,6 +121,40 @@ class IptablesBackendTest {
         assertTrue(fake.restored.get(fake.restored.size() - 1).contains("-I PREROUTING"));
     }
 
+    /** Rules in our own chains of one table, as the node holds them (what "owned" counts). */
+    private static int ownedRules(IptablesDump dump, String table) {
+        return dump.table(table).chains().values().stream().filter(c -> ChainNames.isOurs(c.name()))
+                .mapToInt(c -> c.rules().size()).sum();
+    }
+
+    @Test
+    void reportsRulesOwnedAndWrittenPerTableAndWhetherTheApplyFailed() {
+        FakeRunner fake = new FakeRunner(IptablesDump.parse(FOREIGN));
+        IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesRuleWriterTest.CLUSTER_CIDR, fake);
+        TestSnapshots t = new TestSnapshots().add(svc1, svc2)
+                .add(Fixtures.slice("ns1", "s", "svc1", "p80", 80, "TCP", Ep.ready("10.180.0.1")),
+                        Fixtures.slice("ns2", "s", "svc2", "p80", 80, "UDP", Ep.ready("10.180.0.2")));
+        SyncResult full = backend.sync(t.snapshot());
+        assertTrue(full.ok() && full.full(), full.error());
+        assertEquals(ownedRules(fake.state, "nat"), full.rulesByTable().get("nat"));
+        assertEquals(ownedRules(fake.state, "filter"), full.rulesByTable().get("filter"));
+        assertTrue(full.rulesWrittenByTable().get("nat") >= full.rulesByTable().get("nat"), "a full sync writes everything (and the jumps)");
+
+        t.add(Fixtures.slice("ns2", "s", "svc2", "p80", 80, "UDP", Ep.ready("10.180.0.2"), Ep.ready("10.180.0.3")));
+        SyncResult partial = backend.sync(t.snapshot());
+        assertTrue(partial.ok() && !partial.full(), partial.error());
+        assertEquals(ownedRules(fake.state, "nat"), partial.rulesByTable().get("nat"), "unchanged svc1 still counts");
+        assertTrue(partial.rulesWrittenByTable().get("nat") < partial.rulesByTable().get("nat"),
+                partial.rulesWrittenByTable() + " vs " + partial.rulesByTable());
+        assertFalse(partial.applyFailed());
+
+        t.add(Fixtures.slice("ns2", "s", "svc2", "p80", 80, "UDP", Ep.ready("10.180.0.4")));
+        fake.failRestoreWith = "iptables-restore: line 2 failed\n";
+        SyncResult failed = backend.sync(t.snapshot());
+        assertFalse(failed.ok());
+        assertTrue(failed.applyFailed() && !failed.full(), "a partial restore that failed");
+    }
+
     @Test
     void noExceptionEscapesEvenWhenTheRunnerThrows() {
         FakeRunner fake = new FakeRunner(IptablesDump.empty());
