@@ -2,18 +2,32 @@ package dev.ferry.proxy;
 
 import dev.ferry.core.ChangeTracker;
 import dev.ferry.core.ExecutorScheduler;
+import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
 import dev.ferry.core.SyncRunner;
 import dev.ferry.proxy.conntrack.ConntrackReconciler;
+import dev.ferry.proxy.health.HealthServer;
 import dev.ferry.proxy.health.ProxyHealth;
 import dev.ferry.proxy.health.ServiceHealthServers;
+import dev.ferry.proxy.metrics.MetricsServer;
+import dev.ferry.proxy.metrics.ProxyMetrics;
+import dev.ferry.proxy.userspace.UserspaceBackend;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -27,15 +41,22 @@ import java.util.function.Function;
  * fails keeps its rules; the runner retries with backoff. {@link #close()} stops the source and
  * the sync thread and leaves the rules in place, as upstream does on SIGTERM.
  *
- * <p>Health: each backend is a "proxier" of {@link ProxyHealth} (queued on every change, updated
- * after each successful sync of it); after a sync in which every backend succeeded, the health
- * check node port servers (if serving) follow the snapshot, on the sync thread.
+ * <p>Health: each backend is a "proxier" of {@link ProxyHealth}, named by its IP family as upstream's
+ * (queued on every change, updated after each successful sync of it); after a sync in which every
+ * backend succeeded, the health check node port servers (if serving) follow the snapshot, on the
+ * sync thread. Metrics: {@link ProxyMetrics} hears of every queued change, sync and conntrack run;
+ * {@link #serveHttp} serves them and /healthz, /livez on the JDK's HTTP server threads; an address
+ * that cannot be bound is logged and retried every {@link #HTTP_RETRY} on "ferry-http-retry", as
+ * upstream retries, and never stops the proxy.
  * Conntrack: after each successful sync of a family, the reconciler (if set) deletes that
  * family's stale UDP flows, on the sync thread.
  */
 final class ProxyDaemon implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyDaemon.class);
+
+    /** How soon a health or metrics address that could not be bound is tried again (upstream: 5 s). */
+    static final Duration HTTP_RETRY = Duration.ofSeconds(5);
 
     private final ChangeTracker tracker;
     private final List<Backends.Labeled> backends;
@@ -46,6 +67,10 @@ final class ProxyDaemon implements AutoCloseable {
     private final ProxyHealth health;
     private volatile ServiceHealthServers healthChecks; // set before syncing starts; null: not serving
     private volatile ConntrackReconciler conntrack; // set before syncing starts; null: no cleanup (--dry-run)
+    private final ProxyMetrics metrics;
+    private final List<AutoCloseable> httpServers = new CopyOnWriteArrayList<>();
+    private ScheduledExecutorService httpRetry; // guarded by httpServers; created at the first failed bind
+    private volatile boolean closed;
 
     /**
      * @param sourceFactory builds the source around the tracker (not started yet)
@@ -58,7 +83,15 @@ final class ProxyDaemon implements AutoCloseable {
         this.backends = List.copyOf(backends);
         this.consecutiveFailures = new int[backends.size()];
         this.health = ProxyHealth.forSyncPeriod(syncPeriod);
+        this.metrics = new ProxyMetrics(backends.get(0).backend().mode(), Clock.systemUTC());
+        for (Backends.Labeled b : backends) {
+            metrics.proxier(b.family());
+            if (b.backend() instanceof UserspaceBackend userspace) {
+                metrics.watchUserspace(userspace::stats);
+            }
+        }
         this.tracker = new ChangeTracker(hostname, problems, this::changed);
+        metrics.watch(tracker);
         this.runner = new SyncRunner(scheduler, minSyncPeriod, syncPeriod, this::syncOnce);
         this.source = Objects.requireNonNull(sourceFactory.apply(tracker), "source");
     }
@@ -66,6 +99,84 @@ final class ProxyDaemon implements AutoCloseable {
     /** The proxy's health, for /healthz and the health check node ports. */
     ProxyHealth health() {
         return health;
+    }
+
+    /** The proxy's metrics. */
+    ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /** The change tracker the source feeds (tests feed it directly). */
+    ChangeTracker tracker() {
+        return tracker;
+    }
+
+    /**
+     * Serves /healthz and /livez on {@code healthz} and /metrics, /proxyMode on {@code metrics},
+     * until the daemon closes; null skips a server (its flag was ""). Never fails: an address that
+     * cannot be bound is logged and retried every {@link #HTTP_RETRY}, as upstream does when
+     * --bind-address-hard-fail is off.
+     */
+    void serveHttp(BindAddress healthz, BindAddress metricsAddress) {
+        if (healthz != null) {
+            bindOrRetry("the health server", healthz, () -> HealthServer.start(socket(healthz), health,
+                    tracker::nodeEligible, metrics));
+        }
+        if (metricsAddress != null) {
+            bindOrRetry("the metrics server", metricsAddress, () -> MetricsServer.start(socket(metricsAddress), metrics));
+        }
+    }
+
+    /** Where a server of {@link #serveHttp} listens, once bound (tests ask for port 0). */
+    List<InetSocketAddress> httpAddresses() {
+        return httpServers.stream().map(s -> s instanceof HealthServer h ? h.address()
+                : ((MetricsServer) s).address()).toList();
+    }
+
+    private interface Opener {
+        AutoCloseable open() throws IOException;
+    }
+
+    private static InetSocketAddress socket(BindAddress address) {
+        return new InetSocketAddress(address.address(), address.port());
+    }
+
+    private void bindOrRetry(String what, BindAddress address, Opener opener) {
+        synchronized (httpServers) {
+            if (closed) {
+                return;
+            }
+            try {
+                httpServers.add(opener.open());
+                return;
+            } catch (IOException | RuntimeException e) {
+                log.error("{} cannot listen on {}: {}; retrying every {} s", what, address,
+                        e.getMessage() != null ? e.getMessage() : e.toString(), HTTP_RETRY.toSeconds());
+            }
+            if (httpRetry == null) {
+                httpRetry = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "ferry-http-retry");
+                    t.setDaemon(true);
+                    return t;
+                });
+            }
+            httpRetry.schedule(() -> retryBind(what, address, opener), HTTP_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void retryBind(String what, BindAddress address, Opener opener) {
+        synchronized (httpServers) {
+            if (closed) {
+                return;
+            }
+            try {
+                httpServers.add(opener.open());
+                log.info("{} listens on {} now", what, address);
+            } catch (IOException | RuntimeException e) {
+                log.debug("{} still cannot listen on {}: {}", what, address, e.toString());
+                httpRetry.schedule(() -> retryBind(what, address, opener), HTTP_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
     }
 
     /** Serves health check node ports from now on (call before {@link #startSyncing}). */
@@ -104,7 +215,7 @@ final class ProxyDaemon implements AutoCloseable {
             }
         }
         // as upstream's sync loop does at its start: a loop whose syncs never succeed turns unhealthy
-        backends.forEach(b -> health.updated(b.label()));
+        backends.forEach(b -> health.updated(proxier(b)));
         runner.start();
         return true;
     }
@@ -124,6 +235,7 @@ final class ProxyDaemon implements AutoCloseable {
             return false;
         }
         boolean allOk = true;
+        Map<IpFamily, List<Instant>> triggerTimes = tracker.lastSnapshotTriggerTimes();
         for (int i = 0; i < backends.size(); i++) {
             Backends.Labeled b = backends.get(i);
             SyncResult r;
@@ -135,13 +247,17 @@ final class ProxyDaemon implements AutoCloseable {
                 log.error("{} sync threw", b.label(), e);
             }
             allOk &= r.ok();
+            metrics.synced(b.family(), r, snapshot, triggerTimes.getOrDefault(b.family(), List.of()));
             String kind = r.full() ? "full" : "partial";
             consecutiveFailures[i] = r.ok() ? 0 : consecutiveFailures[i] + 1;
             if (r.ok()) {
-                health.updated(b.label());
+                health.updated(proxier(b));
                 ConntrackReconciler ct = conntrack;
                 if (ct != null) {
+                    long deletedBefore = ct.deletedEntries(b.family());
                     ct.reconcile(b.family(), snapshot); // never throws
+                    metrics.conntrackReconciled(b.family(), ct.lastDuration(b.family()),
+                            ct.deletedEntries(b.family()) - deletedBefore);
                 }
                 log.info("{} {} sync: {} rules in {} ms ({} service ports, generation {})", b.label(), kind,
                         r.rulesWritten(), r.duration().toMillis(), snapshot.servicePortMap().size(), snapshot.generation());
@@ -159,12 +275,33 @@ final class ProxyDaemon implements AutoCloseable {
     }
 
     private void changed() {
-        backends.forEach(b -> health.queued(b.label()));
+        for (Backends.Labeled b : backends) {
+            health.queued(proxier(b));
+            metrics.queued(b.family());
+        }
         runner.request();
+    }
+
+    /** A backend's name in the health report: its IP family, as upstream's proxiers are named. */
+    private static String proxier(Backends.Labeled b) {
+        return b.family() == IpFamily.IPV4 ? "IPv4" : "IPv6";
     }
 
     @Override
     public void close() {
+        synchronized (httpServers) {
+            closed = true;
+            if (httpRetry != null) {
+                httpRetry.shutdownNow();
+            }
+        }
+        for (AutoCloseable server : httpServers) {
+            try {
+                server.close();
+            } catch (Exception e) {
+                log.warn("closing an HTTP server failed: {}", e.toString());
+            }
+        }
         source.close();
         scheduler.close();
         ServiceHealthServers servers = healthChecks;

@@ -3,9 +3,12 @@ package dev.ferry.proxy.health;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Whether the proxy keeps up with its input, as upstream's proxier health decides it: each
@@ -25,6 +28,18 @@ public final class ProxyHealth {
      * the latest of any; null before the first), and the time of the reading.
      */
     public record Status(boolean healthy, Instant lastUpdated, Instant now) {
+    }
+
+    /** One proxier's part of a {@link Report}. */
+    public record Proxier(boolean healthy, Instant lastUpdated) {
+    }
+
+    /**
+     * A full reading, as upstream's /healthz and /livez body reports it: overall health, the latest
+     * successful sync of any proxier (null before the first), the time of the reading, and each
+     * proxier that has synced at least once, by name, sorted.
+     */
+    public record Report(boolean healthy, Instant lastUpdated, Instant now, SortedMap<String, Proxier> proxiers) {
     }
 
     private final Duration timeout;
@@ -60,6 +75,28 @@ public final class ProxyHealth {
 
     public boolean healthy() {
         return status().healthy();
+    }
+
+    public synchronized Report report() {
+        Instant now = clock.instant();
+        Instant latest = null;
+        boolean healthy = true;
+        SortedMap<String, Proxier> proxiers = new TreeMap<>();
+        for (Map.Entry<String, Instant> e : lastUpdated.entrySet()) {
+            if (latest == null || e.getValue().isAfter(latest)) {
+                latest = e.getValue();
+            }
+            boolean late = late(e.getKey(), now);
+            healthy &= !late;
+            proxiers.put(e.getKey(), new Proxier(!late, e.getValue()));
+        }
+        return new Report(healthy, latest, now, Collections.unmodifiableSortedMap(proxiers));
+    }
+
+    /** A change has waited for {@code proxier} at least the timeout. */
+    private boolean late(String proxier, Instant now) {
+        Instant queued = oldestQueued.get(proxier);
+        return queued != null && Duration.between(queued, now).compareTo(timeout) >= 0;
     }
 
     public synchronized Status status() {
