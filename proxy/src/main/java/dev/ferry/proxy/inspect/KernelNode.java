@@ -1,0 +1,156 @@
+package dev.ferry.proxy.inspect;
+
+import dev.ferry.core.IpAddresses;
+import dev.ferry.core.IpFamily;
+import dev.ferry.iptables.LocalAddresses;
+import dev.ferry.ipvs.netlink.IpvsClient;
+import dev.ferry.ipvs.netlink.RealServer;
+import dev.ferry.ipvs.netlink.VirtualServer;
+import dev.ferry.nativeio.AddressFamily;
+import dev.ferry.nativeio.NetlinkSocket;
+import dev.ferry.nativeio.ctnetlink.Conntrack;
+import dev.ferry.nativeio.ctnetlink.ConntrackFlow;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real node this JVM runs on (its network namespace): iptables-save and ip route run as
+ * argument lists, IPVS and conntrack read over netlink. Single-threaded: one command at a time.
+ */
+final class KernelNode implements LiveNode {
+
+    private static final long COMMAND_TIMEOUT_SECONDS = 30;
+
+    @Override
+    public String iptablesSave(IpFamily family) throws IOException {
+        String tool = family == IpFamily.IPV4 ? "iptables-save" : "ip6tables-save";
+        return run(List.of(tool));
+    }
+
+    @Override
+    public Map<VirtualServer, List<RealServer>> ipvsTable() throws IOException {
+        requireNetlink();
+        Map<VirtualServer, List<RealServer>> table = new LinkedHashMap<>();
+        try (IpvsClient client = IpvsClient.open()) {
+            for (VirtualServer vs : client.services()) {
+                table.put(vs, client.realServers(vs));
+            }
+        }
+        return table;
+    }
+
+    @Override
+    public String ipsetSave() throws IOException {
+        return run(List.of("ipset", "save"));
+    }
+
+    @Override
+    public boolean hasIpvs() {
+        return Files.exists(Path.of("/proc/net/ip_vs"));
+    }
+
+    @Override
+    public boolean hasLink(String name) {
+        try {
+            return NetworkInterface.getByName(name) != null;
+        } catch (SocketException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public List<ConntrackFlow> conntrack(IpFamily family) throws IOException {
+        requireNetlink();
+        try (Conntrack ct = Conntrack.open()) {
+            return ct.list(family == IpFamily.IPV4 ? AddressFamily.INET : AddressFamily.INET6);
+        }
+    }
+
+    @Override
+    public List<InetAddress> localAddresses() throws IOException {
+        return LocalAddresses.ofThisMachine().addresses();
+    }
+
+    @Override
+    public Optional<String> routeInterface(InetAddress address) {
+        try {
+            String out = run(List.of("ip", "-o", "route", "get", IpAddresses.format(address)));
+            String[] words = out.strip().split("\\s+");
+            for (int i = 0; i + 1 < words.length; i++) {
+                if (words[i].equals("dev")) {
+                    return Optional.of(words[i + 1]);
+                }
+            }
+        } catch (IOException e) {
+            // no route, or no ip tool: the caller says the interface is unknown
+        }
+        return Optional.empty();
+    }
+
+    /** A plain HTTP/1.0 GET, so that no HTTP client library is needed for one short answer. */
+    @Override
+    public Optional<String> proxyModeEndpoint() {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), 10249), 500);
+            s.setSoTimeout(1000);
+            s.getOutputStream().write("GET /proxyMode HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String reply = new String(s.getInputStream().readNBytes(4096), StandardCharsets.UTF_8);
+            int body = reply.indexOf("\r\n\r\n");
+            if (!reply.startsWith("HTTP/1.") || !reply.contains(" 200 ") || body < 0) {
+                return Optional.empty();
+            }
+            String mode = reply.substring(body + 4).strip();
+            return mode.isEmpty() ? Optional.empty() : Optional.of(mode);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void requireNetlink() throws IOException {
+        if (!NetlinkSocket.isAvailable()) {
+            throw new IOException("netlink is not available: " + NetlinkSocket.unavailabilityCause());
+        }
+    }
+
+    private static String run(List<String> argv) throws IOException {
+        Process p = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.PIPE).start();
+        byte[] out;
+        byte[] err;
+        try (InputStream stdout = p.getInputStream(); InputStream stderr = p.getErrorStream()) {
+            // iptables-save prints little on stderr, so reading stdout first cannot deadlock on it
+            out = stdout.readAllBytes();
+            err = stderr.readAllBytes();
+        }
+        try {
+            if (!p.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", argv) + ": no answer within " + COMMAND_TIMEOUT_SECONDS + "s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", argv) + ": interrupted", e);
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException(String.join(" ", argv) + " exited " + p.exitValue() + ": "
+                    + new String(err, StandardCharsets.UTF_8).strip());
+        }
+        return new String(out, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,80 @@
+package dev.ferry.proxy.inspect;
+
+import dev.ferry.core.IpFamily;
+import dev.ferry.ipvs.netlink.RealServer;
+import dev.ferry.ipvs.netlink.VirtualServer;
+import dev.ferry.nativeio.ctnetlink.ConntrackFlow;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A node as the tests set it up: fixed rules, IPVS table, flows, addresses and routes. */
+final class FakeNode implements LiveNode {
+    final Map<IpFamily, String> saves = new HashMap<>();
+    Map<VirtualServer, List<RealServer>> ipvs = new LinkedHashMap<>();
+    boolean hasIpvs;
+    final List<String> links = new ArrayList<>();
+    final List<ConntrackFlow> flows = new ArrayList<>();
+    final List<InetAddress> addresses = new ArrayList<>();
+    final Map<InetAddress, String> routes = new HashMap<>();
+    String ipsets = "";
+    String proxyMode;
+
+    @Override
+    public String iptablesSave(IpFamily family) throws IOException {
+        String s = saves.get(family);
+        if (s == null) {
+            throw new IOException((family == IpFamily.IPV4 ? "iptables-save" : "ip6tables-save") + ": not on this fake node");
+        }
+        return s;
+    }
+
+    @Override
+    public Map<VirtualServer, List<RealServer>> ipvsTable() throws IOException {
+        if (!hasIpvs) {
+            throw new IOException("list IPVS services: the ip_vs module is not loaded");
+        }
+        return ipvs;
+    }
+
+    @Override
+    public String ipsetSave() {
+        return ipsets;
+    }
+
+    @Override
+    public boolean hasIpvs() {
+        return hasIpvs;
+    }
+
+    @Override
+    public boolean hasLink(String name) {
+        return links.contains(name);
+    }
+
+    @Override
+    public List<ConntrackFlow> conntrack(IpFamily family) {
+        return flows.stream().filter(f -> IpFamily.of(f.original().source()) == family).toList();
+    }
+
+    @Override
+    public List<InetAddress> localAddresses() {
+        return addresses;
+    }
+
+    @Override
+    public Optional<String> routeInterface(InetAddress address) {
+        return Optional.ofNullable(routes.get(address));
+    }
+
+    @Override
+    public Optional<String> proxyModeEndpoint() {
+        return Optional.ofNullable(proxyMode);
+    }
+}
