@@ -67,7 +67,7 @@ final class IpvsTrace {
         Columns c = new Columns();
         for (RealServer rs : reals) {
             if (rs.weight() == 0) {
-                c.row(IpAddresses.hostPort(rs.address(), rs.port()), "0%", "weight 0 (terminating: no new connections)");
+                c.row(IpAddresses.hostPort(rs.address(), rs.port()), "0%", "weight 0", "no new connections (terminating)");
                 continue;
             }
             c.row(IpAddresses.hostPort(rs.address(), rs.port()), Probabilities.format((double) rs.weight() / total),
