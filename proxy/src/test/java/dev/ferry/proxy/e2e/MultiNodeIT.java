@@ -1,0 +1,266 @@
+package dev.ferry.proxy.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import com.github.dockerjava.api.model.Capability;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.BindMode;
+import org.testcontainers.containers.Container.ExecResult;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * Two nodes as Docker containers, each running deploy/'s image (our proxy, iptables mode, its own
+ * network namespace, NET_ADMIN and NET_RAW), and one backend container "on" each node: the
+ * EndpointSlice puts backend-1 on node-1 and backend-2 on node-2. A client on node-1 (docker
+ * exec in node-1's container, so in the proxy's network namespace) reaches both backends through
+ * the ClusterIP, and both through node-2's NodePort, which node-2's proxy serves and masquerades.
+ *
+ * <p>Not {@code --privileged} as the DaemonSet: where the Docker engine itself runs in a container
+ * without CAP_SYS_RESOURCE (as on these machines), runc cannot grant every capability and refuses
+ * to start a privileged container. Without it /proc/sys is read-only, so the node containers start
+ * with the sysctls a Kubernetes node has (the proxy reads route_localnet, finds 1, writes nothing).
+ *
+ * <p>No registry is reachable: the base image is built by deploy/image/build-base.sh (debootstrap,
+ * docker import; .ci/run builds it first, this test does when it is missing) and the proxy image
+ * by {@code docker build -f deploy/Dockerfile} from the jar of this build. Testcontainers' Ryuk is
+ * off (its image cannot be pulled; failsafe sets TESTCONTAINERS_RYUK_DISABLED): {@link #stop()}
+ * removes every container and the network. The proxies read Services, EndpointSlices and Nodes
+ * from a --manifests directory bind-mounted into each node, written after the nodes started.
+ */
+class MultiNodeIT {
+    private static final String BASE_IMAGE = "ferry-base:bookworm";
+    private static final String PROXY_IMAGE = "ferry-proxy:it";
+    private static final String CLUSTER_IP = "10.96.0.40";
+    private static final int PORT = 80;
+    private static final int TARGET_PORT = 8080;
+    private static final int NODE_PORT = 30080;
+    private static final Duration SYNCED = Duration.ofSeconds(90);
+    private static final int TRIES = 40;
+    /** Set by the kubelet or CNI on a real node, or by the privileged proxy itself (route_localnet). */
+    private static final Map<String, String> NODE_SYSCTLS = Map.of(
+            "net.ipv4.ip_forward", "1", "net.ipv4.conf.all.route_localnet", "1");
+
+    private static Path root;
+    private static Path manifestDir;
+    private static Network network;
+    private static final Map<String, GenericContainer<?>> containers = new LinkedHashMap<>();
+    private static final Map<String, String> ips = new LinkedHashMap<>();
+
+    @RegisterExtension
+    static final TestWatcher showLogsOnFailure = new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+            System.err.println(state());
+        }
+    };
+
+    @BeforeAll
+    static void start() throws IOException {
+        String uid = Proc.run(List.of("id", "-u")).out().strip();
+        Assumptions.assumeTrue("0".equals(uid),
+                "the multi-node test runs privileged containers and builds images as root (uid is " + uid + ")");
+        Assumptions.assumeTrue(DockerClientFactory.instance().isDockerAvailable(),
+                "no Docker engine answers (start dockerd; .ci/run does)");
+        Path jar = Path.of(System.getProperty("ferry.proxyJar", "target/proxy.jar")).toAbsolutePath();
+        assertTrue(Files.isRegularFile(jar), jar + " is missing: run the package phase first (mvn verify does)");
+        root = jar.getParent().getParent().getParent();
+        buildImages();
+        try {
+            startCluster();
+        } catch (RuntimeException | Error e) {
+            System.err.println(state()); // no test has run, so the watcher below would not show it
+            throw e;
+        }
+    }
+
+    private static void startCluster() throws IOException {
+
+        network = Network.newNetwork();
+        for (int n = 1; n <= 2; n++) {
+            // Answers each connection with its name and the address the connection came from.
+            start("backend-" + n, new GenericContainer<>(DockerImageName.parse(BASE_IMAGE))
+                    .withCommand("socat", "TCP-LISTEN:" + TARGET_PORT + ",fork,reuseaddr",
+                            "SYSTEM:echo backend-" + n + " $SOCAT_PEERADDR"));
+        }
+        manifestDir = Files.createTempDirectory("fy-multinode-");
+        for (int n = 1; n <= 2; n++) {
+            String name = "node-" + n;
+            start(name, new GenericContainer<>(DockerImageName.parse(PROXY_IMAGE))
+                    .withCreateContainerCmdModifier(cmd -> {
+                        cmd.withHostName(name);
+                        cmd.getHostConfig().withCapAdd(Capability.NET_ADMIN, Capability.NET_RAW)
+                                .withSysctls(NODE_SYSCTLS);
+                    })
+                    .withFileSystemBind(manifestDir.toString(), "/manifests", BindMode.READ_ONLY)
+                    .withCommand("java", "-jar", "/opt/ferry/proxy.jar", "--proxy-mode=iptables",
+                            "--manifests=/manifests", "--hostname-override=" + name, "--cluster-cidr=10.244.0.0/16"));
+        }
+        publish();
+    }
+
+    /** The base image once per machine (about 40 s), the proxy image from this build's jar (seconds). */
+    private static void buildImages() {
+        Proc.Result base = Proc.run(Duration.ofMinutes(15),
+                List.of(root.resolve("deploy/image/build-base.sh").toString(), BASE_IMAGE));
+        assertTrue(base.ok(), () -> "building the base image failed: " + base.describe());
+        Proc.Result proxy = Proc.run(Duration.ofMinutes(5), List.of("docker", "build", "-q",
+                "-f", root.resolve("deploy/Dockerfile").toString(), "-t", PROXY_IMAGE, root.toString()));
+        assertTrue(proxy.ok(), () -> "docker build of deploy/Dockerfile failed: " + proxy.describe());
+    }
+
+    private static void start(String name, GenericContainer<?> container) {
+        containers.put(name, container.withNetwork(network).withNetworkAliases(name));
+        container.start();
+        String ip = container.getContainerInfo().getNetworkSettings().getNetworks().values().iterator().next().getIpAddress();
+        ips.put(name, ip);
+    }
+
+    /** What the API server would hold: the Nodes, a NodePort Service, and its slice with one endpoint per node. */
+    private static void publish() {
+        Manifests.Port http = new Manifests.Port("http", PORT, TARGET_PORT, "TCP");
+        StringBuilder objects = new StringBuilder();
+        for (int n = 1; n <= 2; n++) {
+            objects.append(Manifests.node("node-" + n)).append("""
+                    status:
+                      addresses:
+                      - type: InternalIP
+                        address: "%s"
+                    ---
+                    """.formatted(ips.get("node-" + n)));
+        }
+        objects.append(new Manifests.Svc("web").type("NodePort").clusterIps(CLUSTER_IP).port(http, NODE_PORT).yaml())
+                .append("---\n")
+                .append(Manifests.slice("web", "web-1", List.of(http), "IPv4", List.of(
+                        new Manifests.Ep(ips.get("backend-1"), "node-1"),
+                        new Manifests.Ep(ips.get("backend-2"), "node-2"))));
+        new Manifests(manifestDir).write("cluster.yaml", objects.toString());
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        List<String> names = new ArrayList<>(containers.keySet());
+        java.util.Collections.reverse(names);
+        for (String name : names) {
+            containers.get(name).stop(); // kills and removes the container
+        }
+        containers.clear();
+        if (network != null) {
+            network.close();
+        }
+        if (manifestDir != null) {
+            try (Stream<Path> files = Files.walk(manifestDir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aClientOnNode1ReachesBackendsOnBothNodesThroughTheClusterIp() {
+        Map<String, String> seen = awaitBoth("node-1", CLUSTER_IP, PORT);
+        // Node-local traffic to a ClusterIP keeps the node's source address (nothing to undo on the way back).
+        assertEquals(Map.of("backend-1", ips.get("node-1"), "backend-2", ips.get("node-1")), seen,
+                "backend -> the client address it saw");
+    }
+
+    @Test
+    void aClientOnNode2ReachesBackendsOnBothNodesThroughTheClusterIp() {
+        Map<String, String> seen = awaitBoth("node-2", CLUSTER_IP, PORT);
+        assertEquals(Set.of("backend-1", "backend-2"), seen.keySet());
+    }
+
+    @Test
+    void aClientOnNode1ReachesBackendsOnBothNodesThroughNode2sNodePort() {
+        Map<String, String> seen = awaitBoth("node-1", ips.get("node-2"), NODE_PORT);
+        // node-2's proxy programmed the NodePort and masqueraded the outside client behind node-2's address,
+        // so the backend's answer goes back through node-2 (else node-1 would drop it).
+        assertEquals(Map.of("backend-1", ips.get("node-2"), "backend-2", ips.get("node-2")), seen,
+                "backend -> the client address it saw");
+    }
+
+    /**
+     * Connects from {@code node} until the proxy has synced (first answer), then {@value #TRIES}
+     * times more; every try must answer, and both backends must answer (the chance that random
+     * 50/50 selection misses one in 40 tries is 2^-39). Returns backend name -> peer address seen.
+     */
+    private static Map<String, String> awaitBoth(String node, String ip, int port) {
+        Wait.until(node + " -> " + ip + ":" + port + " answers (the proxies have synced)", SYNCED,
+                () -> connect(node, ip, port), r -> r.getExitCode() == 0 && r.getStdout().startsWith("backend-"),
+                MultiNodeIT::describe);
+        Map<String, String> seen = new java.util.TreeMap<>();
+        List<String> answers = new ArrayList<>();
+        for (int i = 0; i < TRIES; i++) {
+            ExecResult r = connect(node, ip, port);
+            assertTrue(r.getExitCode() == 0 && r.getStdout().startsWith("backend-"),
+                    () -> "try " + answers.size() + " from " + node + " to " + ip + ":" + port + " failed: " + describe(r));
+            String[] words = r.getStdout().strip().split(" ");
+            assertEquals(2, words.length, () -> "answer: " + r.getStdout());
+            answers.add(words[0]);
+            String before = seen.putIfAbsent(words[0], words[1]);
+            assertTrue(before == null || before.equals(words[1]),
+                    () -> words[0] + " saw two client addresses: " + before + " and " + words[1]);
+        }
+        assertEquals(Set.of("backend-1", "backend-2"), new TreeSet<>(answers),
+                "from " + node + " to " + ip + ":" + port + ", answers " + answers);
+        return seen;
+    }
+
+    private static ExecResult connect(String node, String ip, int port) {
+        try {
+            return containers.get(node).execInContainer("socat", "-T", "5", "-t", "5", "STDIO",
+                    "TCP:" + ip + ":" + port + ",connect-timeout=2");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String describe(ExecResult r) {
+        return "exit " + r.getExitCode() + ", stdout: " + r.getStdout().strip() + ", stderr: " + r.getStderr().strip();
+    }
+
+    /** Every container's address and log, and each node's nat table: printed when a test fails. */
+    private static String state() {
+        StringBuilder b = new StringBuilder("---- multi-node state ----\naddresses: ").append(ips).append('\n');
+        containers.forEach((name, c) -> {
+            if (!c.isRunning()) {
+                b.append("== ").append(name).append(": not running\n");
+            }
+            b.append("== ").append(name).append(" log:\n").append(c.getLogs());
+            if (name.startsWith("node-") && c.isRunning()) {
+                try {
+                    b.append("== ").append(name).append(" iptables-save -t nat:\n")
+                            .append(c.execInContainer("iptables-save", "-t", "nat").getStdout());
+                } catch (IOException | InterruptedException | RuntimeException e) {
+                    b.append("(iptables-save failed: ").append(e).append(")\n");
+                }
+            }
+        });
+        return b.toString();
+    }
+}
