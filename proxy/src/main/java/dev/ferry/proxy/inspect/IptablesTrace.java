@@ -160,9 +160,23 @@ final class IptablesTrace {
                     + (masqueraded(o) ? ", masqueraded" : ", not masqueraded");
             case DROP -> "DROP";
             case REJECT -> "REJECT";
-            case UNKNOWN -> "trace stopped: " + o.problem()
+            case UNKNOWN -> redirectPort(o) != null
+                    ? "REDIRECT to port " + redirectPort(o) + " on this node (userspace mode: the proxy accepts it there"
+                    + " and connects to an endpoint, round robin)"
+                    : "trace stopped: " + o.problem()
                     + (o.dnatDestination().isEmpty() ? "" : " (already DNATed to " + o.dnatDestination() + ")");
         };
+    }
+
+    /** The --to-ports of a REDIRECT the trace stopped at (userspace portals), else null. */
+    private static String redirectPort(PacketTracer.Outcome o) {
+        if (o.verdict() != PacketTracer.Verdict.UNKNOWN || o.path().isEmpty()
+                || !o.problem().startsWith("target REDIRECT is not modelled")) {
+            return null;
+        }
+        String last = o.path().get(o.path().size() - 1);
+        int at = last.indexOf("--to-ports ");
+        return at < 0 ? "?" : last.substring(at + "--to-ports ".length()).split(" ")[0];
     }
 
     private static boolean masqueraded(PacketTracer.Outcome o) {

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The commands' output on a fixed cluster ({@link Cluster}) and the rules our backend writes for
@@ -114,6 +115,43 @@ class InspectGoldenTest {
         Run r = run(node, snapshot, "inspect", "conntrack", "default/web");
         assertEquals(0, r.code(), r.err());
         assertGolden("conntrack", CONNTRACK, r.out());
+    }
+
+    @Test
+    void userspacePortalsRedirectToTheProxy() {
+        node.saves.put(dev.ferry.core.IpFamily.IPV4, """
+                *nat
+                :PREROUTING ACCEPT [0:0]
+                :OUTPUT ACCEPT [0:0]
+                :KUBE-PORTALS-CONTAINER - [0:0]
+                :KUBE-PORTALS-HOST - [0:0]
+                -A PREROUTING -m comment --comment "handle ClusterIPs; NOTE: this must be before the NodePort rules" -j KUBE-PORTALS-CONTAINER
+                -A OUTPUT -m comment --comment "handle ClusterIPs; NOTE: this must be before the NodePort rules" -j KUBE-PORTALS-HOST
+                -A KUBE-PORTALS-CONTAINER -d 10.96.0.10/32 -p tcp -m comment --comment default/web:http -m tcp --dport 80 -j REDIRECT --to-ports 36001
+                -A KUBE-PORTALS-HOST -d 10.96.0.10/32 -p tcp -m comment --comment default/web:http -m tcp --dport 80 -j DNAT --to-destination 192.168.0.10:36001
+                COMMIT
+                """);
+        Run r = run(node, snapshot, "trace", "--src", "10.244.1.10", "--dst", "10.96.0.10", "--port", "80");
+        assertEquals(0, r.code(), r.err());
+        assertGolden("trace-userspace", """
+                mode userspace (nat chain KUBE-PORTALS-CONTAINER exists)
+                trace tcp 10.244.1.10 -> 10.96.0.10:80: from another host (nat PREROUTING), in-interface unknown
+
+                path:
+                  nat PREROUTING              -A PREROUTING -m comment --comment "handle ClusterIPs; NOTE: this must be before the NodePort rules" -j KUBE-PORTALS-CONTAINER
+                  nat KUBE-PORTALS-CONTAINER  -A KUBE-PORTALS-CONTAINER -d 10.96.0.10/32 -p tcp -m comment --comment default/web:http -m tcp --dport 80 -j REDIRECT --to-ports 36001
+
+                endpoints reachable: none
+                other outcomes:
+                  REDIRECT to port 36001 on this node (userspace mode: the proxy accepts it there and connects to an endpoint, round robin)  100%
+                """, r.out());
+        Run portals = run(node, snapshot, "inspect", "services");
+        assertEquals(0, portals.code(), portals.err());
+        assertTrue(portals.out().contains("default/web:http    TCP    ClusterIP  10.96.0.10:80"), portals.out());
+        assertTrue(portals.out().lines().anyMatch(l -> l.startsWith("default/web:http ") && l.endsWith("yes (2 portal rules)")),
+                portals.out());
+        assertTrue(portals.out().lines().anyMatch(l -> l.startsWith("default/local:http ") && l.endsWith("NO (no KUBE-PORTALS-* rule)")),
+                portals.out());
     }
 
     @Test
