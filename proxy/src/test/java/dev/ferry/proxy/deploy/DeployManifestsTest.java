@@ -224,6 +224,25 @@ class DeployManifestsTest {
                 "the image puts the jar where the command expects it");
     }
 
+    /** docker build's context is the repository root, cut down by .dockerignore to what the Dockerfile copies. */
+    @Test
+    void dockerignoreKeepsExactlyWhatTheDockerfileCopies() throws IOException {
+        Set<String> copied = new TreeSet<>();
+        for (String line : Files.readAllLines(deploy.resolve("Dockerfile"))) {
+            String[] words = line.strip().split("\\s+");
+            if (words[0].equals("COPY")) {
+                copied.addAll(List.of(words).subList(1, words.length - 1));
+            }
+        }
+        List<String> ignore = Files.readAllLines(deploy.getParent().resolve(".dockerignore")).stream()
+                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        assertEquals("*", ignore.get(0), "everything is left out first");
+        assertEquals(copied, ignore.subList(1, ignore.size()).stream().map(l -> l.substring(1))
+                .collect(Collectors.toCollection(TreeSet::new)), "the exceptions (!path) are the COPY sources");
+        assertTrue(Files.isExecutable(deploy.resolve("image/iptables-wrapper")));
+        assertTrue(Files.isExecutable(deploy.resolve("image/build-base.sh")));
+    }
+
     /**
      * The container's command line, after the kubelet's $(VAR) expansion, is accepted by our
      * flag parser; --config points at the ConfigMap's config.conf written to a file. ProxyOptions is

@@ -202,6 +202,30 @@ class MultiNodeIT {
     }
 
     /**
+     * The image's iptables commands take the node's backend (deploy/image/iptables-wrapper): nft
+     * on the test's fresh nodes, legacy where the kubelet's hint chain is in legacy's mangle table.
+     */
+    @Test
+    void theImagesIptablesFollowsTheNodesBackend() throws Exception {
+        assertTrue(exec("node-1", "iptables", "--version").getStdout().contains("nf_tables"),
+                "a node without legacy rules uses nft");
+        try (GenericContainer<?> legacyNode = new GenericContainer<>(DockerImageName.parse(PROXY_IMAGE))
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withCapAdd(Capability.NET_ADMIN, Capability.NET_RAW))
+                .withCommand("sleep", "infinity")) {
+            legacyNode.start();
+            ExecResult hint = legacyNode.execInContainer("iptables-legacy", "-t", "mangle", "-N", "KUBE-IPTABLES-HINT");
+            assertEquals(0, hint.getExitCode(), () -> describe(hint));
+            ExecResult save = legacyNode.execInContainer("iptables-save", "-t", "mangle");
+            assertTrue(save.getStdout().contains(":KUBE-IPTABLES-HINT"), () -> "iptables-save read legacy: " + describe(save));
+            assertTrue(legacyNode.execInContainer("iptables", "--version").getStdout().contains("legacy"));
+        }
+    }
+
+    private static ExecResult exec(String container, String... argv) throws IOException, InterruptedException {
+        return containers.get(container).execInContainer(argv);
+    }
+
+    /**
      * Connects from {@code node} until the proxy has synced (first answer), then {@value #TRIES}
      * times more; every try must answer, and both backends must answer (the chance that random
      * 50/50 selection misses one in 40 tries is 2^-39). Returns backend name -> peer address seen.
