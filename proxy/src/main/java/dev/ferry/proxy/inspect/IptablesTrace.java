@@ -62,6 +62,10 @@ final class IptablesTrace {
         sb.append("trace ").append(req.describe()).append(": ")
                 .append(fromNode ? "sent by the node itself (nat OUTPUT)" : "from another host (nat PREROUTING)"
                         + (in == null ? ", in-interface unknown" : ", arriving on " + in)).append('\n');
+        String service = servicePort(outcomes);
+        if (service != null) {
+            sb.append("service port: ").append(service).append('\n');
+        }
         List<String> shared = sharedPrefix(outcomes);
         int tail = outcomes.size() > 1 ? sharedSuffix(outcomes, shared.size()) : 0;
         sb.append("\npath").append(outcomes.size() > 1 ? " (shared by every outcome)" : "").append(":\n");
@@ -133,6 +137,35 @@ final class IptablesTrace {
         }
         return first.subList(0, n);
     }
+
+    /**
+     * Which service port the packet was matched to, from the comment of the first rule that jumps
+     * to a Service chain (e.g. "default/web:http cluster IP"); null when none did.
+     */
+    private static String servicePort(List<PacketTracer.Outcome> outcomes) {
+        for (PacketTracer.Outcome o : outcomes) {
+            for (String step : o.path()) {
+                java.util.regex.Matcher jump = JUMP.matcher(step);
+                java.util.regex.Matcher comment = COMMENT.matcher(step);
+                if (!jump.find() || !comment.find()) {
+                    continue;
+                }
+                // iptables-save quotes a comment with spaces; these never hold quotes or backslashes
+                String c = comment.group(1).startsWith("\"") ? comment.group(1).substring(1, comment.group(1).length() - 1)
+                        : comment.group(1);
+                for (String kind : List.of(" cluster IP", " external IP", " loadbalancer IP")) {
+                    if (c.endsWith(kind)) {
+                        return c.substring(0, c.length() - kind.length()) + " (" + kind.strip() + ")";
+                    }
+                }
+                return c + (step.contains(" -A KUBE-NODEPORTS ") ? " (node port)" : "");
+            }
+        }
+        return null;
+    }
+
+    private static final java.util.regex.Pattern JUMP = java.util.regex.Pattern.compile(" -j KUBE-(SVC|SVL|EXT|FW)-");
+    private static final java.util.regex.Pattern COMMENT = java.util.regex.Pattern.compile("--comment (\"[^\"]*\"|\\S+)");
 
     /** How many last steps every outcome has in common after the shared prefix. */
     private static int sharedSuffix(List<PacketTracer.Outcome> outcomes, int prefix) {

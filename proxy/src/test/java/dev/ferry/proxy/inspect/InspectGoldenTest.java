@@ -232,6 +232,7 @@ class InspectGoldenTest {
     static final String TRACE_POD = """
             mode iptables (nat chain KUBE-SERVICES exists)
             trace tcp 10.244.1.10 -> 10.96.0.10:80: from another host (nat PREROUTING), arriving on vpod
+            service port: default/web:http (cluster IP)
 
             path (shared by every outcome):
               nat PREROUTING     -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
@@ -260,6 +261,7 @@ class InspectGoldenTest {
     static final String TRACE_NODE = """
             mode iptables (nat chain KUBE-SERVICES exists)
             trace tcp 192.168.0.10 -> 10.96.0.10:80: sent by the node itself (nat OUTPUT)
+            service port: default/web:http (cluster IP)
 
             path (shared by every outcome):
               nat OUTPUT                     -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
