@@ -102,4 +102,33 @@ class InspectIT {
         TraceIT.save("inspect-web.txt", web.out());
         TraceIT.save("inspect-local.txt", local.out());
     }
+
+    /**
+     * inspect conntrack on real flows: a TCP connection answered by b2 keeps its conntrack entry
+     * (TIME_WAIT) after b2 leaves the Service (the proxy clears stale UDP flows only, as
+     * upstream); inspect then lists that flow as STALE, and a flow to b1 as current.
+     */
+    @Test
+    void conntrackMarksAFlowToARemovedEndpointStale() throws Exception {
+        fx.web("b1", "b2");
+        fx.startProxy();
+        Checks checks = fx.checks();
+        checks.awaitServed(NodeFixture.WEB_IP, 80);
+        checks.assertTcpReachesAll(fx.pod(), NodeFixture.WEB_IP, 80, Set.of("b1", "b2"));
+        fx.web("b1");
+        checks.awaitDnatTargets(Set.of(Checks.ipPort("b1", Topology.NAME_TCP_PORT)),
+                Set.of(Checks.ipPort("b2", Topology.NAME_TCP_PORT)));
+
+        Proc.Result flows = inspect("inspect", "conntrack", "default/web");
+        Pattern stale = Pattern.compile("(?m)^  tcp\\s+" + Pattern.quote(Topology.POD_IP) + ":\\d+ -> "
+                + Pattern.quote(NodeFixture.WEB_IP + ":80") + "\\s+=> " + Pattern.quote(Checks.ipPort("b2", Topology.NAME_TCP_PORT))
+                + "\\s.*STALE: " + Pattern.quote(Checks.ipPort("b2", Topology.NAME_TCP_PORT)) + " is not a current endpoint$");
+        Pattern current = Pattern.compile("(?m)^  tcp\\s+" + Pattern.quote(Topology.POD_IP) + ":\\d+ -> "
+                + Pattern.quote(NodeFixture.WEB_IP + ":80") + "\\s+=> " + Pattern.quote(Checks.ipPort("b1", Topology.NAME_TCP_PORT))
+                + "\\s+\\[ASSURED\\]\\s+timeout \\d+s$");
+        assertTrue(stale.matcher(flows.out()).find(), () -> "no STALE flow to b2:\n" + flows.describe()
+                + "\nconntrack -L:\n" + fx.node().run("conntrack", "-L").out());
+        assertTrue(current.matcher(flows.out()).find(), flows::describe);
+        TraceIT.save("conntrack-stale.txt", flows.out());
+    }
 }
