@@ -3,7 +3,9 @@ package dev.ferry.proxy.inspect;
 import dev.ferry.iptables.IptablesDump;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Settles interface matches ({@code -i}, {@code -o}) in a dump for one packet, because the
@@ -16,10 +18,26 @@ final class Interfaces {
     private Interfaces() {
     }
 
-    static IptablesDump resolve(IptablesDump dump, String in, String out) {
-        if (in == null && out == null) {
-            return dump;
+    /**
+     * A dump with interface matches settled, and for each rule whose text changed, its original
+     * text ("table: -A …" both), so that a trace shows the rules as the node has them.
+     */
+    record Settled(IptablesDump dump, Map<String, String> originals) {
+        /** A tracer path step ("table: rule") as the node's rule reads. */
+        String original(String step) {
+            return originals.getOrDefault(step, step);
         }
+    }
+
+    static IptablesDump resolve(IptablesDump dump, String in, String out) {
+        return settle(dump, in, out).dump();
+    }
+
+    static Settled settle(IptablesDump dump, String in, String out) {
+        if (in == null && out == null) {
+            return new Settled(dump, Map.of());
+        }
+        Map<String, String> originals = new HashMap<>();
         StringBuilder sb = new StringBuilder();
         for (String tableName : dump.tableNames()) {
             IptablesDump.Table table = dump.table(tableName);
@@ -31,13 +49,18 @@ final class Interfaces {
                 for (IptablesDump.Rule r : c.rules()) {
                     List<String> args = settle(r.args(), in, out);
                     if (args != null) {
-                        sb.append(new IptablesDump.Rule(c.name(), args).text()).append('\n');
+                        String text = new IptablesDump.Rule(c.name(), args).text();
+                        if (!text.equals(r.text())) {
+                            // two rules of a chain settling to the same text: the first is the one that matches first
+                            originals.putIfAbsent(tableName + ": " + text, tableName + ": " + r.text());
+                        }
+                        sb.append(text).append('\n');
                     }
                 }
             }
             sb.append("COMMIT\n");
         }
-        return IptablesDump.parse(sb.toString());
+        return new Settled(IptablesDump.parse(sb.toString()), originals);
     }
 
     /** The rule's words without its settled interface matches; null when one of them fails. */

@@ -89,11 +89,14 @@ final class IptablesTrace {
 
     private static List<PacketTracer.Outcome> trace(IptablesDump dump, String in, String out, PacketTracer.Packet packet,
                                                     List<InetAddress> local, long mark, String keepDestination) {
-        PacketTracer tracer = new PacketTracer(Interfaces.resolve(dump, in, out), local, mark);
+        Interfaces.Settled settled = Interfaces.settle(dump, in, out);
+        PacketTracer tracer = new PacketTracer(settled.dump(), local, mark);
         List<PacketTracer.Outcome> result = new ArrayList<>();
         for (PacketTracer.Outcome o : tracer.trace(packet)) {
             if (keepDestination == null || keepDestination.equals(o.dnatDestination())) {
-                result.add(o);
+                List<String> path = o.path().stream().map(settled::original).toList();
+                result.add(new PacketTracer.Outcome(o.probability(), o.verdict(), o.dnatDestination(),
+                        o.masqueradeMarked(), o.masqueraded(), path, o.problem()));
             }
         }
         return result;
@@ -189,7 +192,8 @@ final class IptablesTrace {
 
     private static String fate(PacketTracer.Outcome o) {
         return switch (o.verdict()) {
-            case ACCEPT -> o.dnatDestination().isEmpty() ? "accepted, not DNATed" : "DNAT to " + o.dnatDestination()
+            case ACCEPT -> o.dnatDestination().isEmpty() ? "accepted, not DNATed" + (masqueraded(o) ? ", masqueraded" : "")
+                    : "DNAT to " + o.dnatDestination()
                     + (masqueraded(o) ? ", masqueraded" : ", not masqueraded");
             case DROP -> "DROP";
             case REJECT -> "REJECT";

@@ -76,6 +76,43 @@ class ModeAndInterfacesTest {
     }
 
     @Test
+    void traceShowsTheNodesRulesNotTheSettledOnes() {
+        FakeNode node = new FakeNode();
+        node.saves.put(IpFamily.IPV4, """
+                *filter
+                :INPUT ACCEPT [0:0]
+                :FORWARD DROP [0:0]
+                :OUTPUT ACCEPT [0:0]
+                -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+                -A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+                COMMIT
+                *nat
+                :PREROUTING ACCEPT [0:0]
+                :INPUT ACCEPT [0:0]
+                :OUTPUT ACCEPT [0:0]
+                :POSTROUTING ACCEPT [0:0]
+                -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+                COMMIT
+                """);
+        node.routes.put(dev.ferry.core.IpAddresses.parse("172.17.0.2"), "docker0");
+        node.routes.put(dev.ferry.core.IpAddresses.parse("192.0.2.1"), "eth0");
+        InspectGoldenTest.Run r = InspectGoldenTest.run(node, Cluster.snapshot(), "trace", "--src", "172.17.0.2",
+                "--dst", "192.0.2.1", "--port", "53", "--proto", "udp", "--proxy-mode", "iptables");
+        assertEquals("""
+                mode iptables (--proxy-mode)
+                trace udp 172.17.0.2 -> 192.0.2.1:53: from another host (nat PREROUTING), arriving on docker0
+
+                path:
+                  filter FORWARD   -A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+                  nat POSTROUTING  -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+
+                endpoints reachable: none
+                other outcomes:
+                  accepted, not DNATed, masqueraded  100%
+                """, r.out());
+    }
+
+    @Test
     void probabilities() {
         assertEquals("100%", Probabilities.format(1.0));
         assertEquals("33.33% (1/3)", Probabilities.format(0.33333333349));
