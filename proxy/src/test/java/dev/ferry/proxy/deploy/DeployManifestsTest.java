@@ -168,6 +168,7 @@ class DeployManifestsTest {
         assertEquals("system-node-critical", pod.getPriorityClassName());
         assertEquals(only(ServiceAccount.class).getMetadata().getName(), pod.getServiceAccountName());
         assertEquals(Map.of("kubernetes.io/os", "linux"), pod.getNodeSelector());
+        assertEquals("Default", pod.getDnsPolicy(), "the node's resolver: cluster DNS is a Service this pod programs");
     }
 
     @Test
