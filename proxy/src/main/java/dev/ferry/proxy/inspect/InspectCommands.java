@@ -103,9 +103,17 @@ public final class InspectCommands {
     record Context(PrintStream out, PrintStream err, Env env) {
     }
 
-    @Command(name = "proxy.jar", description = "Inspect what this node programs for Services, and trace packets.",
-            mixinStandardHelpOptions = true)
+    /** -h/--help on every command (picocli's standard mixin would add a -V with no version to print). */
+    static final class Help {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+    }
+
+    @Command(name = "proxy.jar", description = "Inspect what this node programs for Services, and trace packets.")
     static final class Top implements Callable<Integer> {
+        @Mixin
+        Help help = new Help();
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -116,8 +124,11 @@ public final class InspectCommands {
         }
     }
 
-    @Command(name = "inspect", description = "What this node programs for Services, and why.", mixinStandardHelpOptions = true)
+    @Command(name = "inspect", description = "What this node programs for Services, and why.")
     static final class Inspect implements Callable<Integer> {
+        @Mixin
+        Help help = new Help();
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -156,6 +167,9 @@ public final class InspectCommands {
 
     /** Loads what both inspect reports need: the mode, the snapshot and the node's programmed state. */
     abstract static class InspectBase implements Callable<Integer> {
+        @Mixin
+        Help help = new Help();
+
         final Context ctx;
 
         @Mixin
@@ -184,8 +198,7 @@ public final class InspectCommands {
         }
     }
 
-    @Command(name = "services", description = "One line per service port: addresses, policies, endpoints in/out, programmed or not.",
-            mixinStandardHelpOptions = true)
+    @Command(name = "services", description = "One line per service port: addresses, policies, endpoints in/out, programmed or not.")
     static final class Services extends InspectBase {
         Services(Context ctx) {
             super(ctx);
@@ -201,8 +214,7 @@ public final class InspectCommands {
         }
     }
 
-    @Command(name = "service", description = "One Service: its rules or virtual servers, and every endpoint with why it is in or out.",
-            mixinStandardHelpOptions = true)
+    @Command(name = "service", description = "One Service: its rules or virtual servers, and every endpoint with why it is in or out.")
     static final class OneService extends InspectBase {
         @Parameters(paramLabel = "NS/NAME", description = "The Service (namespace default when only NAME is given).")
         String service;
@@ -228,8 +240,7 @@ public final class InspectCommands {
         }
     }
 
-    @Command(name = "conntrack", description = "The conntrack flows of one Service (read over netlink); STALE marks flows to a gone endpoint.",
-            mixinStandardHelpOptions = true)
+    @Command(name = "conntrack", description = "The conntrack flows of one Service (read over netlink); STALE marks flows to a gone endpoint.")
     static final class ConntrackFlows extends InspectBase {
         @Parameters(paramLabel = "NS/NAME", description = "The Service (namespace default when only NAME is given).")
         String service;
@@ -258,9 +269,11 @@ public final class InspectCommands {
         }
     }
 
-    @Command(name = "trace", description = "Walk the live rules (iptables-save, or the IPVS table) for a new connection's first packet.",
-            mixinStandardHelpOptions = true)
+    @Command(name = "trace", description = "Walk the live rules (iptables-save, or the IPVS table) for a new connection's first packet.")
     static final class Trace implements Callable<Integer> {
+        @Mixin
+        Help help = new Help();
+
         private final Context ctx;
 
         @Option(names = "--src", required = true, paramLabel = "IP", description = "Source address (a pod, an outside client, or one of the node's).")
