@@ -39,7 +39,7 @@ class InspectGoldenTest {
                     }
 
                     @Override
-                    public ProxySnapshot load(InspectCommands.SourceOptions source) {
+                    public ProxySnapshot load(ServiceCommands.SourceOptions source) {
                         return snapshot;
                     }
                 });
