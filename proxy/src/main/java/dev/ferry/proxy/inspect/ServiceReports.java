@@ -25,7 +25,8 @@ final class ServiceReports {
             ServicePort p = state.port();
             List<EndpointVerdicts.Verdict> verdicts = EndpointVerdicts.of(state, snapshot.node());
             long in = verdicts.stream().filter(EndpointVerdicts.Verdict::in).count();
-            c.row(state.name().toString(), p.protocol().name(), type(p), addresses(p.clusterIPs()) + ":" + p.port(),
+            c.row(state.name().toString(), p.protocol().name(), type(p), p.clusterIPs().isEmpty() ? "-" : p.clusterIPs().stream()
+                            .map(ip -> IpAddresses.hostPort(ip, p.port())).collect(Collectors.joining(",")),
                     p.nodePort() == 0 ? "-" : String.valueOf(p.nodePort()), externalAndLb(p), policies(p),
                     in + "/" + (verdicts.size() - in), programmed.summary(state));
         }

@@ -76,9 +76,15 @@ final class Cluster {
 
     /** iptables-save as the node would print it after our backend's sync of {@code snapshot}. */
     static String iptablesSave(ProxySnapshot snapshot) {
+        return iptablesSave(snapshot, IpFamily.IPV4);
+    }
+
+    static String iptablesSave(ProxySnapshot snapshot, IpFamily family) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
-        IptablesBackend backend = IptablesBackend.builder(IpFamily.IPV4, CONFIG, CommandRunners.dryRun(out))
+        IptablesConfig config = family == IpFamily.IPV4 ? CONFIG
+                : IptablesConfig.defaults().withClusterCidrs(List.of(Cidr.parse("fd00:244::/48")));
+        IptablesBackend backend = IptablesBackend.builder(family, config, CommandRunners.dryRun(out))
                 .localAddresses(LocalAddresses.of(List.of(IpAddresses.parse(NODE_IP)))).build();
         if (!backend.sync(snapshot).ok()) {
             throw new AssertionError("dry-run sync failed");

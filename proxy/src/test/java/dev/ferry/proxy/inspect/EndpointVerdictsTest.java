@@ -88,5 +88,31 @@ class EndpointVerdictsTest {
                 "--dst", Cluster.NODE_IP, "--port", "30080");
         assertTrue(self.out().endsWith("endpoints reachable:\n  10.244.0.1:80  50.00% (1/2)  masqueraded\n"
                 + "  10.244.0.2:80  50.00% (1/2)  masqueraded\n"), self.out());
+
+        // node port flows are the Service's too (destination: a node address and the node port)
+        node.flows.add(InspectGoldenTest.flow("203.0.113.5", 40000, Cluster.NODE_IP, 30080, "10.244.0.1", 80, true));
+        node.flows.add(InspectGoldenTest.flow("203.0.113.5", 40001, "192.168.99.1", 30080, "10.244.0.1", 80, true));
+        InspectGoldenTest.Run flows = InspectGoldenTest.run(node, snap, "inspect", "conntrack", "default/np");
+        assertTrue(flows.out().startsWith("default/np:http TCP (IPv4): 1 flow\n  tcp  203.0.113.5:40000 -> 192.168.0.10:30080"),
+                flows.out());
+    }
+
+    @Test
+    void ipv6ServiceTracedThroughIp6tablesRules() {
+        ProxySnapshot snap = snapshot(Fixtures.clusterIPService("default", "v6", "fd00:96::10", "http", 80, "TCP"),
+                Fixtures.slice("default", "v6-1", "v6", "http", 80, "TCP", Ep.ready("fd00:244::21").onNode(Cluster.NODE),
+                        Ep.ready("fd00:244::22").notReady()));
+        FakeNode node = new FakeNode();
+        node.saves.put(dev.ferry.core.IpFamily.IPV6, Cluster.iptablesSave(snap, dev.ferry.core.IpFamily.IPV6));
+        node.saves.put(dev.ferry.core.IpFamily.IPV4, "*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n");
+        InspectGoldenTest.Run trace = InspectGoldenTest.run(node, snap, "trace", "--src", "fd00:244::99",
+                "--dst", "fd00:96::10", "--port", "80", "--in-iface", "vpod");
+        assertEquals(0, trace.code(), trace.err());
+        assertTrue(trace.out().endsWith("endpoints reachable:\n  [fd00:244::21]:80  100%  not masqueraded\n"), trace.out());
+        InspectGoldenTest.Run one = InspectGoldenTest.run(node, snap, "inspect", "service", "default/v6");
+        assertTrue(one.out().contains("  programmed (IPv6, iptables):\n"), one.out());
+        assertTrue(one.out().matches("(?s).*\\n    \\[fd00:244::22\\]:80  node -\\s+out\\s+not ready\\n.*"), one.out());
+        InspectGoldenTest.Run all = InspectGoldenTest.run(node, snap, "inspect", "services");
+        assertTrue(all.out().contains(" [fd00:96::10]:80 "), all.out());
     }
 }
