@@ -9,13 +9,13 @@ import java.time.Duration;
  * "h"), e.g. "1s", "500ms", "1m30s", "1.5h"; a lone "0" needs no unit. Negative values are
  * refused: no flag of ours means anything by them.
  */
-final class GoDuration {
+public final class GoDuration {
 
     private GoDuration() {
     }
 
     /** @throws IllegalArgumentException saying what is wrong with {@code text} */
-    static Duration parse(String text) {
+    public static Duration parse(String text) {
         if (text == null || text.isEmpty()) {
             throw new IllegalArgumentException("empty duration");
         }
@@ -60,7 +60,7 @@ final class GoDuration {
     }
 
     /** Go's String() form for common values: "30s", "1m0s", "500ms", "0s". */
-    static String format(Duration d) {
+    public static String format(Duration d) {
         if (d.isZero()) {
             return "0s";
         }

@@ -5,12 +5,21 @@ import dev.ferry.iptables.CommandRunner;
 import dev.ferry.iptables.CommandRunners;
 import dev.ferry.iptables.IptablesConfig;
 import dev.ferry.ipvs.IpvsConfig;
+import dev.ferry.proxy.config.ConfigFileException;
+import dev.ferry.proxy.config.ConfigFlags;
+import dev.ferry.proxy.config.EffectiveConfig;
+import dev.ferry.proxy.config.KubeProxyConfigFile;
 import dev.ferry.proxy.conntrack.ConntrackReconciler;
+import dev.ferry.proxy.events.NodeEvents;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
+import picocli.CommandLine.ParseResult;
 
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -18,7 +27,10 @@ import java.util.function.Function;
 
 /**
  * Entry point of proxy.jar. Exit status: 0 done (or stopped by SIGTERM/SIGINT), 1 a sync or
- * cleanup failed (--once, --cleanup) or the proxy could not start, 2 a bad flag.
+ * cleanup failed (--once, --cleanup) or the proxy could not start, 2 a bad flag or config file.
+ *
+ * <p>Order: flags, then --config (its fields fill the options no flag set), checks, logging,
+ * then --write-config-to, --cleanup, or the proxy.
  */
 public final class Main {
 
@@ -46,12 +58,14 @@ public final class Main {
      * @param out where --help and --dry-run print
      * @param err where flag errors are printed (logs go to standard error through logback)
      */
-    static int run(String[] args, PrintStream out, PrintStream err, CountDownLatch stop) {
+    public static int run(String[] args, PrintStream out, PrintStream err, CountDownLatch stop) {
         ProxyOptions options = new ProxyOptions();
         // as upstream's flag parser: a flag given twice takes its last value
         CommandLine cli = new CommandLine(options).setOverwrittenOptionsAllowed(true);
+        KubeProxyConfigFile file = null;
+        List<ConfigFlags.Applied> fromFile = List.of();
         try {
-            cli.parseArgs(args);
+            ParseResult parsed = cli.parseArgs(args);
             if (cli.isUsageHelpRequested()) {
                 cli.usage(out);
                 return OK;
@@ -60,13 +74,28 @@ public final class Main {
                 cli.printVersionHelp(out);
                 return OK;
             }
+            if (options.configFile != null) {
+                file = KubeProxyConfigFile.load(options.configFile);
+                fromFile = ConfigFlags.apply(file, cli.getCommandSpec(), parsed);
+                for (ConfigFlags.Applied a : fromFile) {
+                    if (!a.overriddenByFlag()) {
+                        options.setFromFile(a.setting().flag(), a.setting().field(), file.source());
+                    }
+                }
+            }
             options.validate();
-        } catch (CommandLine.ParameterException | ProxyOptions.InvalidFlagException e) {
+        } catch (CommandLine.ParameterException | ProxyOptions.InvalidFlagException | ConfigFileException e) {
             err.println("error: " + e.getMessage());
             err.println("Run with --help to see the flags.");
             return USAGE;
         }
-        Logging.setVerbosity(options.verbosity);
+        Logging.configure(options.verbosity, options.loggingFormat);
+        if (file != null) {
+            logConfigFile(file, fromFile);
+        }
+        if (options.writeConfigTo != null) {
+            return writeConfig(cli, options.writeConfigTo, err);
+        }
         IptablesConfig config = new IptablesConfig(options.masqueradeBit, options.masqueradeAll, options.clusterCidrs,
                 options.localhostNodePorts, options.nodePortAddresses);
         CommandRunner commands = options.dryRun ? CommandRunners.dryRun(out) : CommandRunners.process();
@@ -92,11 +121,13 @@ public final class Main {
                 options.dryRun ? ", dry run" : "");
         Function<dev.ferry.core.ChangeTracker, Source> sourceFactory;
         InputProblems problems = InputProblems.logging();
+        KubernetesClient api = null;
         if (options.manifests != null) {
             sourceFactory = tracker -> new FileSource(options.manifests, tracker, problems, FileSource.DEFAULT_INTERVAL);
         } else {
             try {
-                var client = ApiClients.connect(options.kubeconfig, options.master);
+                KubernetesClient client = ApiClients.connect(options.kubeconfig, options.master);
+                api = client;
                 sourceFactory = tracker -> new ApiSource(client, tracker);
             } catch (RuntimeException e) {
                 log.error("cannot connect to the API server: {}", e.getMessage());
@@ -106,6 +137,9 @@ public final class Main {
         try (ProxyDaemon daemon = new ProxyDaemon(hostname, problems, backends, sourceFactory,
                 options.modeMinSyncPeriod(), options.modeSyncPeriod())) {
             daemon.startSource();
+            if (api != null && !options.once && !options.dryRun) {
+                new NodeEvents(api, hostname).recordStartingInBackground(); // upstream's "birth cry"
+            }
             if (!options.once && !options.dryRun) {
                 daemon.serveHealthCheckNodePorts(options.nodePortAddresses);
             }
@@ -131,6 +165,33 @@ public final class Main {
         } finally {
             out.flush();
         }
+    }
+
+    /** One line for the file, one per flag that overrides it (debug), one warning per ignored field that is set. */
+    private static void logConfigFile(KubeProxyConfigFile file, List<ConfigFlags.Applied> applied) {
+        long overridden = applied.stream().filter(ConfigFlags.Applied::overriddenByFlag).count();
+        log.info("config file {}: {} fields set, {} of them overridden by flags", file.source(), applied.size(), overridden);
+        for (ConfigFlags.Applied a : applied) {
+            if (a.overriddenByFlag()) {
+                log.debug("config file {}: field {} is overridden by {}", file.source(), a.setting().field(),
+                        a.setting().flag());
+            }
+        }
+        for (KubeProxyConfigFile.Ignored i : file.ignored()) {
+            log.warn("config file {}: field {} ({}) is ignored: {}", file.source(), i.field(), i.value(), i.why());
+        }
+    }
+
+    /** --write-config-to: the effective configuration as a KubeProxyConfiguration; 0 when written. */
+    private static int writeConfig(CommandLine cli, Path file, PrintStream err) {
+        try {
+            EffectiveConfig.write(cli.getCommandSpec(), file);
+        } catch (UncheckedIOException e) {
+            err.println("error: --write-config-to: " + e.getMessage());
+            return FAILED;
+        }
+        log.info("wrote the configuration to {}", file);
+        return OK;
     }
 
     /** --cleanup: every backend of every mode removes what it owns; 0 when all worked. */

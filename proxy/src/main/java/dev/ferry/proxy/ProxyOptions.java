@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -33,6 +35,16 @@ import java.util.Set;
         description = "A drop-in replacement for kube-proxy: programs this node so that traffic to a Service "
                 + "reaches its endpoints.%n")
 final class ProxyOptions {
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "A KubeProxyConfiguration file (kubeproxy.config.k8s.io/v1alpha1, YAML or JSON, or a ConfigMap "
+                    + "holding it under config.conf); flags given on the command line override its fields.")
+    Path configFile;
+
+    @Option(names = "--write-config-to", paramLabel = "FILE",
+            description = "Write the effective configuration (config file, flags, defaults) to FILE as a "
+                    + "KubeProxyConfiguration, then exit.")
+    Path writeConfigTo;
 
     @Option(names = "--proxy-mode", paramLabel = "MODE", defaultValue = "iptables", converter = ModeConverter.class,
             description = "Which proxy mode to use: iptables, ipvs or userspace. Default: ${DEFAULT-VALUE}.")
@@ -161,6 +173,14 @@ final class ProxyOptions {
             description = "Log verbosity: 0-1 info, 2-3 debug, 4 and more trace. Default: ${DEFAULT-VALUE}.")
     int verbosity;
 
+    @Option(names = "--logging-format", paramLabel = "FORMAT", defaultValue = "text", converter = LoggingFormatConverter.class,
+            description = "text, or json: one JSON object per line (timestamp, level, loggerName, formattedMessage, "
+                    + "kvpList, ...). Default: ${DEFAULT-VALUE}.")
+    String loggingFormat;
+
+    /** Flags whose value came from the config file, and how messages name them then. */
+    private final Map<String, String> fromFile = new HashMap<>();
+
     /** A value that is wrong only in combination with others; the message names the flag. */
     static final class InvalidFlagException extends RuntimeException {
         InvalidFlagException(String message) {
@@ -168,43 +188,53 @@ final class ProxyOptions {
         }
     }
 
+    /** Marks {@code flag}'s value as taken from {@code field} of config file {@code source}, for messages. */
+    void setFromFile(String flag, String field, String source) {
+        fromFile.put(flag, "field " + field + " (config file " + source + ")");
+    }
+
+    /** How a message names the setting behind {@code flag}: the flag, or the config file's field it came from. */
+    private String name(String flag) {
+        return fromFile.getOrDefault(flag, flag);
+    }
+
     /** Checks what one flag's converter cannot. */
     void validate() {
         if (syncPeriod.isZero()) {
-            throw new InvalidFlagException("--iptables-sync-period: must be greater than 0");
+            throw new InvalidFlagException(name("--iptables-sync-period") + ": must be greater than 0");
         }
         if (minSyncPeriod.compareTo(syncPeriod) > 0) {
-            throw new InvalidFlagException("--iptables-min-sync-period: " + GoDuration.format(minSyncPeriod)
-                    + " exceeds --iptables-sync-period " + GoDuration.format(syncPeriod));
+            throw new InvalidFlagException(name("--iptables-min-sync-period") + ": " + GoDuration.format(minSyncPeriod)
+                    + " exceeds " + name("--iptables-sync-period") + " " + GoDuration.format(syncPeriod));
         }
         if (ipvsSyncPeriod.isZero() || ipvsSyncPeriod.isNegative()) {
-            throw new InvalidFlagException("--ipvs-sync-period: must be greater than 0");
+            throw new InvalidFlagException(name("--ipvs-sync-period") + ": must be greater than 0");
         }
         if (ipvsMinSyncPeriod.isNegative()) {
-            throw new InvalidFlagException("--ipvs-min-sync-period: must not be negative");
+            throw new InvalidFlagException(name("--ipvs-min-sync-period") + ": must not be negative");
         }
         if (ipvsMinSyncPeriod.compareTo(ipvsSyncPeriod) > 0) {
-            throw new InvalidFlagException("--ipvs-min-sync-period: " + GoDuration.format(ipvsMinSyncPeriod)
-                    + " exceeds --ipvs-sync-period " + GoDuration.format(ipvsSyncPeriod));
+            throw new InvalidFlagException(name("--ipvs-min-sync-period") + ": " + GoDuration.format(ipvsMinSyncPeriod)
+                    + " exceeds " + name("--ipvs-sync-period") + " " + GoDuration.format(ipvsSyncPeriod));
         }
-        checkIpvsTimeout("--ipvs-tcp-timeout", ipvsTcpTimeout);
-        checkIpvsTimeout("--ipvs-tcpfin-timeout", ipvsTcpFinTimeout);
-        checkIpvsTimeout("--ipvs-udp-timeout", ipvsUdpTimeout);
+        checkIpvsTimeout(name("--ipvs-tcp-timeout"), ipvsTcpTimeout);
+        checkIpvsTimeout(name("--ipvs-tcpfin-timeout"), ipvsTcpFinTimeout);
+        checkIpvsTimeout(name("--ipvs-udp-timeout"), ipvsUdpTimeout);
         if (clusterCidrs.size() > 2 || (clusterCidrs.size() == 2
                 && clusterCidrs.get(0).family() == clusterCidrs.get(1).family())) {
-            throw new InvalidFlagException("--cluster-cidr: at most one CIDR per IP family, got " + clusterCidrs);
+            throw new InvalidFlagException(name("--cluster-cidr") + ": at most one CIDR per IP family, got " + clusterCidrs);
         }
         if (hostnameOverride != null && hostnameOverride.isBlank() && hostnameOverride.length() > 0) {
-            throw new InvalidFlagException("--hostname-override: empty");
+            throw new InvalidFlagException(name("--hostname-override") + ": empty");
         }
         if (udpTimeout.isZero()) {
-            throw new InvalidFlagException("--udp-timeout: must be greater than 0");
+            throw new InvalidFlagException(name("--udp-timeout") + ": must be greater than 0");
         }
         if (manifests != null && !Files.isDirectory(manifests)) {
-            throw new InvalidFlagException("--manifests: " + manifests + " is not a directory");
+            throw new InvalidFlagException(name("--manifests") + ": " + manifests + " is not a directory");
         }
         if (kubeconfig != null && !Files.isReadable(kubeconfig)) {
-            throw new InvalidFlagException("--kubeconfig: cannot read " + kubeconfig);
+            throw new InvalidFlagException(name("--kubeconfig") + ": cannot read " + kubeconfig);
         }
     }
 
@@ -334,6 +364,17 @@ final class ProxyOptions {
                 throw new TypeConversionException("\"" + value + "\" is out of range 0..31");
             }
             return bit;
+        }
+    }
+
+    /** Upstream's --logging-format values that we have: text and json. */
+    static final class LoggingFormatConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            if (!value.equals("text") && !value.equals("json")) {
+                throw new TypeConversionException("\"" + value + "\" is not a logging format (text or json)");
+            }
+            return value;
         }
     }
 
