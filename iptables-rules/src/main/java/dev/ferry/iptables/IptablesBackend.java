@@ -238,7 +238,9 @@ public final class IptablesBackend implements Backend {
             // kubeproxy_sync_proxy_rules_iptables_total / _last: filter is always written whole
             return SyncResult.success(full, stats.filterRules() + stats.natRules(), since(start)).withTableRules(
                     Map.of("filter", stats.filterRulesOwned(), "nat", stats.natRulesOwned()),
-                    Map.of("filter", payload.isEmpty() ? 0 : stats.filterRules(), "nat", payload.isEmpty() ? 0 : stats.natRules()));
+                    // written: the rules of our chains in the payload (jumps from built-in chains left out, as upstream)
+                    Map.of("filter", payload.isEmpty() ? 0 : stats.filterRulesOwned(),
+                            "nat", payload.isEmpty() ? 0 : stats.natRules() - stats.natJumps()));
         } catch (Throwable e) { // the contract: a sync never throws
             writer.abandon();
             return fail(full, start, family + " sync failed: " + describe(e));

@@ -103,11 +103,11 @@ final class IptablesRuleWriter {
 
     /** What the last {@link #write} produced, for the sync result and metrics. */
     record Stats(int filterRules, int natRules, int servicePortsWritten, List<String> deletedChains,
-                 List<String> keptStaleChains, int filterRulesOwned, int natRulesOwned) {
+                 List<String> keptStaleChains, int filterRulesOwned, int natRulesOwned, int natJumps) {
 
         Stats(int filterRules, int natRules, int servicePortsWritten, List<String> deletedChains,
               List<String> keptStaleChains) {
-            this(filterRules, natRules, servicePortsWritten, deletedChains, keptStaleChains, filterRules, natRules);
+            this(filterRules, natRules, servicePortsWritten, deletedChains, keptStaleChains, filterRules, natRules, 0);
         }
     }
 
@@ -341,7 +341,8 @@ final class IptablesRuleWriter {
         }
         // owned: the rules in our chains (the jumps from built-in chains are not counted, as upstream)
         lastStats = new Stats(filterRules.lines(), natWritten, servicePortsWritten, List.copyOf(deleted),
-                List.copyOf(kept), filterRules.lines() - jumpsWritten[0], natWritten + keptNatRules - jumpsWritten[1]);
+                List.copyOf(kept), filterRules.lines() - jumpsWritten[0], natWritten + keptNatRules - jumpsWritten[1],
+                jumpsWritten[1]);
         return payload;
     }
 
