@@ -6,6 +6,7 @@ import dev.ferry.iptables.CommandRunners;
 import dev.ferry.iptables.IptablesConfig;
 import dev.ferry.ipvs.IpvsConfig;
 import dev.ferry.proxy.config.ConfigFileException;
+import dev.ferry.proxy.config.ConfigFileWatch;
 import dev.ferry.proxy.config.ConfigFlags;
 import dev.ferry.proxy.config.EffectiveConfig;
 import dev.ferry.proxy.config.KubeProxyConfigFile;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
 /**
@@ -38,6 +40,9 @@ public final class Main {
 
     /** How long --once waits for the initial state before giving up. */
     static final Duration ONCE_SYNC_TIMEOUT = Duration.ofSeconds(60);
+
+    /** How often the --config file is read to see whether it changed. */
+    static final Duration CONFIG_WATCH_INTERVAL = Duration.ofSeconds(2);
 
     static final int OK = 0;
     static final int FAILED = 1;
@@ -154,17 +159,29 @@ public final class Main {
                 }
                 return daemon.syncOnce() ? OK : FAILED;
             }
-            if (daemon.startSyncing(() -> stop.getCount() == 0)) {
-                stop.await();
+            AtomicBoolean configChanged = new AtomicBoolean();
+            try (ConfigFileWatch watch = watchConfig(options.configFile, file, () -> {
+                configChanged.set(true);
+                stop.countDown();
+            })) {
+                if (daemon.startSyncing(() -> stop.getCount() == 0)) {
+                    stop.await();
+                }
             }
             log.info("stopping; the rules stay in place");
-            return OK;
+            return configChanged.get() ? FAILED : OK; // as upstream: a changed config file ends the process
+
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return OK;
         } finally {
             out.flush();
         }
+    }
+
+    /** Watches the --config file, if any, as upstream does; null when there is none. */
+    private static ConfigFileWatch watchConfig(Path path, KubeProxyConfigFile file, Runnable onChange) {
+        return file == null ? null : ConfigFileWatch.start(path, file, CONFIG_WATCH_INTERVAL, onChange);
     }
 
     /** One line for the file, one per flag that overrides it (debug), one warning per ignored field that is set. */

@@ -233,7 +233,8 @@ final class ProxyOptions {
         if (manifests != null && !Files.isDirectory(manifests)) {
             throw new InvalidFlagException(name("--manifests") + ": " + manifests + " is not a directory");
         }
-        if (kubeconfig != null && !Files.isReadable(kubeconfig)) {
+        // --write-config-to only writes the path: a kubeadm config names a file of the node it runs on
+        if (kubeconfig != null && writeConfigTo == null && !Files.isReadable(kubeconfig)) {
             throw new InvalidFlagException(name("--kubeconfig") + ": cannot read " + kubeconfig);
         }
     }

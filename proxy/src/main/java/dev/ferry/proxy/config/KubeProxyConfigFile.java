@@ -11,6 +11,7 @@ import dev.ferry.proxy.config.ConfigSchema.Field;
 import dev.ferry.proxy.config.ConfigSchema.Kind;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,6 +51,7 @@ public final class KubeProxyConfigFile {
     private final String source;
     private final List<Setting> settings = new ArrayList<>();
     private final List<Ignored> ignored = new ArrayList<>();
+    private byte[] content = new byte[0];
 
     private KubeProxyConfigFile(String source) {
         this.source = source;
@@ -58,13 +60,15 @@ public final class KubeProxyConfigFile {
     /** Reads and checks {@code file}. */
     public static KubeProxyConfigFile load(Path file) throws ConfigFileException {
         Objects.requireNonNull(file, "file");
-        String text;
+        byte[] content;
         try {
-            text = Files.readString(file);
+            content = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new ConfigFileException(file.toString(), "cannot read it: " + e, e);
         }
-        return parse(file.toString(), text);
+        KubeProxyConfigFile config = parse(file.toString(), new String(content, StandardCharsets.UTF_8));
+        config.content = content;
+        return config;
     }
 
     /** Checks {@code text}; {@code source} names it in messages. */
@@ -89,6 +93,11 @@ public final class KubeProxyConfigFile {
     /** The file's name (and key, for a ConfigMap), as messages give it. */
     public String source() {
         return source;
+    }
+
+    /** The bytes loaded, for {@link ConfigFileWatch} to compare with. */
+    byte[] content() {
+        return content.clone();
     }
 
     /** The supported fields that are set, in the order of upstream's type. */

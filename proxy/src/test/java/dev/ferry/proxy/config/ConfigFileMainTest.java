@@ -189,9 +189,13 @@ class ConfigFileMainTest {
 
     @Test
     void kubeadmsDefaultConfigConfGivesUpstreamsDefaults() {
-        // kubeadm's file names /var/lib/kube-proxy/kubeconfig.conf; here a flag points elsewhere
-        String fromKubeadm = effective("--config=src/test/resources/config/kubeadm-config.conf", "--kubeconfig=" + kubeconfig);
-        assertEquals(effective("--cluster-cidr=10.244.0.0/16", "--kubeconfig=" + kubeconfig), fromKubeadm);
+        // kubeadm's file names /var/lib/kube-proxy/kubeconfig.conf, which is not here: writing needs only the path
+        String fromKubeadm = effective("--config=src/test/resources/config/kubeadm-config.conf");
+        assertEquals(effective("--cluster-cidr=10.244.0.0/16", "--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf",
+                "--bind-address=0.0.0.0"), fromKubeadm);
+        assertEquals(fromKubeadm.replace("/var/lib/kube-proxy/kubeconfig.conf", kubeconfig.toString()),
+                effective("--config=src/test/resources/config/kubeadm-config.conf", "--kubeconfig=" + kubeconfig),
+                "a flag overrides kubeadm's path");
     }
 
     @Test
