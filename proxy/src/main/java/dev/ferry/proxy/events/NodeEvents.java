@@ -67,6 +67,14 @@ public final class NodeEvents {
         return record("Normal", STARTING_REASON, STARTING_ACTION, STARTING_NOTE);
     }
 
+    /**
+     * A Warning event on the Node with upstream's action, e.g. reason "FailedToStartProxierHealthcheck"
+     * or "FailedToStartMetricServer" with the error as note. True when the API server took it.
+     */
+    public boolean recordWarning(String reason, String note) {
+        return record("Warning", Objects.requireNonNull(reason, "reason"), STARTING_ACTION, Objects.requireNonNull(note, "note"));
+    }
+
     /** {@link #recordStarting()} on a daemon thread, so that a slow API server never holds up the proxy. */
     public CompletableFuture<Boolean> recordStartingInBackground() {
         CompletableFuture<Boolean> done = new CompletableFuture<>();

@@ -271,6 +271,15 @@ class ConfigFileMainTest {
     }
 
     @Test
+    void helpListsTheNewFlags() {
+        Run r = run("--help");
+        assertEquals(0, r.status());
+        for (String flag : List.of("--config", "--write-config-to", "--logging-format")) {
+            assertTrue(r.out().contains(flag), flag + " in " + r.out());
+        }
+    }
+
+    @Test
     void aMissingConfigFileExitsWith2() {
         Run r = run("--config=" + dir.resolve("nope.yaml"));
         assertEquals(2, r.status());

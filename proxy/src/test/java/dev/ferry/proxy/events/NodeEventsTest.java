@@ -79,6 +79,18 @@ class NodeEventsTest {
     }
 
     @Test
+    void warningsTooAsUpstreamsHealthAndMetricsServersRecordThem() {
+        start(true);
+        assertTrue(new NodeEvents(client, "node-1", CLOCK).recordWarning("FailedToStartProxierHealthcheck",
+                "failed to start proxier healthz on 0.0.0.0:10256: address in use"));
+        Event e = client.events().v1().events().inNamespace("default").list().getItems().get(0);
+        assertEquals("Warning", e.getType());
+        assertEquals("FailedToStartProxierHealthcheck", e.getReason());
+        assertEquals("StartKubeProxy", e.getAction());
+        assertTrue(e.getNote().contains("address in use"));
+    }
+
+    @Test
     void withoutTheNodeTheUidIsItsNameAsUpstreams() {
         start(true);
         assertTrue(new NodeEvents(client, "node-2", CLOCK).recordStarting());
