@@ -81,12 +81,7 @@ public final class Main {
             }
             if (options.configFile != null) {
                 file = KubeProxyConfigFile.load(options.configFile);
-                fromFile = ConfigFlags.apply(file, cli.getCommandSpec(), parsed);
-                for (ConfigFlags.Applied a : fromFile) {
-                    if (!a.overriddenByFlag()) {
-                        options.setFromFile(a.setting().flag(), a.setting().field(), file.source());
-                    }
-                }
+                fromFile = applyConfigFile(file, options, cli, parsed);
             }
             options.validate();
         } catch (CommandLine.ParameterException | ProxyOptions.InvalidFlagException | ConfigFileException e) {
@@ -170,13 +165,24 @@ public final class Main {
             }
             log.info("stopping; the rules stay in place");
             return configChanged.get() ? FAILED : OK; // as upstream: a changed config file ends the process
-
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return OK;
         } finally {
             out.flush();
         }
+    }
+
+    /** The file's fields fill the options whose flags were not given; messages then name the field. */
+    private static List<ConfigFlags.Applied> applyConfigFile(KubeProxyConfigFile file, ProxyOptions options,
+            CommandLine cli, ParseResult parsed) throws ConfigFileException {
+        List<ConfigFlags.Applied> applied = ConfigFlags.apply(file, cli.getCommandSpec(), parsed);
+        for (ConfigFlags.Applied a : applied) {
+            if (!a.overriddenByFlag()) {
+                options.setFromFile(a.setting().flag(), a.setting().field(), file.source());
+            }
+        }
+        return applied;
     }
 
     /** Watches the --config file, if any, as upstream does; null when there is none. */
