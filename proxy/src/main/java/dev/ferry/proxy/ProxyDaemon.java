@@ -247,7 +247,6 @@ final class ProxyDaemon implements AutoCloseable {
                 log.error("{} sync threw", b.label(), e);
             }
             allOk &= r.ok();
-            metrics.synced(b.family(), r, snapshot, triggerTimes.getOrDefault(b.family(), List.of()));
             String kind = r.full() ? "full" : "partial";
             consecutiveFailures[i] = r.ok() ? 0 : consecutiveFailures[i] + 1;
             if (r.ok()) {
@@ -259,6 +258,10 @@ final class ProxyDaemon implements AutoCloseable {
                     metrics.conntrackReconciled(b.family(), ct.lastDuration(b.family()),
                             ct.deletedEntries(b.family()) - deletedBefore);
                 }
+            }
+            // after the conntrack run, as upstream's sync ends with it: a scrape that shows this sync shows that too
+            metrics.synced(b.family(), r, snapshot, triggerTimes.getOrDefault(b.family(), List.of()));
+            if (r.ok()) {
                 log.info("{} {} sync: {} rules in {} ms ({} service ports, generation {})", b.label(), kind,
                         r.rulesWritten(), r.duration().toMillis(), snapshot.servicePortMap().size(), snapshot.generation());
             } else {
