@@ -1,40 +1,34 @@
 package dev.ferry.proxy.metrics;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.ferry.proxy.health.HttpEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The server on --metrics-bind-address, as upstream's: {@code /metrics} (Prometheus' text
  * format), {@code /proxyMode} (the mode's name, plain text) and {@code /healthz} ("ok": the
  * process answers; the real health is on the health server). Other paths: 404.
  *
- * <p>Threads: the JDK's HTTP server accepts on its own thread and answers on one "ferry-metrics"
- * thread; a scrape reads thread-safe metrics and never waits for a sync. Failures: a failed bind
- * is thrown from {@link #start}; a scrape that cannot be written (the scraper went away) is dropped.
+ * <p>Threads: answered on the "ferry-metrics" event loop ({@link HttpEndpoint}); a scrape reads
+ * thread-safe metrics and never waits for a sync. Failures: a failed bind is thrown from
+ * {@link #start}.
  */
 public final class MetricsServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MetricsServer.class);
 
-    private final HttpServer server;
-    private final ExecutorService executor;
     private final ProxyMetrics metrics;
+    private HttpEndpoint endpoint;
 
-    private MetricsServer(HttpServer server, ExecutorService executor, ProxyMetrics metrics) {
-        this.server = server;
-        this.executor = executor;
-        this.metrics = metrics;
+    private MetricsServer(ProxyMetrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
     /**
@@ -43,64 +37,39 @@ public final class MetricsServer implements AutoCloseable {
      * @throws IOException when the address cannot be bound
      */
     public static MetricsServer start(InetSocketAddress address, ProxyMetrics metrics) throws IOException {
-        Objects.requireNonNull(metrics, "metrics");
-        HttpServer server = HttpServer.create(address, 16);
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "ferry-metrics");
-            t.setDaemon(true);
-            return t;
-        });
-        MetricsServer ms = new MetricsServer(server, executor, metrics);
-        server.createContext("/", ms::handle);
-        server.setExecutor(executor);
-        server.start();
+        MetricsServer ms = new MetricsServer(metrics);
+        ms.endpoint = HttpEndpoint.start(address, "ferry-metrics", ms::answer);
         log.info("serving /metrics and /proxyMode on {}", ms.address());
         return ms;
     }
 
     /** Where it listens (with the port chosen when 0 was asked). */
     public InetSocketAddress address() {
-        return server.getAddress();
+        return endpoint.address();
     }
 
-    private void handle(HttpExchange exchange) {
-        try {
-            String path = exchange.getRequestURI().getPath();
-            switch (path) {
-                case "/metrics" -> {
-                    ByteArrayOutputStream text = new ByteArrayOutputStream(16 * 1024);
+    private HttpEndpoint.Reply answer(String method, String path) {
+        switch (path) {
+            case "/metrics": {
+                ByteArrayOutputStream text = new ByteArrayOutputStream(16 * 1024);
+                try {
                     metrics.write(text);
-                    answer(exchange, 200, ProxyMetrics.contentType(), text.toByteArray());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e); // not from a byte array; answered 500
                 }
-                case "/proxyMode" -> answer(exchange, 200, "text/plain; charset=utf-8",
-                        metrics.mode().getBytes(StandardCharsets.UTF_8));
-                case "/healthz" -> answer(exchange, 200, "text/plain; charset=utf-8",
-                        "ok".getBytes(StandardCharsets.UTF_8));
-                default -> answer(exchange, 404, "text/plain; charset=utf-8",
-                        "404 page not found\n".getBytes(StandardCharsets.UTF_8));
+                return new HttpEndpoint.Reply(200, ProxyMetrics.contentType(), text.toByteArray());
             }
-        } catch (IOException | RuntimeException e) {
-            log.debug("metrics answer not delivered: {}", e.toString());
-        } finally {
-            exchange.close();
-        }
-    }
-
-    private static void answer(HttpExchange exchange, int code, String contentType, byte[] body) throws IOException {
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
-        boolean head = exchange.getRequestMethod().equals("HEAD");
-        exchange.sendResponseHeaders(code, head ? -1 : body.length);
-        if (!head) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
+            case "/proxyMode":
+                return new HttpEndpoint.Reply(200, "text/plain; charset=utf-8", metrics.mode().getBytes(StandardCharsets.UTF_8));
+            case "/healthz":
+                return HttpEndpoint.Reply.text(200, "ok");
+            default:
+                return HttpEndpoint.Reply.notFound();
         }
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        endpoint.close();
     }
 }

@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +16,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -102,6 +105,25 @@ class HealthServerTest {
         assertTrue(text.contains("kubeproxy_proxy_healthz_total{code=\"503\"} 1.0\n"), text);
         assertTrue(text.contains("kubeproxy_proxy_healthz_total{code=\"200\"} 1.0\n"), text);
         assertTrue(text.contains("kubeproxy_proxy_livez_total{code=\"200\"} 1.0\n"), text);
+    }
+
+    @Test
+    void stalledClientsDoNotHoldUpProbes() throws Exception {
+        start();
+        List<Socket> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), server.address().getPort());
+                s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush(); // and never the blank line that ends the request
+                stalled.add(s);
+            }
+            assertEquals(200, get("/livez").statusCode(), "answered despite " + stalled.size() + " stalled requests");
+        } finally {
+            for (Socket s : stalled) {
+                s.close();
+            }
+        }
     }
 
     @Test
