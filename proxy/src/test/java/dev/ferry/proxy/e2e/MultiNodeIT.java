@@ -3,17 +3,31 @@ package dev.ferry.proxy.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.github.dockerjava.api.model.Capability;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -22,7 +36,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
-import com.github.dockerjava.api.model.Capability;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.Container.ExecResult;
@@ -37,6 +50,13 @@ import org.testcontainers.utility.DockerImageName;
  * exec in node-1's container, so in the proxy's network namespace) reaches both backends through
  * the ClusterIP, and both through node-2's NodePort, which node-2's proxy serves and masquerades.
  *
+ * <p>The two nodes are installed the two ways docs/deploy.md describes: node-1 as deploy/'s
+ * DaemonSet (its command line and its ConfigMap's config.conf, read from deploy/), with Services
+ * from a --manifests directory; node-2 as kubeadm's DaemonSet with only the image swapped
+ * (/usr/local/bin/kube-proxy, kubeadm's config.conf and kubeconfig.conf with a service-account
+ * tokenFile), watching fabric8's mock API server, which runs in this JVM on the test network's
+ * gateway address.
+ *
  * <p>Not {@code --privileged} as the DaemonSet: where the Docker engine itself runs in a container
  * without CAP_SYS_RESOURCE (as on these machines), runc cannot grant every capability and refuses
  * to start a privileged container. Without it /proc/sys is read-only, so the node containers start
@@ -46,8 +66,7 @@ import org.testcontainers.utility.DockerImageName;
  * docker import; .ci/run builds it first, this test does when it is missing) and the proxy image
  * by {@code docker build -f deploy/Dockerfile} from the jar of this build. Testcontainers' Ryuk is
  * off (its image cannot be pulled; failsafe sets TESTCONTAINERS_RYUK_DISABLED): {@link #stop()}
- * removes every container and the network. The proxies read Services, EndpointSlices and Nodes
- * from a --manifests directory bind-mounted into each node, written after the nodes started.
+ * removes every container and the network.
  */
 class MultiNodeIT {
     private static final String BASE_IMAGE = "ferry-base:bookworm";
@@ -62,9 +81,108 @@ class MultiNodeIT {
     private static final Map<String, String> NODE_SYSCTLS = Map.of(
             "net.ipv4.ip_forward", "1", "net.ipv4.conf.all.route_localnet", "1");
 
+    /**
+     * config.conf as kubeadm writes it into its kube-proxy ConfigMap (every field, mostly zero
+     * values that upstream's defaulting fills in), with a pod network.
+     */
+    private static final String KUBEADM_CONFIG_CONF = """
+            apiVersion: kubeproxy.config.k8s.io/v1alpha1
+            bindAddress: 0.0.0.0
+            bindAddressHardFail: false
+            clientConnection:
+              acceptContentTypes: ""
+              burst: 0
+              contentType: ""
+              kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
+              qps: 0
+            clusterCIDR: 10.244.0.0/16
+            configSyncPeriod: 0s
+            conntrack:
+              maxPerCore: null
+              min: null
+              tcpBeLiberal: false
+              tcpCloseWaitTimeout: null
+              tcpEstablishedTimeout: null
+              udpStreamTimeout: 0s
+              udpTimeout: 0s
+            detectLocal:
+              bridgeInterface: ""
+              interfaceNamePrefix: ""
+            detectLocalMode: ""
+            enableProfiling: false
+            healthzBindAddress: ""
+            hostnameOverride: ""
+            iptables:
+              localhostNodePorts: null
+              masqueradeAll: false
+              masqueradeBit: null
+              minSyncPeriod: 0s
+              syncPeriod: 0s
+            ipvs:
+              excludeCIDRs: null
+              minSyncPeriod: 0s
+              scheduler: ""
+              strictARP: false
+              syncPeriod: 0s
+              tcpFinTimeout: 0s
+              tcpTimeout: 0s
+              udpTimeout: 0s
+            kind: KubeProxyConfiguration
+            logging:
+              flushFrequency: 0
+              options:
+                json:
+                  infoBufferSize: "0"
+                text:
+                  infoBufferSize: "0"
+              verbosity: 0
+            metricsBindAddress: ""
+            mode: ""
+            nftables:
+              masqueradeAll: false
+              masqueradeBit: null
+              minSyncPeriod: 0s
+              syncPeriod: 0s
+            nodePortAddresses: null
+            oomScoreAdj: null
+            portRange: ""
+            showHiddenMetricsForVersion: ""
+            winkernel:
+              enableDSR: false
+              forwardHealthCheckVip: false
+              networkName: ""
+              rootHnsEndpointName: ""
+              sourceVip: ""
+            """;
+
+    /** kubeadm's kubeconfig.conf: the pod's service-account token file (the CA is left out: plain HTTP here). */
+    private static final String KUBEADM_KUBECONFIG_CONF = """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - cluster:
+                server: %s
+              name: default
+            contexts:
+            - context:
+                cluster: default
+                namespace: default
+                user: default
+              name: default
+            current-context: default
+            users:
+            - name: default
+              user:
+                tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
+            """;
+
+    private static final String TOKEN = "e2e-service-account-token";
+
     private static Path root;
-    private static Path manifestDir;
+    private static Path work;
     private static Network network;
+    private static KubernetesMockServer api;
+    private static NamespacedKubernetesClient apiClient;
     private static final Map<String, GenericContainer<?>> containers = new LinkedHashMap<>();
     private static final Map<String, String> ips = new LinkedHashMap<>();
 
@@ -95,31 +213,6 @@ class MultiNodeIT {
         }
     }
 
-    private static void startCluster() throws IOException {
-
-        network = Network.newNetwork();
-        for (int n = 1; n <= 2; n++) {
-            // Answers each connection with its name and the address the connection came from.
-            start("backend-" + n, new GenericContainer<>(DockerImageName.parse(BASE_IMAGE))
-                    .withCommand("socat", "TCP-LISTEN:" + TARGET_PORT + ",fork,reuseaddr",
-                            "SYSTEM:echo backend-" + n + " $SOCAT_PEERADDR"));
-        }
-        manifestDir = Files.createTempDirectory("fy-multinode-");
-        for (int n = 1; n <= 2; n++) {
-            String name = "node-" + n;
-            start(name, new GenericContainer<>(DockerImageName.parse(PROXY_IMAGE))
-                    .withCreateContainerCmdModifier(cmd -> {
-                        cmd.withHostName(name);
-                        cmd.getHostConfig().withCapAdd(Capability.NET_ADMIN, Capability.NET_RAW)
-                                .withSysctls(NODE_SYSCTLS);
-                    })
-                    .withFileSystemBind(manifestDir.toString(), "/manifests", BindMode.READ_ONLY)
-                    .withCommand("java", "-jar", "/opt/ferry/proxy.jar", "--proxy-mode=iptables",
-                            "--manifests=/manifests", "--hostname-override=" + name, "--cluster-cidr=10.244.0.0/16"));
-        }
-        publish();
-    }
-
     /** The base image once per machine (about 40 s), the proxy image from this build's jar (seconds). */
     private static void buildImages() {
         Proc.Result base = Proc.run(Duration.ofMinutes(15),
@@ -130,6 +223,72 @@ class MultiNodeIT {
         assertTrue(proxy.ok(), () -> "docker build of deploy/Dockerfile failed: " + proxy.describe());
     }
 
+    /**
+     * node-1 is installed the deploy/ way: the DaemonSet's own command line and the ConfigMap's
+     * config.conf at /var/lib/kube-proxy, Services from --manifests (our addition; no API server).
+     * node-2 the kubeadm way, only the image swapped: /usr/local/bin/kube-proxy --config
+     * --hostname-override, kubeadm's config.conf naming kubeadm's kubeconfig.conf, whose user
+     * authenticates with the service-account token file; the API server is fabric8's mock, in this
+     * JVM, on the test network's gateway address.
+     */
+    private static void startCluster() throws IOException {
+        work = Files.createTempDirectory("fy-multinode-");
+        network = Network.newNetwork();
+        String gateway = DockerClientFactory.instance().client().inspectNetworkCmd().withNetworkId(network.getId())
+                .exec().getIpam().getConfig().get(0).getGateway();
+        api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        api.init(InetAddress.getByName(gateway), 0);
+        apiClient = api.createClient();
+
+        for (int n = 1; n <= 2; n++) {
+            // Answers each connection with its name and the address the connection came from.
+            start("backend-" + n, new GenericContainer<>(DockerImageName.parse(BASE_IMAGE))
+                    .withCommand("socat", "TCP-LISTEN:" + TARGET_PORT + ",fork,reuseaddr",
+                            "SYSTEM:echo backend-" + n + " $SOCAT_PEERADDR"));
+        }
+
+        Path manifests = Files.createDirectory(work.resolve("manifests"));
+        Path deployConfig = Files.createDirectory(work.resolve("deploy-config"));
+        Files.writeString(deployConfig.resolve("config.conf"), deployManifest("kube-proxy-configmap.yaml", ConfigMap.class)
+                .getData().get("config.conf"));
+        List<String> daemonSetCommand = deployManifest("daemonset.yaml", DaemonSet.class)
+                .getSpec().getTemplate().getSpec().getContainers().get(0).getCommand();
+        List<String> node1Command = new ArrayList<>();
+        daemonSetCommand.forEach(arg -> node1Command.add(arg.replace("$(NODE_NAME)", "node-1")));
+        node1Command.add("--manifests=/manifests");
+        start("node-1", node("node-1", node1Command)
+                .withFileSystemBind(deployConfig.toString(), "/var/lib/kube-proxy", BindMode.READ_ONLY)
+                .withFileSystemBind(manifests.toString(), "/manifests", BindMode.READ_ONLY));
+
+        Path kubeadmConfig = Files.createDirectory(work.resolve("kubeadm-config"));
+        Files.writeString(kubeadmConfig.resolve("config.conf"), KUBEADM_CONFIG_CONF);
+        Files.writeString(kubeadmConfig.resolve("kubeconfig.conf"),
+                KUBEADM_KUBECONFIG_CONF.formatted("http://" + gateway + ":" + api.getPort()));
+        Path token = Files.writeString(work.resolve("token"), TOKEN);
+        start("node-2", node("node-2", List.of("/usr/local/bin/kube-proxy",
+                        "--config=/var/lib/kube-proxy/config.conf", "--hostname-override=node-2"))
+                .withFileSystemBind(kubeadmConfig.toString(), "/var/lib/kube-proxy", BindMode.READ_ONLY)
+                .withFileSystemBind(token.toString(), "/var/run/secrets/kubernetes.io/serviceaccount/token",
+                        BindMode.READ_ONLY));
+
+        publish(new Manifests(manifests));
+    }
+
+    private static GenericContainer<?> node(String name, List<String> command) {
+        return new GenericContainer<>(DockerImageName.parse(PROXY_IMAGE))
+                .withCreateContainerCmdModifier(cmd -> {
+                    cmd.withHostName(name);
+                    cmd.getHostConfig().withCapAdd(Capability.NET_ADMIN, Capability.NET_RAW).withSysctls(NODE_SYSCTLS);
+                })
+                .withCommand(command.toArray(String[]::new));
+    }
+
+    private static <T> T deployManifest(String file, Class<T> type) throws IOException {
+        try (var in = Files.newInputStream(root.resolve("deploy").resolve(file))) {
+            return new KubernetesSerialization().unmarshal(in, type);
+        }
+    }
+
     private static void start(String name, GenericContainer<?> container) {
         containers.put(name, container.withNetwork(network).withNetworkAliases(name));
         container.start();
@@ -137,25 +296,30 @@ class MultiNodeIT {
         ips.put(name, ip);
     }
 
-    /** What the API server would hold: the Nodes, a NodePort Service, and its slice with one endpoint per node. */
-    private static void publish() {
+    /**
+     * The cluster, to the manifests directory (node-1) and the API server (node-2): the Nodes, a
+     * NodePort Service, and its slice with one endpoint per node.
+     */
+    private static void publish(Manifests manifests) {
         Manifests.Port http = new Manifests.Port("http", PORT, TARGET_PORT, "TCP");
-        StringBuilder objects = new StringBuilder();
+        List<String> objects = new ArrayList<>();
         for (int n = 1; n <= 2; n++) {
-            objects.append(Manifests.node("node-" + n)).append("""
+            objects.add(Manifests.node("node-" + n) + """
                     status:
                       addresses:
                       - type: InternalIP
                         address: "%s"
-                    ---
                     """.formatted(ips.get("node-" + n)));
         }
-        objects.append(new Manifests.Svc("web").type("NodePort").clusterIps(CLUSTER_IP).port(http, NODE_PORT).yaml())
-                .append("---\n")
-                .append(Manifests.slice("web", "web-1", List.of(http), "IPv4", List.of(
-                        new Manifests.Ep(ips.get("backend-1"), "node-1"),
-                        new Manifests.Ep(ips.get("backend-2"), "node-2"))));
-        new Manifests(manifestDir).write("cluster.yaml", objects.toString());
+        objects.add(new Manifests.Svc("web").type("NodePort").clusterIps(CLUSTER_IP).port(http, NODE_PORT).yaml());
+        objects.add(Manifests.slice("web", "web-1", List.of(http), "IPv4", List.of(
+                new Manifests.Ep(ips.get("backend-1"), "node-1"),
+                new Manifests.Ep(ips.get("backend-2"), "node-2"))));
+        manifests.write("cluster.yaml", String.join("---\n", objects));
+        for (String yaml : objects) {
+            HasMetadata object = apiClient.getKubernetesSerialization().unmarshal(yaml);
+            apiClient.resource(object).create();
+        }
     }
 
     @AfterAll
@@ -169,8 +333,14 @@ class MultiNodeIT {
         if (network != null) {
             network.close();
         }
-        if (manifestDir != null) {
-            try (Stream<Path> files = Files.walk(manifestDir)) {
+        if (apiClient != null) {
+            apiClient.close();
+        }
+        if (api != null) {
+            api.destroy();
+        }
+        if (work != null) {
+            try (Stream<Path> files = Files.walk(work)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
                 }
@@ -199,6 +369,20 @@ class MultiNodeIT {
         // so the backend's answer goes back through node-2 (else node-1 would drop it).
         assertEquals(Map.of("backend-1", ips.get("node-2"), "backend-2", ips.get("node-2")), seen,
                 "backend -> the client address it saw");
+    }
+
+    /** node-2's proxy listed and watched the API with the token from kubeadm's kubeconfig's tokenFile. */
+    @Test
+    void node2WatchesTheApiWithTheServiceAccountTokenFile() throws InterruptedException {
+        awaitBoth("node-2", CLUSTER_IP, PORT);
+        List<String> gets = new ArrayList<>();
+        for (RecordedRequest r; (r = api.takeRequest(1, TimeUnit.MILLISECONDS)) != null; ) {
+            if (r.getMethod().equals("GET")) { // this test's own client only creates
+                gets.add(r.getPath() + " " + r.getHeader("Authorization"));
+            }
+        }
+        assertTrue(gets.stream().anyMatch(g -> g.startsWith("/apis/discovery.k8s.io/v1/endpointslices")), () -> "" + gets);
+        assertTrue(gets.stream().allMatch(g -> g.endsWith(" Bearer " + TOKEN)), () -> "" + gets);
     }
 
     /**
