@@ -26,6 +26,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 command -v debootstrap >/dev/null || { echo "build-base: debootstrap is not installed (apt-get install debootstrap)" >&2; exit 1; }
+docker info >/dev/null 2>&1 || { echo "build-base: no Docker engine answers (start dockerd)" >&2; exit 1; }
 
 root="$(mktemp -d /var/tmp/ferry-base.XXXXXX)"
 cleanup() {
