@@ -1,21 +1,39 @@
 package dev.ferry.core;
 
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
-/** The real scheduler: one daemon thread, System.nanoTime. */
+/**
+ * The real scheduler: one daemon thread, System.nanoTime.
+ *
+ * <p>{@link #close()} drops the tasks that have not started and lets a running one finish (within a bound) before
+ * interrupting it: a sync stopped half way would kill the restore command it is waiting for, and a sync that ends on
+ * its own leaves the kernel in a state that a later process can compare against.
+ */
 public final class ExecutorScheduler implements Scheduler, AutoCloseable {
 
-    private final ScheduledExecutorService executor;
+    /** How long {@link #close()} waits for a running task before interrupting it. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(15);
+
+    private final ScheduledThreadPoolExecutor executor;
+    private final Duration closeWait;
 
     public ExecutorScheduler(String threadName) {
-        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+        this(threadName, CLOSE_WAIT);
+    }
+
+    ExecutorScheduler(String threadName, Duration closeWait) {
+        this.closeWait = closeWait;
+        this.executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true);
             return t;
         });
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        executor.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        executor.setRemoveOnCancelPolicy(true);
     }
 
     @Override
@@ -31,6 +49,14 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
 
     @Override
     public void close() {
+        executor.shutdown();
+        try {
+            if (executor.awaitTermination(closeWait.toNanos(), TimeUnit.NANOSECONDS)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         executor.shutdownNow();
     }
 }
