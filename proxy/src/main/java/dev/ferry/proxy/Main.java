@@ -143,8 +143,9 @@ public final class Main {
             if (!options.once && !options.dryRun) {
                 daemon.serveHealthCheckNodePorts(options.nodePortAddresses);
             }
-            if (!options.dryRun && options.mode == ProxyMode.IPTABLES) {
-                // userspace mode opens its own connections to endpoints: no NAT flows go stale
+            if (!options.dryRun && options.mode != ProxyMode.USERSPACE) {
+                // iptables' DNAT and IPVS (net/ipv4/vs/conntrack=1) both leave conntrack flows that go stale;
+                // userspace mode opens its own connections to endpoints: no NAT flows to clean
                 daemon.cleanConntrack(ConntrackReconciler.overNetlink());
             }
             if (options.once) {

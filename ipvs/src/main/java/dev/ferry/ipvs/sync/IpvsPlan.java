@@ -27,7 +27,8 @@ import java.util.Set;
  * persistent for the affinity timeout, and their real servers are the selected endpoints, masquerading, weight 1.
  * The ClusterIP server follows the internal traffic policy, the others the external one; a Local policy uses this
  * node's endpoints and, when there are none, the cluster's (upstream, kubernetes#97081: pods on this node can still
- * reach the service). A virtual server with no endpoints is still planned, as upstream does.
+ * reach the service) as the endpoint selection gives them, which is none when no policy of the service is Cluster.
+ * A virtual server with no endpoints is still planned, as upstream does.
  *
  * <p>Also the addresses to bind on kube-ipvs0: every ClusterIP, and every external and LoadBalancer IP that is not
  * already on another interface of the node; node addresses are never bound.

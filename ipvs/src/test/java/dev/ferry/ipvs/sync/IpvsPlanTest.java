@@ -100,6 +100,12 @@ class IpvsPlanTest {
                                 .endpoint("10.244.2.6", 8080).localEndpoint("10.244.1.5", 8080)),
                         IpvsSettings.defaults(), IpFamily.IPV4,
                         List.of("TCP 10.96.0.10:80 rr -> 10.244.1.5:8080"), List.of("10.96.0.10")),
+                // upstream's syncEndpoint falls back to the cluster's endpoints, but CategorizeEndpoints leaves
+                // those empty when no policy of the service uses them, so nothing is there to fall back to
+                Arguments.of("internal Local without local endpoints, not externally reachable: no real server",
+                        snapshot(tcp("ns/web", "10.96.0.10", 80).internalLocal().endpoint("10.244.2.6", 8080)),
+                        IpvsSettings.defaults(), IpFamily.IPV4,
+                        List.of("TCP 10.96.0.10:80 rr ->"), List.of("10.96.0.10")),
                 Arguments.of("ClientIP affinity: persistent for the affinity timeout on every virtual server",
                         snapshot(udp("ns/dns", "10.96.0.10", 53).affinity(10800).externalIP("203.0.113.5")
                                 .endpoint("10.244.1.5", 5353)), IpvsSettings.defaults(), IpFamily.IPV4,

@@ -2,79 +2,58 @@ package dev.ferry.proxy.e2e;
 
 import dev.ferry.ipvs.uml.UmlGuest;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * `--proxy-mode=ipvs` end to end, inside the user-mode-linux kernel (this machine's has no IPVS): the built
- * proxy.jar syncs a manifests directory once, then `ipvsadm -Ln` must list exactly the service's virtual server
- * with the chosen scheduler and both endpoints, kube-ipvs0 must carry the ClusterIP, and TCP connections from a
- * client namespace to the ClusterIP must reach both socat backends in a backend namespace; `--cleanup` must leave
- * no IPVS service, no kube-ipvs0 and no KUBE-* ipset.
+ * `--proxy-mode=ipvs` end to end, inside the user-mode-linux kernel (this machine's has no IPVS), with the built
+ * proxy.jar and real connections from a client namespace to socat backends in a backend namespace.
  *
  * <p>It lives in the proxy module because it needs proxy.jar, which is built after the ipvs module; the guest
- * harness comes from the ipvs test-jar. One guest boot runs everything (the guest sees the host filesystem, so
- * the JDK, the jar and the manifests written here); the guest-side steps are a shell script of test tooling
- * (namespaces, veths, socat), whose output this test parses. Everything it creates lives inside the guest and
- * ends with it; /run/netns is a tmpfs there so nothing lands on the host.
+ * harness comes from the ipvs test-jar. Each test is one guest boot running a shell script of test tooling
+ * (src/test/resources/ipvs-guest: namespaces, veths, socat, waits with a bound); the test parses the script's
+ * sections. The guest sees the host filesystem (the JDK, the jar, the scratch directory); everything the scripts
+ * create lives inside the guest and ends with it.
  */
 class IpvsModeIT {
 
-    private static final String CLUSTER_IP = "10.96.0.10";
+    @TempDir
+    Path dir;
 
-    @Test
-    void ipvsModeProgramsTheKernelServesTheClusterIpAndCleansUp(@TempDir Path dir) throws IOException {
+    @BeforeEach
+    void guestAvailable() throws IOException {
         String why = UmlGuest.unavailability();
         Assumptions.assumeTrue(why == null, why);
-        Path manifests = Files.createDirectories(dir.resolve("manifests"));
-        Files.writeString(manifests.resolve("web.yaml"), """
-                apiVersion: v1
-                kind: Service
-                metadata: {name: web, namespace: default}
-                spec:
-                  clusterIP: 10.96.0.10
-                  clusterIPs: [10.96.0.10]
-                  ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]
-                ---
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata:
-                  name: web-1
-                  namespace: default
-                  labels: {kubernetes.io/service-name: web}
-                addressType: IPv4
-                ports: [{name: http, port: 8080, protocol: TCP}]
-                endpoints:
-                  - {addresses: [10.100.0.2], conditions: {ready: true}, nodeName: node-b}
-                  - {addresses: [10.100.0.3], conditions: {ready: true}, nodeName: node-b}
-                ---
-                apiVersion: v1
-                kind: Node
-                metadata: {name: node-a}
-                """, StandardCharsets.UTF_8);
-        Path script = dir.resolve("guest.sh");
-        Files.writeString(script, guestScript(), StandardCharsets.UTF_8);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        copyResource("setup.sh");
+    }
 
-        UmlGuest.Result r = UmlGuest.run(Duration.ofMinutes(4), List.of(List.of("sh", script.toString(),
-                dir.toString(), java, ProxyProcess.jar().toString(), manifests.toString())));
+    @Test
+    void oneSyncProgramsTheKernelServesTheClusterIpAndCleanupRemovesEverything() throws IOException {
+        Files.writeString(dir.resolve("v1.yaml"), service("web", "ClusterIP", "10.96.0.10",
+                port("http", 80, "TCP", 8080, 0)) + slice("web", port("http", 80, "TCP", 8080, 0), "2", "3")
+                + NODE, StandardCharsets.UTF_8);
 
-        String out = r.output();
-        System.out.println("guest transcript:\n" + out);
-        assertEquals(0, r.exit(), out);
+        String out = runGuest("once.sh");
+
         assertEquals("0", section(out, "sync-exit").strip(), "the --once sync worked:\n" + out);
         assertTrue(section(out, "ipsets-after-sync").lines().anyMatch(l -> l.equals("KUBE-CLUSTER-IP")), out);
         assertTrue(section(out, "nat-services").contains("--match-set KUBE-CLUSTER-IP"), out);
@@ -82,14 +61,12 @@ class IpvsModeIT {
                 ipvsTable(section(out, "ipvsadm-after-sync")), out);
         // --ipvs-tcpfin-timeout is 0: the kernel's 120 s stays
         assertTrue(section(out, "timeouts").contains("Timeout (tcp tcpfin udp): 900 120 45"), out);
-        assertTrue(section(out, "kube-ipvs0").contains("inet " + CLUSTER_IP + "/32"), out);
+        assertTrue(section(out, "kube-ipvs0").contains("inet 10.96.0.10/32"), out);
         assertEquals("1 1 1 1", section(out, "sysctls").strip(), "conntrack, expire_nodest_conn, "
                 + "expire_quiescent_template, ip_forward:\n" + out);
         List<String> replies = section(out, "replies").lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
         assertEquals(4, replies.size(), "every connection got an answer:\n" + out);
-        assertTrue(replies.contains("backend-2") && replies.contains("backend-3"), "both backends reached: "
-                + replies + "\n" + out);
-        assertTrue(replies.stream().allMatch(l -> l.equals("backend-2") || l.equals("backend-3")), out);
+        assertEquals(Map.of("backend-2", 2, "backend-3", 2), count(replies), "round robin over both:\n" + out);
 
         assertEquals("0", section(out, "cleanup-exit").strip(), "--cleanup worked:\n" + out);
         assertEquals(List.of(), ipvsTable(section(out, "ipvsadm-after-cleanup")), out);
@@ -100,65 +77,117 @@ class IpvsModeIT {
                 "no KUBE-* chain or jump left:\n" + out);
     }
 
-    /** The guest's steps; $1 scratch dir, $2 java, $3 proxy.jar, $4 manifests. Sections are marked for parsing. */
-    private static String guestScript() {
-        return """
-                T="$1"; JAVA="$2"; JAR="$3"; M="$4"
-                # The rules need netfilter modules this guest cannot autoload (no /lib/modules for its kernel).
-                mkdir -p "$T/mods/lib" && ln -sfn /usr/lib/uml/modules "$T/mods/lib/modules"
-                for f in $(find /usr/lib/uml/modules/*/kernel/net/netfilter /usr/lib/uml/modules/*/kernel/net/ipv4/netfilter \\
-                        /usr/lib/uml/modules/*/kernel/net/ipv6/netfilter /usr/lib/uml/modules/*/kernel/drivers/net \\
-                        -name '*.ko*' \\( -path '*netfilter*' -o -name 'veth.ko*' \\)); do
-                    n=$(basename "$f"); modprobe -d "$T/mods" "${n%%.ko*}" 2>/dev/null
-                done
-                # Debian's UML kernel has no nft nat chain type (no nft_chain_nat), so iptables-nft cannot make a nat
-                # table there: the proxy's iptables commands run the legacy backend inside the guest.
-                mkdir -p "$T/bin"
-                for n in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
-                    ln -sfn /usr/sbin/xtables-legacy-multi "$T/bin/$n"
-                done
-                export PATH="$T/bin:$PATH"
-                mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }
-                set -e
-                ip netns add be; ip netns add cl
-                ip link add n-be type veth peer name be0 netns be
-                ip link add n-cl type veth peer name cl0 netns cl
-                ip addr add 10.100.0.1/24 dev n-be; ip link set n-be up
-                ip addr add 10.200.0.1/24 dev n-cl; ip link set n-cl up
-                ip -n be link set lo up; ip -n be addr add 10.100.0.2/24 dev be0; ip -n be addr add 10.100.0.3/24 dev be0
-                ip -n be link set be0 up; ip -n be route add default via 10.100.0.1
-                ip -n cl link set lo up; ip -n cl addr add 10.200.0.2/24 dev cl0; ip -n cl link set cl0 up
-                ip -n cl route add default via 10.200.0.1
-                ip netns exec be socat TCP-LISTEN:8080,bind=10.100.0.2,fork,reuseaddr SYSTEM:'echo backend-2' &
-                ip netns exec be socat TCP-LISTEN:8080,bind=10.100.0.3,fork,reuseaddr SYSTEM:'echo backend-3' &
-                set +e
-                "$JAVA" -Xmx256m -jar "$JAR" --proxy-mode=ipvs --ipvs-scheduler=wrr --manifests "$M" \\
-                    --ipvs-tcp-timeout=15m --ipvs-udp-timeout=45s \\
-                    --hostname-override=node-a --healthz-bind-address= --metrics-bind-address= --once
-                rc=$?
-                echo "== sync-exit"; echo $rc
-                echo "== ipsets-after-sync"; ipset list -n
-                echo "== nat-services"; iptables -t nat -S KUBE-SERVICES
-                echo "== ipvsadm-after-sync"; ipvsadm -Ln
-                echo "== timeouts"; ipvsadm -L --timeout
-                echo "== kube-ipvs0"; ip -o addr show dev kube-ipvs0
-                echo "== sysctls"; echo $(cat /proc/sys/net/ipv4/vs/conntrack /proc/sys/net/ipv4/vs/expire_nodest_conn \\
-                    /proc/sys/net/ipv4/vs/expire_quiescent_template /proc/sys/net/ipv4/ip_forward)
-                echo "== replies"
-                for i in 1 2 3 4; do
-                    ip netns exec cl socat -T 3 -t 2 - TCP:10.96.0.10:80,connect-timeout=3 </dev/null
-                done
-                echo "== cleanup"
-                "$JAVA" -Xmx256m -jar "$JAR" --cleanup
-                rc=$?
-                echo "== cleanup-exit"; echo $rc
-                echo "== ipvsadm-after-cleanup"; ipvsadm -Ln
-                echo "== link-after-cleanup"; ip link show kube-ipvs0 >/dev/null 2>&1 && echo present || echo absent
-                echo "== ipsets-after-cleanup"; ipset list -n
-                echo "== nat-after-cleanup"; iptables -t nat -S
-                echo "== end"
-                exit 0
-                """;
+    @Test
+    void theDaemonServesTcpAndUdpOnClusterIpAndNodePortFollowsChangesDrainsAndCleansUdpFlows() throws IOException {
+        String web = port("http", 80, "TCP", 8080, 30080) + port("dgram", 81, "UDP", 8081, 30081);
+        String hold = port("hold", 90, "TCP", 9090, 0);
+        String dns = port("dns", 53, "UDP", 8081, 0);
+        String services = service("web", "NodePort", "10.96.0.10", web) + service("hold", "ClusterIP", "10.96.0.20", hold)
+                + service("dns", "ClusterIP", "10.96.0.30", dns);
+        Files.writeString(dir.resolve("v1.yaml"), services + slice("web", web, "2", "3") + slice("hold", hold, "3")
+                + slice("dns", dns, "2") + NODE, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("v2.yaml"), services + slice("web", web, "3", "4") + slice("hold", hold, "4")
+                + slice("dns", dns, "4") + NODE, StandardCharsets.UTF_8);
+
+        String out = runGuest("daemon.sh");
+
+        List<String> v1 = ipvsTable(section(out, "ipvsadm-v1"));
+        for (String node : List.of("10.100.0.1", "10.200.0.1")) {
+            assertTrue(v1.contains("TCP " + node + ":30080 rr") && v1.contains("UDP " + node + ":30081 rr"),
+                    "a NodePort virtual server on every node address:\n" + out);
+        }
+        assertEquals(List.of("TCP 10.96.0.10:80 rr", "-> 10.100.0.2:8080 Masq 1", "-> 10.100.0.3:8080 Masq 1"),
+                service(v1, "TCP 10.96.0.10:80"), out);
+        assertEquals(List.of("UDP 10.96.0.30:53 rr", "-> 10.100.0.2:8081 Masq 1"), service(v1, "UDP 10.96.0.30:53"), out);
+        Map<String, Map<String, Integer>> before = repliesByPath(section(out, "replies-v1"));
+        for (String path : List.of("tcp-cluster", "tcp-nodeport", "udp-cluster", "udp-nodeport")) {
+            assertEquals(Map.of("backend-2", 2, "backend-3", 2), before.get(path),
+                    path + ": four connections, round robin over both endpoints:\n" + out);
+        }
+        assertEquals("backend-2", section(out, "udp-pinned-v1").strip(), out);
+        assertTrue(section(out, "conntrack-v1").contains("src=10.100.0.2"), "IPVS made a conntrack flow:\n" + out);
+        assertEquals("backend-3", section(out, "hold-greeting").strip(), out);
+
+        List<String> v2 = ipvsTable(section(out, "ipvsadm-v2"));
+        // the earlier connections to .2 wait in TIME_WAIT (InActConn), so it drains at weight 0 too
+        assertEquals(List.of("TCP 10.96.0.10:80 rr", "-> 10.100.0.2:8080 Masq 0", "-> 10.100.0.3:8080 Masq 1",
+                "-> 10.100.0.4:8080 Masq 1"), service(v2, "TCP 10.96.0.10:80"), "the endpoint change is in the table:\n" + out);
+        assertEquals(List.of("TCP 10.96.0.20:90 rr", "-> 10.100.0.3:9090 Masq 0", "-> 10.100.0.4:9090 Masq 1"),
+                service(v2, "TCP 10.96.0.20:90"), "the removed endpoint drains at weight 0:\n" + out);
+        assertTrue(activeConnections(section(out, "ipvsadm-v2"), "10.100.0.3:9090") == 1,
+                "the open connection is still there:\n" + out);
+        assertEquals(List.of("UDP 10.96.0.30:53 rr", "-> 10.100.0.4:8081 Masq 1"), service(v2, "UDP 10.96.0.30:53"),
+                "a removed UDP endpoint goes at once:\n" + out);
+        Map<String, Map<String, Integer>> after = repliesByPath(section(out, "replies-v2"));
+        for (String path : List.of("tcp-cluster", "tcp-nodeport", "udp-cluster", "udp-nodeport")) {
+            assertEquals(Map.of("backend-3", 2, "backend-4", 2), after.get(path), path + " after the change:\n" + out);
+        }
+        assertFalse(section(out, "conntrack-v2").contains("src=10.100.0.2"),
+                "the stale UDP flow to the removed endpoint was deleted:\n" + out);
+        assertEquals("backend-4", section(out, "udp-pinned-v2").strip(),
+                "the same client port now reaches the new endpoint:\n" + out);
+
+        assertEquals(List.of("TCP 10.96.0.20:90 rr", "-> 10.100.0.4:9090 Masq 1"),
+                service(ipvsTable(section(out, "ipvsadm-drained")), "TCP 10.96.0.20:90"),
+                "once its connection ended, the drained endpoint was deleted:\n" + out);
+        assertEquals("0", section(out, "proxy-exit").strip(), "SIGTERM stops the proxy cleanly:\n" + out);
+        assertFalse(section(out, "proxy-log").contains("sync failed"), out);
+    }
+
+    private String runGuest(String script) throws IOException {
+        Path path = copyResource(script);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        UmlGuest.Result r = UmlGuest.run(Duration.ofMinutes(5), List.of(List.of("sh", path.toString(),
+                dir.toString(), java, ProxyProcess.jar().toString())));
+        String out = r.output();
+        System.out.println("guest transcript of " + script + ":\n" + out);
+        assertEquals(0, r.exit(), out);
+        return out;
+    }
+
+    private Path copyResource(String name) throws IOException {
+        try (InputStream in = IpvsModeIT.class.getResourceAsStream("/ipvs-guest/" + name)) {
+            if (in == null) {
+                throw new IOException("no test resource ipvs-guest/" + name);
+            }
+            Path target = dir.resolve(name);
+            Files.write(target, in.readAllBytes());
+            return target;
+        }
+    }
+
+    private static final String NODE = """
+            apiVersion: v1
+            kind: Node
+            metadata: {name: node-a}
+            """;
+
+    /** One "ports" entry of a Service; nodePort 0 for none. */
+    private static String port(String name, int port, String protocol, int targetPort, int nodePort) {
+        return "{name: " + name + ", port: " + port + ", protocol: " + protocol + ", targetPort: " + targetPort
+                + (nodePort == 0 ? "" : ", nodePort: " + nodePort) + "}\n";
+    }
+
+    private static String service(String name, String type, String clusterIp, String ports) {
+        return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + ", namespace: default}\nspec:\n  type: "
+                + type + "\n  clusterIP: " + clusterIp + "\n  clusterIPs: [" + clusterIp + "]\n  ports: ["
+                + String.join(", ", ports.strip().split("\n")) + "]\n---\n";
+    }
+
+    /** An EndpointSlice of the service's ports (target ports) with ready endpoints 10.100.0.{hosts}. */
+    private static String slice(String service, String servicePorts, String... hosts) {
+        List<String> ports = new ArrayList<>();
+        Matcher m = Pattern.compile("name: (\\S+), port: \\d+, protocol: (\\S+), targetPort: (\\d+)").matcher(servicePorts);
+        while (m.find()) {
+            ports.add("{name: " + m.group(1) + ", port: " + m.group(3) + ", protocol: " + m.group(2).replace(",", "") + "}");
+        }
+        StringBuilder s = new StringBuilder("apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: "
+                + service + "-1\n  namespace: default\n  labels: {kubernetes.io/service-name: " + service
+                + "}\naddressType: IPv4\nports: [" + String.join(", ", ports) + "]\nendpoints:\n");
+        for (String h : hosts) {
+            s.append("  - {addresses: [10.100.0.").append(h).append("], conditions: {ready: true}, nodeName: node-b}\n");
+        }
+        return s.append("---\n").toString();
     }
 
     /** The lines after "== name" up to the next marker. */
@@ -172,8 +201,23 @@ class IpvsModeIT {
         return end < 0 ? out.substring(start) : out.substring(start, end + 1);
     }
 
+    /** "path reply" lines as path → reply → count. */
+    private static Map<String, Map<String, Integer>> repliesByPath(String text) {
+        Map<String, Map<String, Integer>> out = new TreeMap<>();
+        for (String line : text.strip().split("\n")) {
+            String[] parts = line.strip().split(" ", 2);
+            out.computeIfAbsent(parts[0], k -> new TreeMap<>()).merge(parts.length > 1 ? parts[1] : "(no reply)", 1,
+                    Integer::sum);
+        }
+        return out;
+    }
+
+    private static Map<String, Integer> count(List<String> lines) {
+        return lines.stream().collect(Collectors.toMap(l -> l, l -> 1, Integer::sum, TreeMap::new));
+    }
+
     private static final Pattern SERVICE = Pattern.compile("^(TCP|UDP|SCTP)\\s+(\\S+)\\s+(\\S+).*$");
-    private static final Pattern REAL = Pattern.compile("^\\s*->\\s+(\\d\\S*)\\s+(\\S+)\\s+(\\d+)\\s+\\d+\\s+\\d+\\s*$");
+    private static final Pattern REAL = Pattern.compile("^\\s*->\\s+(\\d\\S*)\\s+(\\S+)\\s+(\\d+)\\s+(\\d+)\\s+\\d+\\s*$");
 
     /** ipvsadm -Ln as "PROTO VIP:PORT SCHED" and "-> RIP:PORT FWD WEIGHT" lines, headers dropped. */
     static List<String> ipvsTable(String text) {
@@ -188,5 +232,33 @@ class IpvsModeIT {
             }
         }
         return out;
+    }
+
+    /** One virtual server's lines of {@link #ipvsTable}: its header (starting with {@code key}) and its real servers. */
+    private static List<String> service(List<String> table, String key) {
+        List<String> out = new ArrayList<>();
+        for (String line : table) {
+            if (line.startsWith("->")) {
+                if (!out.isEmpty()) {
+                    out.add(line);
+                }
+            } else if (!out.isEmpty()) {
+                break;
+            } else if (line.startsWith(key + " ")) {
+                out.add(line);
+            }
+        }
+        return out;
+    }
+
+    /** The ActiveConn column of a real server in ipvsadm -Ln output. */
+    private static int activeConnections(String text, String realServer) {
+        for (String line : text.split("\n")) {
+            Matcher d = REAL.matcher(line);
+            if (d.matches() && d.group(1).equals(realServer)) {
+                return Integer.parseInt(d.group(4));
+            }
+        }
+        throw new AssertionError("no real server " + realServer + " in\n" + text);
     }
 }
