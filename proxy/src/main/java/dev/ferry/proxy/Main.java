@@ -12,6 +12,7 @@ import dev.ferry.proxy.config.EffectiveConfig;
 import dev.ferry.proxy.config.KubeProxyConfigFile;
 import dev.ferry.proxy.conntrack.ConntrackReconciler;
 import dev.ferry.proxy.events.NodeEvents;
+import dev.ferry.proxy.inspect.InspectCommands;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +65,9 @@ public final class Main {
      * @param err where flag errors are printed (logs go to standard error through logback)
      */
     public static int run(String[] args, PrintStream out, PrintStream err, CountDownLatch stop) {
+        if (args.length > 0 && (args[0].equals("inspect") || args[0].equals("trace"))) {
+            return InspectCommands.run(args, out, err); // the node-side debugging tools, not the proxy
+        }
         ProxyOptions options = new ProxyOptions();
         // as upstream's flag parser: a flag given twice takes its last value
         CommandLine cli = new CommandLine(options).setOverwrittenOptionsAllowed(true);
