@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * EndpointSlice's trigger time becomes a network programming latency; /proxyMode says iptables;
  * /healthz turns 503 while real iptables-restore runs keep failing (a foreign nft rule pins one of
  * our chains, as in {@link RestoreFailureIT}), the failures are counted, and it is 200 again once
- * the rule is gone; a Node being deleted fails /healthz but not /livez.
+ * the rule is gone; a Node being deleted fails /healthz but not /livez; userspace mode counts
+ * connections and bytes per service port.
  */
 class MetricsIT {
     static final String WEB_IP = NodeFixture.WEB_IP;
@@ -152,6 +153,31 @@ class MetricsIT {
         Scrape healed = scrape();
         assertTrue(healed.value("kubeproxy_proxy_healthz_total{code=\"503\"}") >= 1);
         assertTrue(healed.value("kubeproxy_proxy_livez_total{code=\"503\"}") >= 1);
+    }
+
+    @Test
+    void userspaceModeCountsConnectionsPerServicePort() {
+        fx.web("b1", "b2");
+        fx.startProxy("--proxy-mode=userspace");
+        Wait.until("an answer from " + WEB_IP + ":80 via the pod", Checks.PROGRAMMED,
+                () -> Clients.tcp(fx.pod(), WEB_IP, 80).out().strip().matches("b\\d"), fx.checks()::state);
+        awaitServing();
+        for (int i = 0; i < 4; i++) {
+            assertTrue(Clients.tcp(fx.pod(), WEB_IP, 80).out().strip().matches("b\\d"));
+        }
+        String http = "{protocol=\"TCP\",service_port=\"default/web:http\"}";
+        Scrape s = Wait.until("the connections counted", Checks.PROGRAMMED, this::scrape,
+                x -> x.has("ferry_userspace_connections_total" + http)
+                        && x.value("ferry_userspace_connections_total" + http) >= 5
+                        && x.value("ferry_userspace_active_connections" + http) == 0, x -> x.text);
+        assertEquals("counter", s.types.get("ferry_userspace_connections_total"));
+        assertTrue(s.value("ferry_userspace_bytes_total{direction=\"out\",protocol=\"TCP\",service_port=\"default/web:http\"}") >= 5 * 3,
+                "each answer is a name and a newline: " + s.text);
+        assertEquals(0, s.value("ferry_userspace_connections_total{protocol=\"UDP\",service_port=\"default/web:dns\"}"));
+        assertTrue(s.value("kubeproxy_sync_proxy_rules_duration_seconds_count" + V4) >= 1);
+        assertTrue(!s.types.containsKey("kubeproxy_sync_proxy_rules_iptables_total")
+                && !s.types.containsKey("kubeproxy_sync_full_proxy_rules_duration_seconds"), "iptables mode's metrics only there");
+        assertEquals(new Answer(200, "userspace"), get(METRICS + "/proxyMode"));
     }
 
     @Test
