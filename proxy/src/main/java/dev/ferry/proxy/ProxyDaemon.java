@@ -28,7 +28,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -118,12 +120,28 @@ final class ProxyDaemon implements AutoCloseable {
      * --bind-address-hard-fail is off.
      */
     void serveHttp(BindAddress healthz, BindAddress metricsAddress) {
+        serveHttp(healthz, metricsAddress, (reason, error) -> { });
+    }
+
+    /** Upstream's event reasons for a health or metrics server that cannot start. */
+    static final String HEALTHZ_FAILED = "FailedToStartProxierHealthcheck";
+    static final String METRICS_FAILED = "FailedToStartMetricServer";
+
+    /**
+     * The same, telling {@code bindFailed} (reason, error) once when a server cannot listen, as
+     * upstream records a Warning event on the Node (reason {@value #HEALTHZ_FAILED} or
+     * {@value #METRICS_FAILED}). It is called on the "ferry-http-retry" thread, so it may block
+     * (e.g. post the event) without delaying startup.
+     */
+    void serveHttp(BindAddress healthz, BindAddress metricsAddress, BiConsumer<String, String> bindFailed) {
+        Objects.requireNonNull(bindFailed, "bindFailed");
         if (healthz != null) {
             bindOrRetry("the health server", healthz, () -> HealthServer.start(socket(healthz), health,
-                    tracker::nodeEligible, metrics));
+                    tracker::nodeEligible, metrics), error -> bindFailed.accept(HEALTHZ_FAILED, error));
         }
         if (metricsAddress != null) {
-            bindOrRetry("the metrics server", metricsAddress, () -> MetricsServer.start(socket(metricsAddress), metrics));
+            bindOrRetry("the metrics server", metricsAddress, () -> MetricsServer.start(socket(metricsAddress), metrics),
+                    error -> bindFailed.accept(METRICS_FAILED, error));
         }
     }
 
@@ -141,17 +159,18 @@ final class ProxyDaemon implements AutoCloseable {
         return new InetSocketAddress(address.address(), address.port());
     }
 
-    private void bindOrRetry(String what, BindAddress address, Opener opener) {
+    private void bindOrRetry(String what, BindAddress address, Opener opener, Consumer<String> failed) {
         synchronized (httpServers) {
             if (closed) {
                 return;
             }
+            String error;
             try {
                 httpServers.add(opener.open());
                 return;
             } catch (IOException | RuntimeException e) {
-                log.error("{} cannot listen on {}: {}; retrying every {} s", what, address,
-                        e.getMessage() != null ? e.getMessage() : e.toString(), HTTP_RETRY.toSeconds());
+                error = e.getMessage() != null ? e.getMessage() : e.toString();
+                log.error("{} cannot listen on {}: {}; retrying every {} s", what, address, error, HTTP_RETRY.toSeconds());
             }
             if (httpRetry == null) {
                 httpRetry = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -160,6 +179,14 @@ final class ProxyDaemon implements AutoCloseable {
                     return t;
                 });
             }
+            String note = "cannot listen on " + address + ": " + error;
+            httpRetry.execute(() -> {
+                try {
+                    failed.accept(note);
+                } catch (RuntimeException e) {
+                    log.warn("reporting that {} cannot listen failed: {}", what, e.toString());
+                }
+            });
             httpRetry.schedule(() -> retryBind(what, address, opener), HTTP_RETRY.toMillis(), TimeUnit.MILLISECONDS);
         }
     }

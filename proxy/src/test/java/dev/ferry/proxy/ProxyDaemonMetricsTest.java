@@ -191,14 +191,19 @@ class ProxyDaemonMetricsTest {
 
     @Test
     void anAddressInUseIsRetriedNotFatal() throws Exception {
+        List<String> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             daemon = new ProxyDaemon("node-a", InputProblems.logging(),
                     List.of(new Backends.Labeled("fake IPv4", IpFamily.IPV4, backend, () -> 0)),
                     t -> new ProxyDaemonHealthTest.IdleSource(), Duration.ofMillis(10), SYNC_PERIOD);
-            daemon.serveHttp(BindAddress.parse("127.0.0.1:" + taken.getLocalPort()), null);
+            daemon.serveHttp(BindAddress.parse("127.0.0.1:" + taken.getLocalPort()), null,
+                    (reason, error) -> reported.add(reason + ": " + error));
             assertEquals(List.of(), daemon.httpAddresses(), "not listening yet");
+            Poll.until("the failure reported once, as upstream's Warning event", () -> !reported.isEmpty());
+            assertTrue(reported.get(0).startsWith(ProxyDaemon.HEALTHZ_FAILED + ": cannot listen on 127.0.0.1:"), reported.toString());
         }
         Poll.until("bound once the port is free (retried every " + ProxyDaemon.HTTP_RETRY.toSeconds() + " s)",
                 () -> daemon.httpAddresses().size() == 1);
+        assertEquals(1, reported.size(), "reported once, not at every retry: " + reported);
     }
 }
