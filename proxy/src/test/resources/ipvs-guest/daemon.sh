@@ -27,6 +27,8 @@ replies() {
 wait_for 60 "ipvsadm -Ln | grep -q '10.96.0.30:53'"
 echo "== ipvsadm-v1"; ipvsadm -Ln
 echo "== replies-v1"; replies
+echo "== inspect-services-v1"; "$JAVA" -jar "$JAR" inspect services --manifests "$T/m" --hostname-override=node-a
+echo "== trace-v1"; "$JAVA" -jar "$JAR" trace --src 10.200.0.2 --dst 10.96.0.10 --port 80 --proto tcp
 echo "== udp-pinned-v1"; udp 10.96.0.30:53,sourceport=40000,reuseaddr
 echo "== conntrack-v1"; conntrack -L -p udp --orig-dst 10.96.0.30 2>/dev/null
 # A connection that stays open to the one endpoint of "hold"; killed later, its socket resets (linger 0).
@@ -37,6 +39,7 @@ echo "== hold-greeting"; cat "$T/hold.out"
 cp "$T/v2.yaml" "$T/m/.services.tmp" && mv "$T/m/.services.tmp" "$T/m/services.yaml"
 wait_for 60 "ipvsadm -Ln -t 10.96.0.20:90 | grep -q '10.100.0.4:9090'"
 echo "== ipvsadm-v2"; ipvsadm -Ln
+echo "== trace-draining"; "$JAVA" -jar "$JAR" trace --src 10.200.0.2 --dst 10.96.0.20 --port 90 --proto tcp
 echo "== replies-v2"; replies
 wait_for 20 "! conntrack -L -p udp --orig-dst 10.96.0.30 --reply-src 10.100.0.2 2>/dev/null | grep -q udp"
 echo "== conntrack-v2"; conntrack -L -p udp --orig-dst 10.96.0.30 2>/dev/null

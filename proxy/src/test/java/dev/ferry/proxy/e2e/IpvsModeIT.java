@@ -104,6 +104,15 @@ class IpvsModeIT {
             assertEquals(Map.of("backend-2", 2, "backend-3", 2), before.get(path),
                     path + ": four connections, round robin over both endpoints:\n" + out);
         }
+        String inspect = section(out, "inspect-services-v1");
+        for (String port : List.of("default/web:http", "default/web:dgram", "default/hold:hold", "default/dns:dns")) {
+            assertTrue(inspect.lines().anyMatch(l -> l.startsWith(port + " ") && l.contains(" yes (")),
+                    "inspect services sees " + port + " programmed on the live IPVS table:\n" + out);
+        }
+        String trace = section(out, "trace-v1");
+        assertTrue(trace.contains("virtual server: TCP 10.96.0.10:80 rr"), "trace reads the live IPVS table:\n" + out);
+        assertTrue(trace.contains("10.100.0.2:8080  50.00% (1/2)") && trace.contains("10.100.0.3:8080  50.00% (1/2)"),
+                "trace names both endpoints, half each:\n" + out);
         assertEquals("backend-2", section(out, "udp-pinned-v1").strip(), out);
         assertTrue(section(out, "conntrack-v1").contains("src=10.100.0.2"), "IPVS made a conntrack flow:\n" + out);
         assertEquals("backend-3", section(out, "hold-greeting").strip(), out);
@@ -116,6 +125,9 @@ class IpvsModeIT {
                 service(v2, "TCP 10.96.0.20:90"), "the removed endpoint drains at weight 0:\n" + out);
         assertTrue(activeConnections(section(out, "ipvsadm-v2"), "10.100.0.3:9090") == 1,
                 "the open connection is still there:\n" + out);
+        String draining = section(out, "trace-draining");
+        assertTrue(draining.contains("10.100.0.3:9090  0%") && draining.contains("10.100.0.4:9090  100"),
+                "trace: the draining endpoint takes no new connections:\n" + out);
         assertEquals(List.of("UDP 10.96.0.30:53 rr", "-> 10.100.0.4:8081 Masq 1"), service(v2, "UDP 10.96.0.30:53"),
                 "a removed UDP endpoint goes at once:\n" + out);
         Map<String, Map<String, Integer>> after = repliesByPath(section(out, "replies-v2"));
