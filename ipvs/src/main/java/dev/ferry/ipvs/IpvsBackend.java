@@ -241,6 +241,7 @@ public final class IpvsBackend implements Backend, AutoCloseable {
         long start = System.nanoTime();
         List<String> errors = new ArrayList<>();
         int written = 0;
+        boolean applyFailed = false;
         try {
             Objects.requireNonNull(snapshot, "snapshot");
             if (table == null) {
@@ -282,12 +283,16 @@ public final class IpvsBackend implements Backend, AutoCloseable {
                 written += IpvsRules.apply(runner, sets, ruleWriter).iptablesLines();
             } catch (IOException | RuntimeException e) {
                 errors.add("ipsets and iptables rules: " + message(e));
+                applyFailed = true; // kubeproxy_sync_proxy_rules_iptables_restore_failures_total counts it
             }
         } catch (Throwable e) { // the contract: a sync never throws
             errors.add(family + " IPVS sync failed: " + message(e));
         }
         if (!errors.isEmpty()) {
-            return fail(start, family + ": " + String.join("; ", errors));
+            failedSyncs.incrementAndGet();
+            String error = family + ": " + String.join("; ", errors);
+            return applyFailed ? SyncResult.applyFailure(true, since(start), error)
+                    : SyncResult.failure(true, since(start), error);
         }
         return SyncResult.success(true, written, since(start));
     }

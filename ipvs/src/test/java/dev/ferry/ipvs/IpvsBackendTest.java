@@ -243,6 +243,7 @@ class IpvsBackendTest {
         SyncResult r = backend().sync(oneService());
         assertFalse(r.ok());
         assertTrue(r.error().contains("ipsets and iptables rules: ipset restore exited 1"), r.error());
+        assertTrue(r.applyFailed(), "counted as a restore failure");
         assertEquals(2, table.services.size());
     }
 
@@ -253,6 +254,7 @@ class IpvsBackendTest {
         SyncResult r = b.sync(oneService());
         assertFalse(r.ok());
         assertTrue(r.error().contains("netlink socket closed"), r.error());
+        assertFalse(r.applyFailed(), "a kernel error is not a restore failure");
         assertEquals(1, b.failedSyncs());
     }
 

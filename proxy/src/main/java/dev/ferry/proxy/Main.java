@@ -141,11 +141,18 @@ public final class Main {
         try (ProxyDaemon daemon = new ProxyDaemon(hostname, problems, backends, sourceFactory,
                 options.modeMinSyncPeriod(), options.modeSyncPeriod())) {
             daemon.startSource();
-            if (api != null && !options.once && !options.dryRun) {
-                new NodeEvents(api, hostname).recordStartingInBackground(); // upstream's "birth cry"
+            NodeEvents events = api == null || options.once || options.dryRun ? null : new NodeEvents(api, hostname);
+            if (events != null) {
+                events.recordStartingInBackground(); // upstream's "birth cry"
             }
             if (!options.once && !options.dryRun) {
                 daemon.serveHealthCheckNodePorts(options.nodePortAddresses);
+                // /healthz, /livez, /metrics and /proxyMode; a server that cannot listen is a Warning on the Node
+                daemon.serveHttp(options.healthzBindAddress, options.metricsBindAddress, (reason, error) -> {
+                    if (events != null) {
+                        events.recordWarning(reason, error);
+                    }
+                });
             }
             if (!options.dryRun && options.mode != ProxyMode.USERSPACE) {
                 // iptables' DNAT and IPVS (net/ipv4/vs/conntrack=1) both leave conntrack flows that go stale;

@@ -47,7 +47,7 @@ import java.util.function.Function;
  * (queued on every change, updated after each successful sync of it); after a sync in which every
  * backend succeeded, the health check node port servers (if serving) follow the snapshot, on the
  * sync thread. Metrics: {@link ProxyMetrics} hears of every queued change, sync and conntrack run;
- * {@link #serveHttp} serves them and /healthz, /livez on the JDK's HTTP server threads; an address
+ * {@link #serveHttp} serves them and /healthz, /livez on one Netty event loop per server; an address
  * that cannot be bound is logged and retried every {@link #HTTP_RETRY} on "ferry-http-retry", as
  * upstream retries, and never stops the proxy.
  * Conntrack: after each successful sync of a family, the reconciler (if set) deletes that
@@ -289,8 +289,12 @@ final class ProxyDaemon implements AutoCloseable {
             // after the conntrack run, as upstream's sync ends with it: a scrape that shows this sync shows that too
             metrics.synced(b.family(), r, snapshot, triggerTimes.getOrDefault(b.family(), List.of()));
             if (r.ok()) {
-                log.info("{} {} sync: {} rules in {} ms ({} service ports, generation {})", b.label(), kind,
-                        r.rulesWritten(), r.duration().toMillis(), snapshot.servicePortMap().size(), snapshot.generation());
+                // figures as key-values (as upstream's "SyncProxyRules complete" line), so that
+                // --logging-format=json carries them as fields and text ends with rules="67" durationMs="9" ...
+                log.atInfo().addKeyValue("rules", r.rulesWritten()).addKeyValue("durationMs", r.duration().toMillis())
+                        .addKeyValue("servicePorts", snapshot.servicePortMap().size())
+                        .addKeyValue("generation", snapshot.generation())
+                        .log("{} {} sync complete", b.label(), kind);
             } else {
                 log.error("{} {} sync failed after {} ms: {}; rules left as they were, retrying "
                                 + "(consecutive failures: {}, apply failures so far: {})", b.label(), kind,
