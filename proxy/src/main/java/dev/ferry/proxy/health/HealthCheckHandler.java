@@ -1,20 +1,12 @@
 package dev.ferry.proxy.health;
 
 import dev.ferry.core.NamespacedName;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -41,9 +33,7 @@ final class HealthCheckHandler extends SimpleChannelInboundHandler<FullHttpReque
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (request.decoderResult().isFailure()) {
-            FullHttpResponse bad = new DefaultFullHttpResponse(request.protocolVersion(), HttpResponseStatus.BAD_REQUEST);
-            bad.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
-            ctx.writeAndFlush(bad).addListener(ChannelFutureListener.CLOSE);
+            HttpEndpoint.send(ctx, request, 400, "text/plain; charset=utf-8", new byte[0], Map.of()); // then closes
             return;
         }
         OptionalInt count = localEndpoints.apply(service);
@@ -52,25 +42,8 @@ final class HealthCheckHandler extends SimpleChannelInboundHandler<FullHttpReque
             return;
         }
         HealthCheckReply reply = HealthCheckReply.of(service, count.getAsInt(), proxyHealthy.getAsBoolean());
-        byte[] body = reply.body().getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(),
-                HttpResponseStatus.valueOf(reply.status()),
-                request.method().equals(HttpMethod.HEAD) ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
-        response.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, HealthCheckReply.CONTENT_TYPE)
-                .set("X-Content-Type-Options", "nosniff")
-                .set(HealthCheckReply.WEIGHT_HEADER, reply.localEndpoints())
-                .set(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        boolean keepAlive = HttpUtil.isKeepAlive(request);
-        if (keepAlive) {
-            if (!request.protocolVersion().isKeepAliveDefault()) {
-                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            }
-            ctx.writeAndFlush(response);
-        } else {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-        }
+        HttpEndpoint.send(ctx, request, reply.status(), HealthCheckReply.CONTENT_TYPE,
+                reply.body().getBytes(StandardCharsets.UTF_8), Map.of(HealthCheckReply.WEIGHT_HEADER, reply.localEndpoints()));
     }
 
     @Override

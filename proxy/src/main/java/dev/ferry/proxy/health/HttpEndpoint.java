@@ -30,6 +30,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
@@ -121,6 +122,31 @@ public final class HttpEndpoint implements AutoCloseable {
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
+    /**
+     * Writes one response (no body for HEAD) with upstream's nosniff header and {@code headers}; keeps the connection
+     * open when the client asked to and its request parsed, else closes it once written. Event loop thread only.
+     */
+    static void send(ChannelHandlerContext ctx, FullHttpRequest request, int status, String contentType, byte[] body,
+                     Map<String, Object> headers) {
+        boolean head = request.method().equals(HttpMethod.HEAD);
+        FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(),
+                HttpResponseStatus.valueOf(status), head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, contentType)
+                .set("X-Content-Type-Options", "nosniff")
+                .set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        headers.forEach(response.headers()::set);
+        if (HttpUtil.isKeepAlive(request) && !request.decoderResult().isFailure()) {
+            if (!request.protocolVersion().isKeepAliveDefault()) {
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
+            ctx.writeAndFlush(response);
+        } else {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
     /** One connection's requests, answered in order. */
     private static final class Answering extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Handler handler;
@@ -141,22 +167,7 @@ public final class HttpEndpoint implements AutoCloseable {
                     reply = Reply.text(500, "500 internal error: " + e + "\n");
                 }
             }
-            boolean head = request.method().equals(HttpMethod.HEAD);
-            FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(),
-                    HttpResponseStatus.valueOf(reply.status()), head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(reply.body()));
-            response.headers()
-                    .set(HttpHeaderNames.CONTENT_TYPE, reply.contentType())
-                    .set("X-Content-Type-Options", "nosniff")
-                    .set(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
-            if (HttpUtil.isKeepAlive(request) && !request.decoderResult().isFailure()) {
-                if (!request.protocolVersion().isKeepAliveDefault()) {
-                    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-                }
-                ctx.writeAndFlush(response);
-            } else {
-                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-                ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-            }
+            send(ctx, request, reply.status(), reply.contentType(), reply.body(), Map.of());
         }
 
         @Override
