@@ -43,6 +43,8 @@ class ApiSourceIT {
         api.apply(Manifests.slice("elsewhere", "elsewhere-1", List.of(Manifests.HTTP), Manifests.ips("b3")));
         fx.startProxy();
         checks.awaitServed(WEB_IP, 80);
+        Wait.until("the proxy's Starting event on its Node", Duration.ofSeconds(20), api::eventReasons,
+                reasons -> reasons.contains("Starting"));
         for (NetNs client : List.of(topology.pod(), topology.node())) {
             checks.assertTcpReachesAll(client, WEB_IP, 80, Set.of("b1", "b2"));
             checks.assertUdpReachesAll(client, WEB_IP, 53, Set.of("b1", "b2"));

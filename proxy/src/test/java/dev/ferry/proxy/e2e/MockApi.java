@@ -79,6 +79,14 @@ final class MockApi implements AutoCloseable {
         client.resource(object).createOr(NonDeletingOperation::update);
     }
 
+    /** The reasons of the Events recorded so far (events.k8s.io/v1 and core v1, every namespace). */
+    java.util.List<String> eventReasons() {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        client.events().v1().events().inAnyNamespace().list().getItems().forEach(e -> out.add(e.getReason()));
+        client.v1().events().inAnyNamespace().list().getItems().forEach(e -> out.add(e.getReason()));
+        return out;
+    }
+
     void delete(String yaml) {
         HasMetadata object = client.getKubernetesSerialization().unmarshal(yaml);
         client.resource(object).delete();
