@@ -28,14 +28,14 @@ import java.util.Optional;
  */
 final class ServicePortRules {
 
+    /** Every endpoint chain holds two rules: the hairpin masquerade mark and the DNAT. */
+    static final int ENDPOINT_CHAIN_RULES = 2;
+
     /**
      * What one service port contributed to a sync. The shared-chain lines are kept as text;
      * its own chains only by name (to delete them once unused) with the endpoint chain names
      * by "ip:port" (hashing is the costly part of naming, so names are reused).
      */
-    /** Every endpoint chain holds two rules: the hairpin masquerade mark and the DNAT. */
-    static final int ENDPOINT_CHAIN_RULES = 2;
-
     static final class Fragment {
         final ServicePortState state;
         final boolean largeCluster;

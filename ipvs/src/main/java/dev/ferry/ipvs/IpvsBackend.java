@@ -289,10 +289,7 @@ public final class IpvsBackend implements Backend, AutoCloseable {
             errors.add(family + " IPVS sync failed: " + message(e));
         }
         if (!errors.isEmpty()) {
-            failedSyncs.incrementAndGet();
-            String error = family + ": " + String.join("; ", errors);
-            return applyFailed ? SyncResult.applyFailure(true, since(start), error)
-                    : SyncResult.failure(true, since(start), error);
+            return fail(start, family + ": " + String.join("; ", errors), applyFailed);
         }
         return SyncResult.success(true, written, since(start));
     }
@@ -359,8 +356,14 @@ public final class IpvsBackend implements Backend, AutoCloseable {
     }
 
     private SyncResult fail(long start, String error) {
+        return fail(start, error, false);
+    }
+
+    /** @param applyFailed the ipset/iptables restore failed (counted as upstream's restore failures) */
+    private SyncResult fail(long start, String error, boolean applyFailed) {
         failedSyncs.incrementAndGet();
-        return SyncResult.failure(true, since(start), error);
+        return applyFailed ? SyncResult.applyFailure(true, since(start), error)
+                : SyncResult.failure(true, since(start), error);
     }
 
     private static Duration since(long start) {

@@ -30,7 +30,9 @@ import java.util.function.Function;
 
 /**
  * Entry point of proxy.jar. Exit status: 0 done (or stopped by SIGTERM/SIGINT), 1 a sync or
- * cleanup failed (--once, --cleanup) or the proxy could not start, 2 a bad flag or config file.
+ * cleanup failed (--once, --cleanup), the proxy could not start, or the --config file changed
+ * (as upstream: the DaemonSet restarts it with the new file), 2 a bad flag or config file.
+ * "inspect" and "trace" as the first argument run the inspection tools instead.
  *
  * <p>Order: flags, then --config (its fields fill the options no flag set), checks, logging,
  * then --write-config-to, --cleanup, or the proxy.

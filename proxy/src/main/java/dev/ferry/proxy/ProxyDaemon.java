@@ -282,12 +282,14 @@ final class ProxyDaemon implements AutoCloseable {
                 if (ct != null) {
                     long deletedBefore = ct.deletedEntries(b.family());
                     ct.reconcile(b.family(), snapshot); // never throws
-                    metrics.conntrackReconciled(b.family(), ct.lastDuration(b.family()),
-                            ct.deletedEntries(b.family()) - deletedBefore);
+                    recordMetrics(b, () -> metrics.conntrackReconciled(b.family(), ct.lastDuration(b.family()),
+                            ct.deletedEntries(b.family()) - deletedBefore));
                 }
             }
             // after the conntrack run, as upstream's sync ends with it: a scrape that shows this sync shows that too
-            metrics.synced(b.family(), r, snapshot, triggerTimes.getOrDefault(b.family(), List.of()));
+            SyncResult result = r;
+            recordMetrics(b, () -> metrics.synced(b.family(), result, snapshot,
+                    triggerTimes.getOrDefault(b.family(), List.of())));
             if (r.ok()) {
                 // figures as key-values (as upstream's "SyncProxyRules complete" line), so that
                 // --logging-format=json carries them as fields and text ends with rules="67" durationMs="9" ...
@@ -319,6 +321,15 @@ final class ProxyDaemon implements AutoCloseable {
     /** A backend's name in the health report: its IP family, as upstream's proxiers are named. */
     private static String proxier(Backends.Labeled b) {
         return b.family() == IpFamily.IPV4 ? "IPv4" : "IPv6";
+    }
+
+    /** Metrics never fail a sync: an exception there is logged, and the sync goes on. */
+    private static void recordMetrics(Backends.Labeled b, Runnable update) {
+        try {
+            update.run();
+        } catch (RuntimeException e) {
+            log.warn("{}: recording the sync's metrics failed", b.label(), e);
+        }
     }
 
     @Override

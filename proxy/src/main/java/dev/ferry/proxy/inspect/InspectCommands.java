@@ -46,7 +46,9 @@ public final class InspectCommands {
     /** For argv whose first word is "inspect" or "trace". */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         // the sources log at INFO; an operator reading a report wants only warnings on stderr
-        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+        if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            root.setLevel(Level.WARN); // another SLF4J binding: leave it alone, as Logging does
+        }
         return run(args, out, err, new Env() {
             private final LiveNode node = new KernelNode();
 

@@ -2,6 +2,8 @@ package dev.ferry.proxy.inspect;
 
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
+import dev.ferry.iptables.CommandRunner;
+import dev.ferry.iptables.CommandRunners;
 import dev.ferry.iptables.LocalAddresses;
 import dev.ferry.ipvs.netlink.IpvsClient;
 import dev.ferry.ipvs.netlink.RealServer;
@@ -12,7 +14,6 @@ import dev.ferry.nativeio.ctnetlink.Conntrack;
 import dev.ferry.nativeio.ctnetlink.ConntrackFlow;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -21,11 +22,11 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The real node this JVM runs on (its network namespace): iptables-save and ip route run as
@@ -33,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class KernelNode implements LiveNode {
 
-    private static final long COMMAND_TIMEOUT_SECONDS = 30;
+    private static final CommandRunner COMMANDS = CommandRunners.process(Duration.ofSeconds(30));
 
     @Override
     public String iptablesSave(IpFamily family) throws IOException {
@@ -127,30 +128,12 @@ final class KernelNode implements LiveNode {
         }
     }
 
+    /** Runs a read-only command (an argument list) through the proxy's own runner, bounded by its timeout. */
     private static String run(List<String> argv) throws IOException {
-        Process p = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectError(ProcessBuilder.Redirect.PIPE).start();
-        byte[] out;
-        byte[] err;
-        try (InputStream stdout = p.getInputStream(); InputStream stderr = p.getErrorStream()) {
-            // iptables-save prints little on stderr, so reading stdout first cannot deadlock on it
-            out = stdout.readAllBytes();
-            err = stderr.readAllBytes();
+        CommandRunner.Result r = COMMANDS.run(argv, new byte[0]);
+        if (r.exitCode() != 0) {
+            throw new IOException(String.join(" ", argv) + " exited " + r.exitCode() + ": " + r.stderr().strip());
         }
-        try {
-            if (!p.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException(String.join(" ", argv) + ": no answer within " + COMMAND_TIMEOUT_SECONDS + "s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new IOException(String.join(" ", argv) + ": interrupted", e);
-        }
-        if (p.exitValue() != 0) {
-            throw new IOException(String.join(" ", argv) + " exited " + p.exitValue() + ": "
-                    + new String(err, StandardCharsets.UTF_8).strip());
-        }
-        return new String(out, StandardCharsets.UTF_8);
+        return r.stdout();
     }
 }
