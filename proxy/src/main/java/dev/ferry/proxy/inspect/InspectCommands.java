@@ -98,8 +98,8 @@ public final class InspectCommands {
         boolean help;
     }
 
-    @Command(name = "proxy.jar", description = "Inspect what this node programs for Services, and trace packets.")
-    static final class Top implements Callable<Integer> {
+    /** A command that only groups others: run alone, it prints its usage and exits 2. */
+    abstract static class UsageOnly implements Callable<Integer> {
         @Mixin
         Help help = new Help();
 
@@ -113,19 +113,12 @@ public final class InspectCommands {
         }
     }
 
+    @Command(name = "proxy.jar", description = "Inspect what this node programs for Services, and trace packets.")
+    static final class Top extends UsageOnly {
+    }
+
     @Command(name = "inspect", description = "What this node programs for Services, and why.")
-    static final class Inspect implements Callable<Integer> {
-        @Mixin
-        Help help = new Help();
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            spec.commandLine().usage(spec.commandLine().getErr());
-            return USAGE;
-        }
+    static final class Inspect extends UsageOnly {
     }
 
     static NamespacedName parseName(String text) {
