@@ -1,9 +1,9 @@
 package dev.ferry.bench;
 
 import dev.ferry.core.IpFamily;
-import dev.ferry.iptables.CommandRunner;
 import dev.ferry.iptables.IptablesBackend;
-import dev.ferry.iptables.Sysctls;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.Sysctls;
 
 import java.time.Duration;
 import java.util.OptionalLong;

@@ -1,7 +1,7 @@
 package dev.ferry.bench;
 
-import dev.ferry.iptables.CommandRunner;
-import dev.ferry.iptables.IptablesDump;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.IptablesDump;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

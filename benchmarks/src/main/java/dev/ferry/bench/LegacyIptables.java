@@ -1,7 +1,7 @@
 package dev.ferry.bench;
 
-import dev.ferry.iptables.CommandRunner;
-import dev.ferry.iptables.CommandRunners;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.CommandRunners;
 
 import java.util.ArrayList;
 import java.util.List;

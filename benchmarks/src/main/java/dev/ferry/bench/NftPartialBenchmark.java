@@ -1,16 +1,16 @@
 package dev.ferry.bench;
 
-import dev.ferry.core.Cidr;
 import dev.ferry.core.ChangeTracker;
+import dev.ferry.core.Cidr;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
-import dev.ferry.iptables.CommandRunner;
-import dev.ferry.iptables.CommandRunners;
 import dev.ferry.iptables.IptablesBackend;
 import dev.ferry.iptables.IptablesConfig;
-import dev.ferry.iptables.LocalAddresses;
-import dev.ferry.iptables.Sysctls;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.CommandRunners;
+import dev.ferry.netfilter.LocalAddresses;
+import dev.ferry.netfilter.Sysctls;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.ferry.bench;
 
-import dev.ferry.iptables.CommandRunner;
+import dev.ferry.netfilter.CommandRunner;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -3,8 +3,8 @@ package dev.ferry.bench;
 import dev.ferry.core.ChangeTracker;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
-import dev.ferry.iptables.CommandRunner;
 import dev.ferry.iptables.IptablesBackend;
+import dev.ferry.netfilter.CommandRunner;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package dev.ferry.core;
 
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,7 +42,6 @@ public final class ChangeTracker {
     private final TreeMap<ServicePortName, ServicePortState> states = new TreeMap<>(ProxySnapshot.ORDER);
     private NodeInfo node;
     private long generation;
-    private Map<IpFamily, List<Instant>> lastTriggerTimes = Map.of();
 
     /** Why this node should stop receiving load-balancer traffic; null while it is eligible. Read by /healthz. */
     private volatile String nodeIneligible;
@@ -141,15 +140,6 @@ public final class ChangeTracker {
         return slices.totalCount();
     }
 
-    /**
-     * The EndpointSlice trigger times (annotation endpoints.kubernetes.io/last-change-trigger-time)
-     * of the changes the last {@link #snapshot()} folded in, per address family, for
-     * kubeproxy_network_programming_duration_seconds. Sync thread only.
-     */
-    public Map<IpFamily, List<Instant>> lastSnapshotTriggerTimes() {
-        return lastTriggerTimes;
-    }
-
     /** InternalIPs, then ExternalIPs; other types and unparsable values are left out. */
     private static List<java.net.InetAddress> nodeAddresses(Node node) {
         List<java.net.InetAddress> out = new ArrayList<>();
@@ -174,7 +164,10 @@ public final class ChangeTracker {
         return slices.pendingCount();
     }
 
-    /** Folds pending changes into the applied state. Sync thread only. */
+    /**
+     * Folds pending changes into the applied state. Sync thread only. The snapshot carries the
+     * trigger times of the EndpointSlice changes it folded in ({@link ProxySnapshot#triggerTimes()}).
+     */
     public ProxySnapshot snapshot() {
         Set<NamespacedName> changed = new HashSet<>();
         for (ServiceChangeTracker.Change c : services.drain().values()) {
@@ -188,9 +181,10 @@ public final class ChangeTracker {
             }
         }
         Map<NamespacedName, EndpointSliceChangeTracker.Change> sliceChanges;
+        Map<IpFamily, List<Instant>> triggerTimes;
         synchronized (slices) { // the changes and their trigger times, from one moment
             sliceChanges = slices.drain();
-            lastTriggerTimes = slices.drainTriggerTimes();
+            triggerTimes = slices.drainTriggerTimes();
         }
         for (EndpointSliceChangeTracker.Change c : sliceChanges.values()) {
             if (c.previous() != null) {
@@ -223,7 +217,7 @@ public final class ChangeTracker {
             recompute(svc);
         }
         generation++;
-        return new ProxySnapshot(generation, node, states, changed, nodeChanged);
+        return new ProxySnapshot(generation, node, states, changed, nodeChanged, triggerTimes);
     }
 
     private Set<NamespacedName> allServices() {

@@ -1,8 +1,5 @@
 package dev.ferry.core;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
@@ -18,8 +15,6 @@ import java.util.function.BooleanSupplier;
  * sync schedules one more. A sync that throws counts as failed.
  */
 public final class SyncRunner {
-
-    private static final Logger log = LoggerFactory.getLogger(SyncRunner.class);
 
     private final Scheduler scheduler;
     private final BooleanSupplier sync;
@@ -94,13 +89,7 @@ public final class SyncRunner {
             lastStart = scheduler.nanoTime();
             hasRun = true;
         }
-        boolean ok;
-        try {
-            ok = sync.getAsBoolean();
-        } catch (RuntimeException | Error e) {
-            log.error("sync failed with an unexpected exception; keeping the rules in place and retrying", e);
-            ok = false;
-        }
+        boolean ok = SyncGuard.run("sync", sync);
         synchronized (this) {
             running = false;
             long now = scheduler.nanoTime();

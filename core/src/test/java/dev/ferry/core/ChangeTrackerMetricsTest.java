@@ -1,18 +1,19 @@
 package dev.ferry.core;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import org.junit.jupiter.api.Test;
+
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the tracker tells metrics and /healthz: change counts, trigger times, node eligibility. */
 class ChangeTrackerMetricsTest {
@@ -49,10 +50,8 @@ class ChangeTrackerMetricsTest {
                 Fixtures.slice("ns", "a-1", "a", "http", 8080, "TCP", Fixtures.Ep.ready("10.0.0.1")), t1));
         tracker.updateEndpointSlice(null, withTrigger(
                 Fixtures.slice("ns", "a-2", "a", "http", 8080, "TCP", Fixtures.Ep.ready("fd00::1")), t2));
-        tracker.snapshot();
-        assertEquals(Map.of(IpFamily.IPV4, List.of(t1), IpFamily.IPV6, List.of(t2)), tracker.lastSnapshotTriggerTimes());
-        tracker.snapshot();
-        assertEquals(Map.of(), tracker.lastSnapshotTriggerTimes(), "measured once");
+        assertEquals(Map.of(IpFamily.IPV4, List.of(t1), IpFamily.IPV6, List.of(t2)), tracker.snapshot().triggerTimes());
+        assertEquals(Map.of(), tracker.snapshot().triggerTimes(), "measured once");
     }
 
     @Test
@@ -60,12 +59,10 @@ class ChangeTrackerMetricsTest {
         var old = withTrigger(Fixtures.slice("ns", "a-1", "a", "http", 8080, "TCP", Fixtures.Ep.ready("10.0.0.1")),
                 Instant.now().minusSeconds(3600));
         tracker.updateEndpointSlice(null, old);
-        tracker.snapshot();
-        assertEquals(Map.of(), tracker.lastSnapshotTriggerTimes());
+        assertEquals(Map.of(), tracker.snapshot().triggerTimes());
         var fresh = withTrigger(old, Instant.now().plusSeconds(5));
         tracker.updateEndpointSlice(fresh, null);
-        tracker.snapshot();
-        assertEquals(Map.of(), tracker.lastSnapshotTriggerTimes(), "a deletion's annotation is its last update's");
+        assertEquals(Map.of(), tracker.snapshot().triggerTimes(), "a deletion's annotation is its last update's");
     }
 
     @Test

@@ -2,10 +2,12 @@ package dev.ferry.iptables;
 
 import dev.ferry.core.Endpoint;
 import dev.ferry.core.ServicePortName;
+import dev.ferry.netfilter.JumpRule;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
 
 /**
  * Upstream's chain names, so a node moved between kube-proxy and us keeps (and cleans up) the
@@ -25,16 +27,6 @@ public final class ChainNames {
     public static final String KUBELET_FIREWALL = "KUBE-FIREWALL";
     /** Empty chain in mangle, nat and filter; when it is gone, someone flushed our rules. */
     public static final String CANARY = "KUBE-PROXY-CANARY";
-
-    // Userspace mode's portal chains (upstream's names): nat for ClusterIPs, external and
-    // load-balancer IPs, then NodePorts; "CONTAINER" chains see traffic arriving from other
-    // hosts and pods (PREROUTING), "HOST" chains traffic the node itself sends (OUTPUT).
-    public static final String PORTALS_CONTAINER = "KUBE-PORTALS-CONTAINER";
-    public static final String PORTALS_HOST = "KUBE-PORTALS-HOST";
-    public static final String NODEPORT_CONTAINER = "KUBE-NODEPORT-CONTAINER";
-    public static final String NODEPORT_HOST = "KUBE-NODEPORT-HOST";
-    /** filter: accepts NodePort traffic to the proxy ports despite a default-deny INPUT. */
-    public static final String NODEPORT_NON_LOCAL = "KUBE-NODEPORT-NON-LOCAL";
 
     static final String SVC_PREFIX = "KUBE-SVC-";
     static final String SVL_PREFIX = "KUBE-SVL-";
@@ -78,10 +70,40 @@ public final class ChainNames {
                 || chain.startsWith(FW_PREFIX) || chain.startsWith(SEP_PREFIX);
     }
 
-    /** Every chain we may create is named KUBE-*; nothing else is ours. */
-    public static boolean isOurs(String chain) {
-        return chain.startsWith("KUBE-");
+    /**
+     * Chains this mode creates that no other mode uses, removed when a node switches to another
+     * mode. Not KUBE-MARK-MASQ (older kubelets share it; upstream leaves it too), not kubelet's
+     * KUBE-FIREWALL / KUBE-KUBELET-CANARY / KUBE-MARK-DROP.
+     */
+    public static boolean isIptablesModeChain(String chain) {
+        return isServiceChain(chain) || chain.equals(SERVICES) || chain.equals(EXTERNAL_SERVICES)
+                || chain.equals(NODE_PORTS) || chain.equals(POSTROUTING) || chain.equals(FORWARD)
+                || chain.equals(PROXY_FIREWALL) || chain.equals(CANARY);
     }
+
+    private static final List<String> NEW_ONLY = List.of("-m", "conntrack", "--ctstate", "NEW");
+
+    /**
+     * The jumps from built-in chains into ours, upstream's list in upstream's order (each is
+     * prepended in turn, so the last ends up first).
+     */
+    static final List<JumpRule> JUMPS = List.of(
+            new JumpRule("filter", "INPUT", EXTERNAL_SERVICES, "kubernetes externally-visible service portals", NEW_ONLY),
+            new JumpRule("filter", "FORWARD", EXTERNAL_SERVICES, "kubernetes externally-visible service portals", NEW_ONLY),
+            new JumpRule("filter", "INPUT", NODE_PORTS, "kubernetes health check service ports", List.of()),
+            new JumpRule("filter", "FORWARD", SERVICES, "kubernetes service portals", NEW_ONLY),
+            new JumpRule("filter", "OUTPUT", SERVICES, "kubernetes service portals", NEW_ONLY),
+            new JumpRule("filter", "FORWARD", FORWARD, "kubernetes forwarding rules", List.of()),
+            new JumpRule("filter", "INPUT", PROXY_FIREWALL, "kubernetes load balancer firewall", NEW_ONLY),
+            new JumpRule("filter", "OUTPUT", PROXY_FIREWALL, "kubernetes load balancer firewall", NEW_ONLY),
+            new JumpRule("filter", "FORWARD", PROXY_FIREWALL, "kubernetes load balancer firewall", NEW_ONLY),
+            new JumpRule("nat", "OUTPUT", SERVICES, "kubernetes service portals", List.of()),
+            new JumpRule("nat", "PREROUTING", SERVICES, "kubernetes service portals", List.of()),
+            new JumpRule("nat", "POSTROUTING", POSTROUTING, "kubernetes postrouting rules", List.of()),
+            // Kubelet's anti-martian chain, which upstream kube-proxy also ensures.
+            new JumpRule("filter", "INPUT", KUBELET_FIREWALL, "", List.of()),
+            new JumpRule("filter", "OUTPUT", KUBELET_FIREWALL, "", List.of()));
+
 
     private static String portHash(ServicePortName name) {
         return hash16(name.toString() + name.protocol().lower());

@@ -4,11 +4,20 @@ import dev.ferry.core.Backend;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
+import dev.ferry.core.SyncTimer;
+import dev.ferry.netfilter.CleanupPlan;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.Iptables;
+import dev.ferry.netfilter.IptablesDump;
+import dev.ferry.netfilter.KubeChains;
+import dev.ferry.netfilter.LocalAddresses;
+import dev.ferry.netfilter.Sysctls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +26,7 @@ import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * iptables mode for one IP family: writes the rules for a snapshot and applies them with one
@@ -40,9 +50,6 @@ public final class IptablesBackend implements Backend {
 
     private static final Logger LOG = LoggerFactory.getLogger(IptablesBackend.class);
 
-    /** Wait up to 5 s for the xtables lock, polling every 100 ms, as upstream does. */
-    static final List<String> RESTORE_FLAGS = List.of("-w", "5", "-W", "100000", "--noflush", "--counters");
-
     /** Upstream's proxyutil.FullSyncPeriod. */
     public static final Duration DEFAULT_FULL_SYNC_PERIOD = Duration.ofHours(1);
 
@@ -63,7 +70,7 @@ public final class IptablesBackend implements Backend {
 
     private final IpFamily family;
     private final IptablesConfig config;
-    private final CommandRunner runner;
+    private final Iptables iptables;
     private final IptablesRuleWriter writer;
     private final LocalAddresses localAddresses;
     private final Sysctls sysctls;
@@ -75,6 +82,10 @@ public final class IptablesBackend implements Backend {
     private long lastFullSync;
     /** Our filter part as last applied (without jump inserts), to roll back when no dump was read. */
     private String lastFilterSection;
+    /** The payload line the last failed restore named, or -1. */
+    private int failedLine = -1;
+    /** The host sets nf_conntrack_tcp_be_liberal (read on each full sync): no INVALID drop. */
+    private boolean conntrackTcpLiberal;
 
     /**
      * @param runner runs iptables-save / iptables-restore (or ip6tables-*); a dry-run runner
@@ -87,10 +98,10 @@ public final class IptablesBackend implements Backend {
     private IptablesBackend(Builder b) {
         this.family = b.family;
         this.config = b.config;
-        this.runner = b.runner;
-        this.writer = new IptablesRuleWriter(family, config);
+        this.iptables = new Iptables(b.family, b.runner);
+        this.writer = new IptablesRuleWriter(family, config, true, false, b.leftovers);
         this.localAddresses = b.localAddresses;
-        this.sysctls = b.sysctls != null ? b.sysctls : defaultSysctls(b.runner);
+        this.sysctls = b.sysctls != null ? b.sysctls : Sysctls.of(b.runner);
         this.fullSyncPeriodNanos = b.fullSyncPeriod.toNanos();
         this.nanoClock = b.nanoClock;
     }
@@ -109,6 +120,7 @@ public final class IptablesBackend implements Backend {
         private Sysctls sysctls;
         private Duration fullSyncPeriod = DEFAULT_FULL_SYNC_PERIOD;
         private LongSupplier nanoClock = System::nanoTime;
+        private Predicate<String> leftovers = chain -> false;
 
         private Builder(IpFamily family, IptablesConfig config, CommandRunner runner) {
             this.family = Objects.requireNonNull(family, "family");
@@ -123,8 +135,7 @@ public final class IptablesBackend implements Backend {
         }
 
         /**
-         * Kernel settings (default: /proc/sys when the runner is {@link CommandRunners#process()},
-         * nothing written for a dry run, else the {@code sysctl} program through the runner).
+         * Kernel settings (default: those of the kernel the runner programs, {@link Sysctls#of}).
          */
         public Builder sysctls(Sysctls sysctls) {
             this.sysctls = Objects.requireNonNull(sysctls, "sysctls");
@@ -143,6 +154,12 @@ public final class IptablesBackend implements Backend {
         /** Monotonic nanoseconds, for the full sync period (tests pass a fake). */
         public Builder nanoClock(LongSupplier clock) {
             this.nanoClock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Other modes' chains, removed with the jumps to them by a full sync that read the node (default: none). */
+        public Builder leftovers(Predicate<String> chains) {
+            this.leftovers = Objects.requireNonNull(chains, "chains");
             return this;
         }
 
@@ -165,26 +182,32 @@ public final class IptablesBackend implements Backend {
         return restoreFailures.get();
     }
 
-    String saveCommand() {
-        return family == IpFamily.IPV4 ? "iptables-save" : "ip6tables-save";
-    }
-
-    String restoreCommand() {
-        return family == IpFamily.IPV4 ? "iptables-restore" : "ip6tables-restore";
-    }
-
-    String iptablesCommand() {
-        return family == IpFamily.IPV4 ? "iptables" : "ip6tables";
-    }
-
     @Override
     public SyncResult sync(ProxySnapshot snapshot) {
-        long start = System.nanoTime();
-        boolean full = true;
+        Objects.requireNonNull(snapshot, "snapshot");
+        SyncTimer timer = SyncTimer.start();
+        boolean ok = false;
         try {
-            Objects.requireNonNull(snapshot, "snapshot");
-            long now = nanoClock.getAsLong();
-            full = needFullSync || snapshot.nodeChanged();
+            SyncResult result = attempt(snapshot, timer);
+            if (result == null) { // an idle partial sync found our rules flushed: again, in full
+                result = attempt(snapshot, timer);
+            }
+            ok = result.ok();
+            return result;
+        } finally {
+            if (!ok) { // it failed, or threw (SyncGuard reports that): the next sync reads the node and writes everything
+                writer.abandon();
+                needFullSync = true;
+                needRead = true;
+            }
+        }
+    }
+
+    /** One sync; null when a partial sync with nothing to write found our rules flushed (then sync in full). */
+    private SyncResult attempt(ProxySnapshot snapshot, SyncTimer timer) {
+        long now = nanoClock.getAsLong();
+        boolean full = needFullSync || snapshot.nodeChanged();
+        try {
             if (!full && now - lastFullSync >= fullSyncPeriodNanos) {
                 full = true;
                 needRead = true; // hourly: re-check jumps and stale chains against the node
@@ -201,10 +224,12 @@ public final class IptablesBackend implements Backend {
             if (full) {
                 setUpKernel(snapshot);
             }
-            IptablesDump existing = full && needRead ? save(IptablesRuleWriter::readsRulesOf, "nat", "filter") : null;
+            IptablesDump existing = full && needRead ? iptables.save(IptablesRuleWriter::readsRulesOf, "nat", "filter") : null;
             List<InetAddress> addresses = writer.needsLocalAddresses(snapshot) ? localAddresses.addresses() : List.of();
-            Payload payload = writer.write(snapshot, new IptablesRuleWriter.Request(full, existing, full, addresses));
-            IptablesRuleWriter.Stats stats = writer.lastStats();
+            IptablesRuleWriter.Written written = writer.write(snapshot,
+                    new IptablesRuleWriter.Request(full, existing, full, addresses, conntrackTcpLiberal));
+            Payload payload = written.payload();
+            IptablesRuleWriter.Stats stats = written.stats();
             if (!stats.keptStaleChains().isEmpty()) {
                 LOG.warn("{}: stale chains {} are still referenced by rules we do not own; left in place",
                         family, stats.keptStaleChains());
@@ -219,14 +244,14 @@ public final class IptablesBackend implements Backend {
                             family, ChainNames.CANARY, gone);
                     needFullSync = true;
                     needRead = true;
-                    return sync(snapshot);
+                    return null;
                 }
             }
             // A partial sync with nothing to change writes no table at all: nothing to run.
             String error = payload.isEmpty() ? null : restore(payload);
             if (error != null) {
                 writer.abandon();
-                return fail(full, start, error + rollBackFilter(existing, payload.toString(), error), true);
+                return timer.applyFailure(full, error + rollBackFilter(existing, payload.toString()));
             }
             writer.commit();
             lastFilterSection = writer.filterSectionWithoutInserts();
@@ -236,14 +261,13 @@ public final class IptablesBackend implements Backend {
                 lastFullSync = now;
             }
             // kubeproxy_sync_proxy_rules_iptables_total / _last: filter is always written whole
-            return SyncResult.success(full, stats.filterRules() + stats.natRules(), since(start)).withTableRules(
+            return timer.success(full, stats.filterRules() + stats.natRules()).withCounts(
                     Map.of("filter", stats.filterRulesOwned(), "nat", stats.natRulesOwned()),
                     // written: the rules of our chains in the payload (jumps from built-in chains left out, as upstream)
                     Map.of("filter", payload.isEmpty() ? 0 : stats.filterRulesOwned(),
                             "nat", payload.isEmpty() ? 0 : stats.natRules() - stats.natJumps()));
-        } catch (Throwable e) { // the contract: a sync never throws
-            writer.abandon();
-            return fail(full, start, family + " sync failed: " + describe(e));
+        } catch (IOException e) {
+            return timer.failure(full, family + " sync failed: " + e.getMessage());
         }
     }
 
@@ -251,7 +275,7 @@ public final class IptablesBackend implements Backend {
      * Kernel settings a full sync relies on: route_localnet for localhost NodePorts (IPv4,
      * as upstream decides), and whether tcp_be_liberal makes the INVALID drop unnecessary.
      */
-    private void setUpKernel(ProxySnapshot snapshot) throws java.io.IOException {
+    private void setUpKernel(ProxySnapshot snapshot) throws IOException {
         if (writer.localhostNodePorts(snapshot)) {
             OptionalLong current = sysctls.read(ROUTE_LOCALNET);
             if (current.isEmpty() || current.getAsLong() != 1) {
@@ -261,60 +285,17 @@ public final class IptablesBackend implements Backend {
             }
         }
         OptionalLong liberal = sysctls.read(TCP_BE_LIBERAL);
-        writer.conntrackTcpLiberal(liberal.isPresent() && liberal.getAsLong() != 0);
+        conntrackTcpLiberal = liberal.isPresent() && liberal.getAsLong() != 0;
     }
 
     /** The first table whose canary chain is missing, or null when they are all there. */
-    private String missingCanary(String... tables) throws java.io.IOException {
+    private String missingCanary(String... tables) throws IOException {
         for (String table : tables) {
-            CommandRunner.Result r = runner.run(List.of(iptablesCommand(), "-w", "5", "-W", "100000",
-                    "-t", table, "-S", ChainNames.CANARY), null);
-            if (!r.ok()) {
+            if (!iptables.chainExists(table, ChainNames.CANARY)) {
                 return table;
             }
         }
         return null;
-    }
-
-    /**
-     * The kernel the runner programs: /proc/sys when it runs programs right here, nothing
-     * written for a dry run, else through the runner's own {@code sysctl} (a runner prefixed
-     * with {@code ip netns exec NS} programs NS, whose settings are not this JVM's /proc/sys).
-     */
-    private static Sysctls defaultSysctls(CommandRunner runner) {
-        if (!runner.appliesChanges()) {
-            return readOnly(Sysctls.procSys());
-        }
-        return runner instanceof CommandRunners.LocalProcessRunner ? Sysctls.procSys() : Sysctls.viaCommands(runner);
-    }
-
-    private static Sysctls readOnly(Sysctls inner) {
-        return new Sysctls() {
-            @Override
-            public OptionalLong read(String name) throws java.io.IOException {
-                return inner.read(name);
-            }
-
-            @Override
-            public void write(String name, long value) {
-                LOG.info("dry run: would set sysctl {}={}", name, value);
-            }
-        };
-    }
-
-    private SyncResult fail(boolean full, long start, String error) {
-        return fail(full, start, error, false);
-    }
-
-    /** @param applyFailed iptables-restore of the sync's rules failed (not a read, a write or a check before it) */
-    private SyncResult fail(boolean full, long start, String error, boolean applyFailed) {
-        needFullSync = true;
-        needRead = true;
-        // One line: iptables-restore's stderr spans several, and logs keep one line per sync.
-        String oneLine = error.strip().replaceAll("\\s*\\R\\s*", " | ");
-        LOG.debug("{}", oneLine); // the caller reports the failed result
-        return applyFailed ? SyncResult.applyFailure(full, since(start), oneLine)
-                : SyncResult.failure(full, since(start), oneLine);
     }
 
     /**
@@ -325,26 +306,20 @@ public final class IptablesBackend implements Backend {
      */
     @Override
     public SyncResult cleanup() {
-        long start = System.nanoTime();
+        SyncTimer timer = SyncTimer.start();
+        needFullSync = true;
+        needRead = true;
         try {
-            // Only rules outside our chains matter: jumps to remove, foreign references that pin a chain.
-            IptablesDump existing = save((table, chain) -> !ChainNames.isOurs(chain), "nat", "filter", "mangle");
-            CleanupPlan plan = CleanupPlan.of(existing);
-            int lines = 0;
-            if (!plan.payload().isEmpty()) {
-                String error = restore(plan.payload());
-                if (error != null) {
-                    return fail(true, start, "cleanup: " + error);
-                }
-                lines = plan.lines();
-            }
-            needFullSync = true;
+            CleanupPlan plan = iptables.removeOwned(KubeChains::isOurs, "nat", "filter", "mangle");
             if (!plan.problems().isEmpty()) {
-                return fail(true, start, "cleanup: " + String.join("; ", plan.problems()));
+                return timer.failure(true, "cleanup: " + String.join("; ", plan.problems()));
             }
-            return SyncResult.success(true, lines, since(start));
-        } catch (Throwable e) {
-            return fail(true, start, family + " cleanup failed: " + describe(e));
+            return timer.success(true, plan.lines());
+        } catch (Iptables.RestoreException e) {
+            restoreFailures.incrementAndGet();
+            return timer.failure(true, "cleanup: " + e.getMessage());
+        } catch (IOException e) {
+            return timer.failure(true, family + " cleanup failed: " + e.getMessage());
         }
     }
 
@@ -352,9 +327,9 @@ public final class IptablesBackend implements Backend {
      * iptables-restore commits table by table: if it failed after the filter table's COMMIT,
      * the filter part is in place while nat is not. Put filter back as it was.
      */
-    private String rollBackFilter(IptablesDump existing, String payload, String error) {
-        int failedAt = RestoreErrors.reportedLine(error);
-        int filterCommit = Rollback.commitLine(payload, "filter");
+    private String rollBackFilter(IptablesDump existing, String payload) {
+        int failedAt = failedLine;
+        int filterCommit = Iptables.commitLine(payload, "filter");
         if (failedAt > 0 && failedAt <= filterCommit) {
             return ""; // failed in the filter part: nothing was committed
         }
@@ -364,29 +339,12 @@ public final class IptablesBackend implements Backend {
             }
             existing = IptablesDump.empty().apply(lastFilterSection);
         }
-        String undo = Rollback.of(existing, payload, "filter");
+        String undo = Iptables.rollback(existing, payload, "filter");
         if (undo.isEmpty()) {
             return "";
         }
         String undoError = restore(undo);
         return undoError == null ? " (filter table rolled back)" : " (filter roll-back failed too: " + undoError + ")";
-    }
-
-    /**
-     * The tables as iptables-save prints them, streamed, keeping the rules of only the chains
-     * {@code keep} accepts (a 10k-Service nat table is 30 MB of text, 300k rules); a table the
-     * kernel lacks reads as empty.
-     */
-    private IptablesDump save(IptablesDump.RuleFilter keep, String... tables) throws Exception {
-        IptablesDump.LeanReader reader = new IptablesDump.LeanReader(keep);
-        for (String table : tables) {
-            CommandRunner.Result r = runner.runReading(List.of(saveCommand(), "-t", table), reader::read);
-            if (!r.ok()) {
-                throw new IllegalStateException(saveCommand() + " -t " + table + " exited " + r.exitCode()
-                        + ": " + r.stderr().strip());
-            }
-        }
-        return reader.result();
     }
 
     /** Applies the payload; returns null on success, else what went wrong. */
@@ -399,35 +357,17 @@ public final class IptablesBackend implements Backend {
     }
 
     private String restore(CommandRunner.Input payload, java.util.function.Supplier<String> text) {
-        List<String> argv = new ArrayList<>(1 + RESTORE_FLAGS.size());
-        argv.add(restoreCommand());
-        argv.addAll(RESTORE_FLAGS);
-        CommandRunner.Result r;
+        failedLine = -1;
         try {
-            r = runner.runStreaming(argv, payload);
-        } catch (Throwable e) {
-            restoreFailures.incrementAndGet();
-            return restoreCommand() + " could not run: " + describe(e);
-        }
-        if (r.ok()) {
+            iptables.restore(payload, text);
             return null;
+        } catch (Iptables.RestoreException e) {
+            restoreFailures.incrementAndGet();
+            failedLine = e.reportedLine();
+            return e.getMessage();
+        } catch (IOException e) {
+            restoreFailures.incrementAndGet();
+            return e.getMessage();
         }
-        restoreFailures.incrementAndGet();
-        return restoreCommand() + " exited " + r.exitCode() + ": " + r.stderr().strip()
-                + RestoreErrors.failingLines(r.stderr(), text.get());
-    }
-
-    private static String describe(Throwable e) {
-        String message = e.getMessage();
-        if (message == null || message.isEmpty()) {
-            return e.getClass().getSimpleName();
-        }
-        // Our own I/O and state errors already say what failed; anything else is a bug: name it.
-        return e instanceof java.io.IOException || e instanceof IllegalStateException
-                ? message : e.getClass().getSimpleName() + ": " + message;
-    }
-
-    private static Duration since(long startNanos) {
-        return Duration.ofNanos(System.nanoTime() - startNanos);
     }
 }

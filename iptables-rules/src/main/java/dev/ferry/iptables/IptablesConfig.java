@@ -1,55 +1,41 @@
 package dev.ferry.iptables;
 
 import dev.ferry.core.Cidr;
+import dev.ferry.netfilter.NetworkSettings;
 
 import java.util.List;
 import java.util.Objects;
 
 /**
- * Settings of iptables mode that shape the rules (flags --iptables-masquerade-bit,
- * --masquerade-all, --cluster-cidr, --iptables-localhost-nodeports, --nodeport-addresses).
- *
- * @param masqueradeBit      bit of the packet mark meaning "masquerade this" (0..31, default 14)
- * @param masqueradeAll      masquerade every packet sent to a ClusterIP
- * @param clusterCidrs       pod network(s): traffic from outside them to a ClusterIP is masqueraded;
- *                           empty means no local-traffic detector
- * @param localhostNodePorts NodePorts answer on 127.0.0.1 (IPv4 only)
- * @param nodePortAddresses  --nodeport-addresses entries as given (CIDRs or "primary"); empty = all
+ * The settings of iptables mode: the node's network settings, and whether NodePorts answer on
+ * 127.0.0.1 (--iptables-localhost-nodeports, IPv4 only), which only this mode offers.
  */
-public record IptablesConfig(
-        int masqueradeBit,
-        boolean masqueradeAll,
-        List<Cidr> clusterCidrs,
-        boolean localhostNodePorts,
-        List<String> nodePortAddresses) {
+public record IptablesConfig(NetworkSettings network, boolean localhostNodePorts) {
 
     public IptablesConfig {
-        if (masqueradeBit < 0 || masqueradeBit > 31) {
-            throw new IllegalArgumentException("masquerade bit " + masqueradeBit + " out of range 0..31");
-        }
-        clusterCidrs = List.copyOf(Objects.requireNonNull(clusterCidrs, "clusterCidrs"));
-        nodePortAddresses = List.copyOf(Objects.requireNonNull(nodePortAddresses, "nodePortAddresses"));
+        Objects.requireNonNull(network, "network");
     }
 
-    /** Upstream's defaults: bit 14, no masquerade-all, no cluster CIDR, localhost NodePorts on. */
+    /** Field by field, as the flags give them. */
+    public IptablesConfig(int masqueradeBit, boolean masqueradeAll, List<Cidr> clusterCidrs, boolean localhostNodePorts,
+                          List<String> nodePortAddresses) {
+        this(new NetworkSettings(masqueradeBit, masqueradeAll, clusterCidrs, nodePortAddresses), localhostNodePorts);
+    }
+
+    /** Upstream's defaults: {@link NetworkSettings#defaults()}, localhost NodePorts on. */
     public static IptablesConfig defaults() {
-        return new IptablesConfig(14, false, List.of(), true, List.of());
+        return new IptablesConfig(NetworkSettings.defaults(), true);
     }
 
     public IptablesConfig withClusterCidrs(List<Cidr> cidrs) {
-        return new IptablesConfig(masqueradeBit, masqueradeAll, cidrs, localhostNodePorts, nodePortAddresses);
+        return new IptablesConfig(network.withClusterCidrs(cidrs), localhostNodePorts);
     }
 
     public IptablesConfig withMasqueradeAll(boolean all) {
-        return new IptablesConfig(masqueradeBit, all, clusterCidrs, localhostNodePorts, nodePortAddresses);
+        return new IptablesConfig(network.withMasqueradeAll(all), localhostNodePorts);
     }
 
     public IptablesConfig withMasqueradeBit(int bit) {
-        return new IptablesConfig(bit, masqueradeAll, clusterCidrs, localhostNodePorts, nodePortAddresses);
-    }
-
-    /** The mark value, e.g. "0x4000" for bit 14. */
-    public String masqueradeMark() {
-        return "0x" + Integer.toHexString(1 << masqueradeBit);
+        return new IptablesConfig(network.withMasqueradeBit(bit), localhostNodePorts);
     }
 }

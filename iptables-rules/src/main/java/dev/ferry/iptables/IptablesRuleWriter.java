@@ -1,12 +1,18 @@
 package dev.ferry.iptables;
 
-import dev.ferry.core.Cidr;
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.NamespacedName;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.ServicePortName;
+import dev.ferry.core.ServicePortPlan;
 import dev.ferry.core.ServicePortState;
+import dev.ferry.netfilter.CleanupPlan;
+import dev.ferry.netfilter.IptablesDump;
+import dev.ferry.netfilter.JumpRule;
+import dev.ferry.netfilter.LineBuffer;
+import dev.ferry.netfilter.NodePortAddresses;
+import dev.ferry.netfilter.RuleText;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -18,6 +24,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Turns a snapshot into one iptables-restore --noflush payload ("*filter … COMMIT *nat …
@@ -65,8 +72,10 @@ final class IptablesRuleWriter {
     private final IpFamily family;
     private final IptablesConfig config;
     private final boolean randomFully;
-    private boolean conntrackTcpLiberal;
-    private final Optional<Cidr> localCidr;
+    /** What {@link #write(ProxySnapshot, IptablesDump, boolean)} and its twin assume of the host. */
+    private final boolean conntrackTcpLiberal;
+    /** Other modes' chains, removed (with the jumps to them) by a full write that read the node. */
+    private final Predicate<String> leftovers;
 
     private final LineBuffer filterChains = new LineBuffer();
     private final LineBuffer filterRules = new LineBuffer();
@@ -97,8 +106,15 @@ final class IptablesRuleWriter {
      *                       the last committed write says which chains exist
      * @param canary         declare KUBE-PROXY-CANARY in mangle, filter and nat
      * @param localAddresses the node's interface addresses (only used with --nodeport-addresses CIDRs)
+     * @param conntrackTcpLiberal the host sets nf_conntrack_tcp_be_liberal, so INVALID packets are
+     *                       not dropped in KUBE-FORWARD
      */
-    record Request(boolean full, IptablesDump existing, boolean canary, Collection<InetAddress> localAddresses) {
+    record Request(boolean full, IptablesDump existing, boolean canary, Collection<InetAddress> localAddresses,
+                   boolean conntrackTcpLiberal) {
+    }
+
+    /** What one {@link #write} produced: the restore input, and its figures for the sync result and metrics. */
+    record Written(Payload payload, Stats stats) {
     }
 
     /** What the last {@link #write} produced, for the sync result and metrics. */
@@ -111,35 +127,34 @@ final class IptablesRuleWriter {
         }
     }
 
-    private Stats lastStats = new Stats(0, 0, 0, List.of(), List.of());
     /** Jump rules from built-in chains in the current write: filter, nat. */
     private final int[] jumpsWritten = new int[2];
 
     /**
      * @param randomFully         MASQUERADE with --random-fully (iptables ≥ 1.6.2 has it)
-     * @param conntrackTcpLiberal the host sets nf_conntrack_tcp_be_liberal, so INVALID packets
-     *                            are not dropped in KUBE-FORWARD
+     * @param conntrackTcpLiberal for the one-shot writes below: the host sets
+     *                            nf_conntrack_tcp_be_liberal, so INVALID packets are not dropped in
+     *                            KUBE-FORWARD (a {@link Request} says it for each write)
+     * @param leftovers           other modes' chains, removed with the jumps to them by a full write
+     *                            that read the node
      */
-    IptablesRuleWriter(IpFamily family, IptablesConfig config, boolean randomFully, boolean conntrackTcpLiberal) {
+    IptablesRuleWriter(IpFamily family, IptablesConfig config, boolean randomFully, boolean conntrackTcpLiberal,
+                       Predicate<String> leftovers) {
         this.family = Objects.requireNonNull(family, "family");
         this.config = Objects.requireNonNull(config, "config");
         this.randomFully = randomFully;
         this.conntrackTcpLiberal = conntrackTcpLiberal;
+        this.leftovers = Objects.requireNonNull(leftovers, "leftovers");
         // Upstream's cluster-CIDR local-traffic detector uses one CIDR per family.
-        this.localCidr = config.clusterCidrs().stream().filter(c -> c.family() == family).findFirst();
-        this.servicePortRules = new ServicePortRules(family, config.masqueradeAll(), localCidr);
+        this.servicePortRules = new ServicePortRules(family);
+    }
+
+    IptablesRuleWriter(IpFamily family, IptablesConfig config, boolean randomFully, boolean conntrackTcpLiberal) {
+        this(family, config, randomFully, conntrackTcpLiberal, chain -> false);
     }
 
     IptablesRuleWriter(IpFamily family, IptablesConfig config) {
         this(family, config, true, false);
-    }
-
-    void conntrackTcpLiberal(boolean liberal) {
-        this.conntrackTcpLiberal = liberal;
-    }
-
-    Stats lastStats() {
-        return lastStats;
     }
 
     /** Whether this family serves NodePorts on 127.0.0.1 (needs route_localnet), as upstream decides. */
@@ -154,7 +169,7 @@ final class IptablesRuleWriter {
     }
 
     private NodePortAddresses nodePortAddresses(ProxySnapshot snapshot) {
-        return NodePortAddresses.of(family, config.nodePortAddresses(), snapshot.node());
+        return NodePortAddresses.of(family, config.network().nodePortAddresses(), snapshot.node());
     }
 
     /**
@@ -163,20 +178,22 @@ final class IptablesRuleWriter {
      * @param addJumps add the jump rules from built-in chains that {@code existing} lacks
      */
     String write(ProxySnapshot snapshot, IptablesDump existing, boolean addJumps) {
-        String text = write(snapshot, new Request(true, existing, false, List.of()), addJumps).toString();
+        String text = write(snapshot, new Request(true, existing, false, List.of(), conntrackTcpLiberal), addJumps)
+                .payload().toString();
         commit();
         return text;
     }
 
     /** A full write whose nodeport rules use these interface addresses; committed at once. */
     String write(ProxySnapshot snapshot, IptablesDump existing, Collection<InetAddress> localAddresses) {
-        String text = write(snapshot, new Request(true, existing, false, localAddresses), false).toString();
+        String text = write(snapshot, new Request(true, existing, false, localAddresses, conntrackTcpLiberal), false)
+                .payload().toString();
         commit();
         return text;
     }
 
-    /** The payload for {@code request}; call {@link #commit} once it was applied. */
-    Payload write(ProxySnapshot snapshot, Request request) {
+    /** The payload for {@code request}, with its figures; call {@link #commit} once it was applied. */
+    Written write(ProxySnapshot snapshot, Request request) {
         return write(snapshot, request, request.full() && request.existing() != null);
     }
 
@@ -205,7 +222,7 @@ final class IptablesRuleWriter {
         natTop.abandon();
     }
 
-    private Payload write(ProxySnapshot snapshot, Request request, boolean addJumps) {
+    private Written write(ProxySnapshot snapshot, Request request, boolean addJumps) {
         Objects.requireNonNull(snapshot, "snapshot");
         filterChains.reset();
         filterRules.reset();
@@ -238,7 +255,7 @@ final class IptablesRuleWriter {
             totalEndpoints += countOfFamily(state);
         }
         boolean largeCluster = totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
-        servicePortRules.nodeIP(snapshot.node() == null ? null : snapshot.node().primaryAddress(family).orElse(null));
+        ServicePortPlan.Planner planner = config.network().planner(family, snapshot.node());
 
         int ports = snapshot.servicePorts().size();
         if (request.full()) {
@@ -270,7 +287,9 @@ final class IptablesRuleWriter {
                 natNodePorts.append(old.natNodePorts, old.natNodePortsLines);
                 filterRules.append(old.filter, old.filterLines);
             } else {
-                fragment = servicePortRules.write(state, largeCluster, old, !request.full(), natChains, natRules);
+                Optional<ServicePortPlan> plan = planner.plan(state);
+                fragment = plan.isEmpty() ? null // this family's backend does not serve the port
+                        : servicePortRules.write(plan.get(), largeCluster, old, !request.full(), natChains, natRules);
                 servicePortsWritten++;
                 if (fragment != null) {
                     natServices.append(fragment.natServices, fragment.natServicesLines);
@@ -292,7 +311,7 @@ final class IptablesRuleWriter {
         if (request.full()) {
             if (request.existing() != null) {
                 deleteStaleChains(request.existing(), written, deleted, kept);
-                removeUserspacePortals(request.existing(), kept);
+                removeLeftovers(request.existing(), kept);
             } else {
                 for (ServicePortRules.Fragment old : committed.values()) {
                     stale.addAll(old.chains);
@@ -308,7 +327,7 @@ final class IptablesRuleWriter {
             deleteChains(stale, written, deleted);
         }
         writeNodePortsJump(nodePortAddresses, localhostNodePorts, request.localAddresses());
-        writeForwardChain();
+        writeForwardChain(request.conntrackTcpLiberal());
 
         filterTop.split(filterRules.text());
         filterTop.decide(request.full(), request.canary());
@@ -340,10 +359,10 @@ final class IptablesRuleWriter {
             }
         }
         // owned: the rules in our chains (the jumps from built-in chains are not counted, as upstream)
-        lastStats = new Stats(filterRules.lines(), natWritten, servicePortsWritten, List.copyOf(deleted),
+        Stats stats = new Stats(filterRules.lines(), natWritten, servicePortsWritten, List.copyOf(deleted),
                 List.copyOf(kept), filterRules.lines() - jumpsWritten[0], natWritten + keptNatRules - jumpsWritten[1],
                 jumpsWritten[1]);
-        return payload;
+        return new Written(payload, stats);
     }
 
     private int countOfFamily(ServicePortState state) {
@@ -368,7 +387,7 @@ final class IptablesRuleWriter {
     }
 
     private void writeMissingJumps(IptablesDump existing) {
-        for (JumpRule jump : JumpRule.ALL) {
+        for (JumpRule jump : ChainNames.JUMPS) {
             if (jump.presentIn(existing)) {
                 continue;
             }
@@ -379,7 +398,7 @@ final class IptablesRuleWriter {
     }
 
     private void writeMasqueradeChains() {
-        String mark = config.masqueradeMark();
+        String mark = config.network().masqueradeMark();
         LineBuffer postrouting = natTop.rules(ChainNames.POSTROUTING);
         postrouting.start("-A").add(ChainNames.POSTROUTING).add("-m", "mark").add("!")
                 .add("--mark", mark + "/" + mark).add("-j", "RETURN").end();
@@ -434,18 +453,18 @@ final class IptablesRuleWriter {
     }
 
     /**
-     * Userspace mode's portal chains and the jumps to them, left by a proxy that ran in that
-     * mode here: they would redirect Service traffic to listeners that are gone. Removed on a
-     * full sync that read the node, as upstream removed the other modes' leftovers.
+     * Other modes' chains and the jumps to them, left by a proxy that ran in such a mode here
+     * (userspace mode's portals would redirect Service traffic to listeners that are gone).
+     * Removed on a full sync that read the node, as upstream removes the other modes' leftovers.
      */
-    private void removeUserspacePortals(IptablesDump existing, List<String> kept) {
+    private void removeLeftovers(IptablesDump existing, List<String> kept) {
         for (String table : List.of("nat", "filter")) {
             if (!existing.tableNames().contains(table)) {
                 continue;
             }
             StringBuilder chains = new StringBuilder();
             StringBuilder rules = new StringBuilder();
-            int lines = CleanupPlan.removeFrom(existing.table(table), PortalWriter::isPortalChain, chains, rules, kept);
+            int lines = CleanupPlan.removeFrom(existing.table(table), leftovers, chains, rules, kept);
             if (chains.length() > 0) {
                 LineBuffer chainOut = table.equals("nat") ? natChains : filterChains;
                 LineBuffer ruleOut = table.equals("nat") ? natRules : filterRules;
@@ -500,8 +519,8 @@ final class IptablesRuleWriter {
         }
     }
 
-    private void writeForwardChain() {
-        String mark = config.masqueradeMark();
+    private void writeForwardChain(boolean conntrackTcpLiberal) {
+        String mark = config.network().masqueradeMark();
         if (!conntrackTcpLiberal) {
             // Out-of-window packets would otherwise reach pods un-NATed and be reset (#74839).
             filterRules.start("-A").add(ChainNames.FORWARD).add("-m", "conntrack").add("--ctstate", "INVALID")

@@ -1,5 +1,7 @@
 package dev.ferry.iptables;
 
+import dev.ferry.netfilter.CommandRunner;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;

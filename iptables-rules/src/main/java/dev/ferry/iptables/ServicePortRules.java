@@ -2,11 +2,15 @@ package dev.ferry.iptables;
 
 import dev.ferry.core.Cidr;
 import dev.ferry.core.Endpoint;
-import dev.ferry.core.EndpointSelection;
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ServicePort;
+import dev.ferry.core.ServicePortPlan;
+import dev.ferry.core.ServicePortPlan.InternalMasquerade;
+import dev.ferry.core.ServicePortPlan.Route;
 import dev.ferry.core.ServicePortState;
+import dev.ferry.netfilter.LineBuffer;
+import dev.ferry.netfilter.RuleText;
 
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +19,6 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Writes the rules of one service port for one IP family, as upstream's iptables proxier
@@ -80,24 +83,13 @@ final class ServicePortRules {
     }
 
     private final IpFamily family;
-    private final boolean masqueradeAll;
-    private final Optional<Cidr> localCidr;
     private final LineBuffer services = new LineBuffer();
     private final LineBuffer nodePorts = new LineBuffer();
     private final LineBuffer filter = new LineBuffer();
     /** Scratch: each endpoint's "ip:port" in the current write (by identity: the selection's own objects). */
     private final Map<Endpoint, String> hostPorts = new IdentityHashMap<>();
-    private InetAddress nodeIP;
-
-    ServicePortRules(IpFamily family, boolean masqueradeAll, Optional<Cidr> localCidr) {
+    ServicePortRules(IpFamily family) {
         this.family = family;
-        this.masqueradeAll = masqueradeAll;
-        this.localCidr = localCidr;
-    }
-
-    /** The node's primary address of this family (for source ranges that include the node), or null. */
-    void nodeIP(InetAddress ip) {
-        this.nodeIP = ip;
     }
 
     /**
@@ -107,15 +99,12 @@ final class ServicePortRules {
      *                       same are not written again, only kept
      * @param natChains      where the own chains' ":CHAIN" lines go
      * @param natRules       where the own chains' rules go
-     * @return the fragment, or null when the port has no cluster IP of this family
+     * @return the fragment
      */
-    Fragment write(ServicePortState state, boolean largeCluster, Fragment previous, boolean previousOnNode,
+    Fragment write(ServicePortPlan plan, boolean largeCluster, Fragment previous, boolean previousOnNode,
                    LineBuffer natChains, LineBuffer natRules) {
+        ServicePortState state = plan.state();
         ServicePort port = state.port();
-        Optional<InetAddress> clusterIP = port.clusterIP(family);
-        if (clusterIP.isEmpty()) {
-            return null; // this family's backend does not serve the port
-        }
         services.reset();
         nodePorts.reset();
         filter.reset();
@@ -123,7 +112,7 @@ final class ServicePortRules {
 
         String name = port.name().toString();
         String protocol = port.protocol().lower();
-        String ip = IpAddresses.format(clusterIP.get());
+        String ip = IpAddresses.format(plan.clusterIP());
         String dport = Integer.toString(port.port());
         // The chain names' hash input ("ns/svc:port" + protocol), hashed once for SVC/SVL/EXT/FW
         // and reused as the start of every endpoint's input.
@@ -145,56 +134,27 @@ final class ServicePortRules {
             fw = ChainNames.FW_PREFIX + hash;
         }
 
-        EndpointSelection selection = state.selection(family);
-        List<Endpoint> clusterEndpoints = selection.clusterEndpoints();
-        List<Endpoint> localEndpoints = selection.localEndpoints();
-        boolean usesClusterChain = !clusterEndpoints.isEmpty() && port.usesClusterEndpoints();
-        boolean usesLocalChain = !localEndpoints.isEmpty() && port.usesLocalEndpoints();
-        boolean hasEndpoints = selection.hasAnyEndpoints();
-        if (hasEndpoints && !usesClusterChain && !port.internalPolicyLocal()) {
-            // Cannot happen with core's selection; if it did, jumping to an undeclared chain
-            // would fail the whole restore, so treat the port as having no endpoints.
-            hasEndpoints = false;
-        }
+        List<Endpoint> clusterEndpoints = plan.clusterEndpoints();
+        List<Endpoint> localEndpoints = plan.localEndpoints();
+        boolean usesClusterChain = plan.usesClusterEndpoints();
+        boolean usesLocalChain = plan.usesLocalEndpoints();
+        boolean hasEndpoints = plan.hasEndpoints();
+        boolean hasInternalEndpoints = plan.internal().served();
+        boolean hasExternalEndpoints = plan.external().served();
+        String internalChain = plan.internal() == Route.LOCAL ? svl : svc;
+        String externalPolicyChain = plan.external() == Route.LOCAL ? svl : svc;
 
-        String internalChain = port.internalPolicyLocal() ? svl : svc;
-        boolean hasInternalEndpoints = hasEndpoints && (!port.internalPolicyLocal() || usesLocalChain);
-        String externalPolicyChain = port.externalPolicyLocal() ? svl : svc;
-        boolean hasExternalEndpoints = hasEndpoints && (!port.externalPolicyLocal() || usesLocalChain);
-
-        List<InetAddress> externalIPs = ofFamily(port.externalIPs());
-        List<InetAddress> lbIPs = ofFamily(port.loadBalancerIPs());
-        List<Cidr> sourceRanges = new ArrayList<>();
-        for (Cidr c : port.loadBalancerSourceRanges()) {
-            if (c.family() == family) {
-                sourceRanges.add(c);
-            }
-        }
-        boolean accessible = port.nodePort() != 0 || !externalIPs.isEmpty() || !lbIPs.isEmpty();
-        boolean usesExtChain = hasEndpoints && accessible;
-        boolean usesFwChain = hasEndpoints && !lbIPs.isEmpty() && !sourceRanges.isEmpty();
+        List<InetAddress> externalIPs = plan.externalIPs();
+        List<InetAddress> lbIPs = plan.loadBalancerIPs();
+        List<Cidr> sourceRanges = plan.sourceRanges();
+        boolean usesExtChain = plan.hasExternalEntry();
+        boolean usesFwChain = plan.firewalled();
         String lbChain = usesFwChain ? fw : ext;
 
-        String internalTarget = null;
-        String internalComment = null;
-        String externalTarget = null;
-        String externalComment = null;
-        if (!hasEndpoints) {
-            internalTarget = "REJECT";
-            externalTarget = "REJECT";
-            internalComment = RuleText.comment(name + " has no endpoints");
-            externalComment = internalComment;
-        } else {
-            String noLocal = RuleText.comment(name + " has no local endpoints");
-            if (!hasInternalEndpoints) {
-                internalTarget = "DROP";
-                internalComment = noLocal;
-            }
-            if (!hasExternalEndpoints) {
-                externalTarget = "DROP";
-                externalComment = noLocal;
-            }
-        }
+        String internalTarget = target(plan.internal());
+        String externalTarget = target(plan.external());
+        String internalComment = comment(name, plan.internal());
+        String externalComment = comment(name, plan.external());
 
         // ClusterIP.
         String clusterComment = RuleText.comment(name + " cluster IP");
@@ -264,39 +224,40 @@ final class ServicePortRules {
         }
 
         // Own chains.
-        List<String> chains = new ArrayList<>(4 + selection.allReachable().size());
-        if (hasInternalEndpoints && (masqueradeAll || localCidr.isPresent())) {
+        List<Endpoint> reachable = plan.reachableEndpoints();
+        List<String> chains = new ArrayList<>(4 + reachable.size());
+        if (plan.internalMasquerade() != InternalMasquerade.NONE) {
             // Masquerade what does not come from a pod: the reply must come back through this
             // node (e.g. a client that routes the service range to any node).
             natRules.start("-A").add(internalChain).add("-m", "comment").add("--comment", clusterComment)
                     .add("-m", protocol).add("-p", protocol).add("-d", ip).add("--dport", dport);
-            if (!masqueradeAll) {
-                natRules.add("!").add("-s", localCidr.get().toString());
+            if (plan.internalMasquerade() == InternalMasquerade.NOT_FROM_PODS) {
+                natRules.add("!").add("-s", plan.podCidr().orElseThrow().toString());
             }
             natRules.add("-j", ChainNames.MARK_MASQ).end();
         }
 
         if (usesExtChain) {
             declare(natChains, chains, ext);
-            if (!port.externalPolicyLocal()) {
+            if (plan.masqueradesExternal()) {
                 // Endpoints may be on other nodes: masquerade so replies come back through us.
                 natRules.start("-A").add(ext).add("-m", "comment")
                         .add("--comment", RuleText.comment("masquerade traffic for " + name + " external destinations"))
                         .add("-j", ChainNames.MARK_MASQ).end();
             } else {
-                if (localCidr.isPresent() && usesClusterChain) {
+                if (plan.podShortCircuit().isPresent()) {
                     // Pods reaching an external address of the service behave as if they went
                     // out to the load balancer and back: no traffic policy applies.
                     natRules.start("-A").add(ext).add("-m", "comment")
                             .add("--comment", RuleText.comment("pod traffic for " + name + " external destinations"))
-                            .add("-s", localCidr.get().toString()).add("-j", svc).end();
+                            .add("-s", plan.podShortCircuit().get().toString()).add("-j", svc).end();
                 }
                 // From the node itself the source would be a local address (possibly the LB
                 // IP itself): masquerade and use every endpoint.
                 natRules.start("-A").add(ext).add("-m", "comment")
                         .add("--comment", RuleText.comment("masquerade LOCAL traffic for " + name + " external destinations"))
                         .add("-m", "addrtype").add("--src-type", "LOCAL").add("-j", ChainNames.MARK_MASQ).end();
-                if (usesClusterChain) {
+                if (plan.nodeTrafficToCluster()) {
                     natRules.start("-A").add(ext).add("-m", "comment")
                             .add("--comment", RuleText.comment("route LOCAL traffic for " + name + " external destinations"))
                             .add("-m", "addrtype").add("--src-type", "LOCAL").add("-j", svc).end();
@@ -310,15 +271,11 @@ final class ServicePortRules {
         if (usesFwChain) {
             declare(natChains, chains, fw);
             String lbComment = RuleText.comment(name + " loadbalancer IP");
-            boolean allowFromNode = false;
             for (Cidr range : sourceRanges) {
                 natRules.start("-A").add(fw).add("-m", "comment").add("--comment", lbComment)
                         .add("-s", range.toString()).add("-j", ext).end();
-                if (nodeIP != null && range.contains(nodeIP)) {
-                    allowFromNode = true;
-                }
             }
-            if (allowFromNode) {
+            if (plan.firewallAdmitsNode()) {
                 // A VIP-like LB IP is often a local address: a request from this node to it
                 // loops back with the LB IP as source, and must be let through too.
                 for (InetAddress a : lbIPs) {
@@ -332,10 +289,10 @@ final class ServicePortRules {
                     .end();
         }
 
-        Map<String, String> endpointChains = new HashMap<>(Math.max(4, selection.allReachable().size() * 2));
+        Map<String, String> endpointChains = new HashMap<>(Math.max(4, reachable.size() * 2));
         Map<String, String> oldNames = previous != null ? previous.endpointChains : Map.of();
         hostPorts.clear();
-        for (Endpoint ep : selection.allReachable()) {
+        for (Endpoint ep : reachable) {
             String hostPort = ep.hostPort(); // formatted once per endpoint and write
             hostPorts.put(ep, hostPort);
             String sep = oldNames.get(hostPort);
@@ -359,7 +316,7 @@ final class ServicePortRules {
         boolean keepSameEndpointChains = previousOnNode && previous != null && previous.largeCluster == largeCluster
                 && previous.state.port().sessionAffinity() == port.sessionAffinity();
         int keptRules = 0;
-        for (Endpoint ep : selection.allReachable()) {
+        for (Endpoint ep : reachable) {
             String hostPort = hostPorts.get(ep);
             String sep = endpointChains.get(hostPort);
             if (keepSameEndpointChains && oldNames.containsKey(hostPort)) {
@@ -391,17 +348,22 @@ final class ServicePortRules {
                 natRules.lines() - ownStart + keptRules);
     }
 
-    private List<InetAddress> ofFamily(List<InetAddress> all) {
-        if (all.isEmpty()) {
-            return all;
-        }
-        List<InetAddress> out = new ArrayList<>(all.size());
-        for (InetAddress a : all) {
-            if (family.contains(a)) {
-                out.add(a);
-            }
-        }
-        return out;
+    /** What a rule does with traffic its route has no endpoints for; null when the route is served. */
+    private static String target(Route route) {
+        return switch (route) {
+            case REJECT -> "REJECT";
+            case DROP -> "DROP";
+            case CLUSTER, LOCAL -> null;
+        };
+    }
+
+    /** The comment of a rule that rejects or drops, as upstream words it; null when the route is served. */
+    private static String comment(String name, Route route) {
+        return switch (route) {
+            case REJECT -> RuleText.comment(name + " has no endpoints");
+            case DROP -> RuleText.comment(name + " has no local endpoints");
+            case CLUSTER, LOCAL -> null;
+        };
     }
 
     private static void destinationRule(LineBuffer out, String chain, String comment, String protocol, String ip,
@@ -439,7 +401,7 @@ final class ServicePortRules {
                 rules.add("-m", "comment").add("--comment", RuleText.comment(name + " -> " + hostPortOf(hostPorts, ep)));
             }
             if (i < n - 1) {
-                rules.add("-m", "statistic").add("--mode", "random").add("--probability", RuleText.probability(n - i));
+                rules.add("-m", "statistic").add("--mode", "random").add("--probability", Probability.of(n - i));
             }
             rules.add("-j", endpointChains.get(hostPortOf(hostPorts, ep))).end();
         }

@@ -1,5 +1,7 @@
 package dev.ferry.iptables;
 
+import dev.ferry.netfilter.LineBuffer;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

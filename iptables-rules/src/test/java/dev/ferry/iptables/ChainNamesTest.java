@@ -4,6 +4,7 @@ import dev.ferry.core.Endpoint;
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ServicePortName;
+import dev.ferry.netfilter.KubeChains;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -58,7 +59,7 @@ class ChainNamesTest {
     void ownership() {
         assertTrue(ChainNames.isServiceChain("KUBE-SEP-UKSFD7AGPMPPLUHC"));
         assertFalse(ChainNames.isServiceChain("KUBE-SERVICES"));
-        assertTrue(ChainNames.isOurs("KUBE-SERVICES"));
-        assertFalse(ChainNames.isOurs("DOCKER"));
+        assertTrue(KubeChains.isOurs("KUBE-SERVICES"));
+        assertFalse(KubeChains.isOurs("DOCKER"));
     }
 }

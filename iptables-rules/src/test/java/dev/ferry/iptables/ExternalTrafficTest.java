@@ -6,6 +6,7 @@ import dev.ferry.core.Fixtures.Ep;
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.netfilter.IptablesDump;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
@@ -257,6 +258,6 @@ class ExternalTrafficTest {
     }
 
     static IptablesConfig withNodePorts(IptablesConfig c, boolean localhost, String... addresses) {
-        return new IptablesConfig(c.masqueradeBit(), c.masqueradeAll(), c.clusterCidrs(), localhost, List.of(addresses));
+        return new IptablesConfig(c.network().withNodePortAddresses(List.of(addresses)), localhost);
     }
 }

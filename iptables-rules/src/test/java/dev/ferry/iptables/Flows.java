@@ -3,6 +3,8 @@ package dev.ferry.iptables;
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
+import dev.ferry.mode.inspect.PacketTracer;
+import dev.ferry.netfilter.IptablesDump;
 
 import java.net.InetAddress;
 import java.util.List;

@@ -14,12 +14,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * set of declared chains and, per chain, its rules in order (the interleaving of different
  * chains' lines is free in iptables-restore input).
  */
-final class Golden {
+public final class Golden {
 
     private Golden() {
     }
 
-    static String normalize(String payload) {
+    public static String normalize(String payload) {
         Map<String, TreeSet<String>> declared = new LinkedHashMap<>();
         Map<String, TreeMap<String, List<String>>> rules = new LinkedHashMap<>();
         String table = null;

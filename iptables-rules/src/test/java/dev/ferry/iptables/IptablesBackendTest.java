@@ -4,7 +4,13 @@ import dev.ferry.core.Fixtures;
 import dev.ferry.core.Fixtures.Ep;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.core.SyncGuard;
 import dev.ferry.core.SyncResult;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.CommandRunners;
+import dev.ferry.netfilter.FakeRunner;
+import dev.ferry.netfilter.IptablesDump;
+import dev.ferry.netfilter.KubeChains;
 import io.fabric8.kubernetes.api.model.Service;
 import org.junit.jupiter.api.Test;
 
@@ -123,7 +129,7 @@ class IptablesBackendTest {
 
     /** Rules in our own chains of one table, as the node holds them (what "owned" counts). */
     private static int ownedRules(IptablesDump dump, String table) {
-        return dump.table(table).chains().values().stream().filter(c -> ChainNames.isOurs(c.name()))
+        return dump.table(table).chains().values().stream().filter(c -> KubeChains.isOurs(c.name()))
                 .mapToInt(c -> c.rules().size()).sum();
     }
 
@@ -136,16 +142,16 @@ class IptablesBackendTest {
                         Fixtures.slice("ns2", "s", "svc2", "p80", 80, "UDP", Ep.ready("10.180.0.2")));
         SyncResult full = backend.sync(t.snapshot());
         assertTrue(full.ok() && full.full(), full.error());
-        assertEquals(ownedRules(fake.state, "nat"), full.rulesByTable().get("nat"));
-        assertEquals(ownedRules(fake.state, "filter"), full.rulesByTable().get("filter"));
-        assertEquals(full.rulesByTable(), full.rulesWrittenByTable(), "a full sync writes every rule of our chains");
+        assertEquals(ownedRules(fake.state, "nat"), full.owned().get("nat"));
+        assertEquals(ownedRules(fake.state, "filter"), full.owned().get("filter"));
+        assertEquals(full.owned(), full.written(), "a full sync writes every rule of our chains");
 
         t.add(Fixtures.slice("ns2", "s", "svc2", "p80", 80, "UDP", Ep.ready("10.180.0.2"), Ep.ready("10.180.0.3")));
         SyncResult partial = backend.sync(t.snapshot());
         assertTrue(partial.ok() && !partial.full(), partial.error());
-        assertEquals(ownedRules(fake.state, "nat"), partial.rulesByTable().get("nat"), "unchanged svc1 still counts");
-        assertTrue(partial.rulesWrittenByTable().get("nat") < partial.rulesByTable().get("nat"),
-                partial.rulesWrittenByTable() + " vs " + partial.rulesByTable());
+        assertEquals(ownedRules(fake.state, "nat"), partial.owned().get("nat"), "unchanged svc1 still counts");
+        assertTrue(partial.written().get("nat") < partial.owned().get("nat"),
+                partial.written() + " vs " + partial.owned());
         assertFalse(partial.applyFailed());
 
         t.add(Fixtures.slice("ns2", "s", "svc2", "p80", 80, "UDP", Ep.ready("10.180.0.4")));
@@ -160,15 +166,15 @@ class IptablesBackendTest {
         FakeRunner fake = new FakeRunner(IptablesDump.empty());
         fake.throwOnEverything = true;
         IptablesBackend backend = TestBackends.of(IpFamily.IPV4, IptablesConfig.defaults(), fake);
-        SyncResult r = backend.sync(new TestSnapshots().add(svc1).snapshot());
+        SyncResult r = SyncGuard.sync(backend, new TestSnapshots().add(svc1).snapshot());
         assertFalse(r.ok());
         assertTrue(r.error().contains("boom: iptables-save"), r.error());
-        SyncResult c = backend.cleanup();
+        SyncResult c = SyncGuard.cleanup(backend);
         assertFalse(c.ok());
         CommandRunner evil = (argv, stdin) -> {
             throw new IllegalStateException("unexpected");
         };
-        assertFalse(TestBackends.of(IpFamily.IPV6, IptablesConfig.defaults(), evil).sync(null).ok());
+        assertFalse(SyncGuard.sync(TestBackends.of(IpFamily.IPV6, IptablesConfig.defaults(), evil), null).ok());
     }
 
     @Test

@@ -7,6 +7,10 @@ import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.SyncResult;
+import dev.ferry.mode.inspect.PacketTracer;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.IptablesDump;
+import dev.ferry.netfilter.NetNamespace;
 import io.fabric8.kubernetes.api.model.Service;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,10 +27,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Real iptables-restore / iptables-save in a throwaway network namespace. */
 @Tag("privileged")
-class IptablesPrivilegedTest {
+public class IptablesPrivilegedTest {
 
     /** What an admin and Docker put on the node before us (the portal tests use it too). */
-    static final String FOREIGN = """
+    public static final String FOREIGN = """
             *filter
             :DOCKER - [0:0]
             -A INPUT -s 1.2.3.4/32 -j ACCEPT

@@ -5,6 +5,8 @@ import dev.ferry.core.Fixtures;
 import dev.ferry.core.Fixtures.Ep;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.netfilter.IptablesDump;
+import dev.ferry.netfilter.RuleText;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import org.junit.jupiter.api.Test;
@@ -139,11 +141,11 @@ class IptablesRuleWriterTest {
 
     @Test
     void probabilitiesAreUpstreamFormatted() {
-        assertEquals("0.5000000000", RuleText.probability(2));
-        assertEquals("0.3333333333", RuleText.probability(3));
-        assertEquals("0.6666666667".length(), RuleText.probability(3).length());
-        assertEquals("0.0004882812", RuleText.probability(2048), "Go rounds the exact tie half to even");
-        assertEquals("1.0000000000", RuleText.probability(1));
+        assertEquals("0.5000000000", Probability.of(2));
+        assertEquals("0.3333333333", Probability.of(3));
+        assertEquals("0.6666666667".length(), Probability.of(3).length());
+        assertEquals("0.0004882812", Probability.of(2048), "Go rounds the exact tie half to even");
+        assertEquals("1.0000000000", Probability.of(1));
     }
 
     @Test

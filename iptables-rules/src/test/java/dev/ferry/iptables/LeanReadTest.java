@@ -1,5 +1,8 @@
 package dev.ferry.iptables;
 
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.CommandRunners;
+import dev.ferry.netfilter.IptablesDump;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;

@@ -4,6 +4,7 @@ import dev.ferry.core.Fixtures;
 import dev.ferry.core.Fixtures.Ep;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.netfilter.IptablesDump;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

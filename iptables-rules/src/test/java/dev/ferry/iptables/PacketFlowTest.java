@@ -6,6 +6,8 @@ import dev.ferry.core.Fixtures.Ep;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.mode.inspect.PacketTracer;
+import dev.ferry.netfilter.IptablesDump;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;

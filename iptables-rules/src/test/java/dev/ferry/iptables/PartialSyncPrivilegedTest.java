@@ -5,6 +5,8 @@ import dev.ferry.core.Fixtures;
 import dev.ferry.core.Fixtures.Ep;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.SyncResult;
+import dev.ferry.netfilter.IptablesDump;
+import dev.ferry.netfilter.NetNamespace;
 import io.fabric8.kubernetes.api.model.Service;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -2,6 +2,10 @@ package dev.ferry.iptables;
 
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.LocalAddresses;
+import dev.ferry.netfilter.NetNamespace;
+import dev.ferry.netfilter.Sysctls;
 
 import java.util.HashMap;
 import java.util.List;
@@ -9,14 +13,14 @@ import java.util.Map;
 import java.util.OptionalLong;
 
 /** Backends for tests: never touch the test machine's own kernel settings. */
-final class TestBackends {
+public final class TestBackends {
 
     private TestBackends() {
     }
 
     /** Kernel settings kept in a map; what the backend wrote can be read back. */
-    static final class FakeSysctls implements Sysctls {
-        final Map<String, Long> values = new HashMap<>();
+    public static final class FakeSysctls implements Sysctls {
+        public final Map<String, Long> values = new HashMap<>();
 
         @Override
         public OptionalLong read(String name) {
@@ -31,17 +35,17 @@ final class TestBackends {
     }
 
     /** For a fake kernel: fake sysctls, upstream's test node addresses. */
-    static IptablesBackend of(IpFamily family, IptablesConfig config, CommandRunner runner) {
+    public static IptablesBackend of(IpFamily family, IptablesConfig config, CommandRunner runner) {
         return builder(family, config, runner).build();
     }
 
-    static IptablesBackend.Builder builder(IpFamily family, IptablesConfig config, CommandRunner runner) {
+    public static IptablesBackend.Builder builder(IpFamily family, IptablesConfig config, CommandRunner runner) {
         return IptablesBackend.builder(family, config, runner).sysctls(new FakeSysctls())
                 .localAddresses(LocalAddresses.of(Flows.NODE_IPS.stream().map(IpAddresses::parse).toList()));
     }
 
     /** For a network namespace: its own sysctls through `ip netns exec NS sysctl`. */
-    static IptablesBackend.Builder inNamespace(NetNamespace ns, IpFamily family, IptablesConfig config,
+    public static IptablesBackend.Builder inNamespace(NetNamespace ns, IpFamily family, IptablesConfig config,
                                                CommandRunner runner) {
         return IptablesBackend.builder(family, config, runner).sysctls(Sysctls.viaCommands(ns.runner))
                 .localAddresses(LocalAddresses.of(List.of()));

@@ -10,43 +10,43 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Builds snapshots the way the proxy does: API objects through core's ChangeTracker. */
-final class TestSnapshots {
+public final class TestSnapshots {
 
-    static final String NODE = "test-node";
+    public static final String NODE = "test-node";
 
     private final ChangeTracker tracker;
     final List<String> problems = new ArrayList<>();
 
-    TestSnapshots() {
+    public TestSnapshots() {
         Problems p = (object, field, message) -> problems.add(object + " " + field + ": " + message);
         tracker = new ChangeTracker(NODE, p, () -> { });
     }
 
-    TestSnapshots add(Service... services) {
+    public TestSnapshots add(Service... services) {
         for (Service s : services) {
             tracker.updateService(null, s);
         }
         return this;
     }
 
-    TestSnapshots remove(Service s) {
+    public TestSnapshots remove(Service s) {
         tracker.updateService(s, null);
         return this;
     }
 
-    TestSnapshots add(EndpointSlice... slices) {
+    public TestSnapshots add(EndpointSlice... slices) {
         for (EndpointSlice s : slices) {
             tracker.updateEndpointSlice(null, s);
         }
         return this;
     }
 
-    TestSnapshots node(io.fabric8.kubernetes.api.model.Node node) {
+    public TestSnapshots node(io.fabric8.kubernetes.api.model.Node node) {
         tracker.updateNode(node);
         return this;
     }
 
-    ProxySnapshot snapshot() {
+    public ProxySnapshot snapshot() {
         return tracker.snapshot();
     }
 }

@@ -61,7 +61,7 @@ interface DummyLink {
                     throw new IOException(NAME + " does not exist");
                 }
                 return links.syncAddresses(index.getAsInt(),
-                        family == IpFamily.IPV4 ? AddressFamily.INET : AddressFamily.INET6, wanted);
+                        AddressFamily.of(family.af()), wanted);
             }
 
             @Override

@@ -5,7 +5,9 @@ import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.core.ServicePortPlan;
 import dev.ferry.core.SyncResult;
+import dev.ferry.core.SyncTimer;
 import dev.ferry.ipvs.netlink.IpvsClient;
 import dev.ferry.ipvs.netlink.VirtualServer;
 import dev.ferry.ipvs.rules.IpsetWriter;
@@ -18,10 +20,11 @@ import dev.ferry.ipvs.sync.IpvsSettings;
 import dev.ferry.ipvs.sync.IpvsSync;
 import dev.ferry.ipvs.sync.IpvsSyncReport;
 import dev.ferry.ipvs.sync.IpvsTable;
-import dev.ferry.iptables.CommandRunner;
-import dev.ferry.iptables.LocalAddresses;
-import dev.ferry.iptables.Sysctls;
 import dev.ferry.nativeio.rtnetlink.Links;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.LocalAddresses;
+import dev.ferry.netfilter.NodePortAddresses;
+import dev.ferry.netfilter.Sysctls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +55,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Threads: {@link #sync} and {@link #cleanup} run on the daemon's sync thread only; {@link #close} after the
  * last sync. Two backends (IPv4 and IPv6) share kube-ipvs0; each changes only its own family's addresses.
  */
-public final class IpvsBackend implements Backend, AutoCloseable {
+public final class IpvsBackend implements Backend {
 
     private static final Logger LOG = LoggerFactory.getLogger(IpvsBackend.class);
 
@@ -86,8 +89,8 @@ public final class IpvsBackend implements Backend, AutoCloseable {
         this.localAddresses = Objects.requireNonNull(localAddresses, "localAddresses");
         this.resources = Objects.requireNonNull(resources, "resources");
         this.ipvsSync = table == null ? null : new IpvsSync(table, config.excludeCidrs());
-        this.ipsetWriter = new IpsetWriter(family, config.iptables());
-        this.ruleWriter = new IpvsRuleWriter(family, config.iptables(), true);
+        this.ipsetWriter = new IpsetWriter(family, config.network());
+        this.ruleWriter = new IpvsRuleWriter(family, config.network(), true);
         new IpvsSettings(config.scheduler(), List.of(), Set.of()); // fail fast on a bad scheduler name
     }
 
@@ -238,60 +241,75 @@ public final class IpvsBackend implements Backend, AutoCloseable {
 
     @Override
     public SyncResult sync(ProxySnapshot snapshot) {
-        long start = System.nanoTime();
+        Objects.requireNonNull(snapshot, "snapshot");
+        SyncTimer timer = SyncTimer.start();
+        boolean ok = false;
+        try {
+            SyncResult result = attempt(snapshot, timer);
+            ok = result.ok();
+            return result;
+        } finally {
+            if (!ok) { // failed, or threw (SyncGuard reports that)
+                failedSyncs.incrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Every step runs even when an earlier one failed (a missing address must not keep the other
+     * services from working); each failure is collected, naming its object.
+     */
+    private SyncResult attempt(ProxySnapshot snapshot, SyncTimer timer) {
+        if (table == null) {
+            return timer.failure(true, family + " IPVS sync: IPVS is not available in this kernel");
+        }
         List<String> errors = new ArrayList<>();
         int written = 0;
         boolean applyFailed = false;
+        Set<InetAddress> onLink = Set.of();
+        List<InetAddress> nodeAddresses = List.of();
         try {
-            Objects.requireNonNull(snapshot, "snapshot");
-            if (table == null) {
-                return fail(start, family + " IPVS sync: IPVS is not available in this kernel");
-            }
-            Set<InetAddress> onLink = Set.of();
-            List<InetAddress> nodeAddresses = List.of();
-            try {
-                onLink = link.addresses(family);
-                nodeAddresses = nodeAddresses(onLink);
-            } catch (IOException | RuntimeException e) {
-                errors.add("read node addresses: " + message(e));
-            }
-            List<InetAddress> nodePortAddresses = NodePortAddresses.select(family, config.iptables(), snapshot,
-                    nodeAddresses);
-            IpvsPlan plan = IpvsPlan.build(snapshot, family,
-                    new IpvsSettings(config.scheduler(), nodePortAddresses, new HashSet<>(nodeAddresses)));
-            errors.addAll(plan.problems());
+            onLink = link.addresses(family);
+            nodeAddresses = nodeAddresses(onLink);
+        } catch (IOException | RuntimeException e) {
+            errors.add("read node addresses: " + message(e));
+        }
+        List<InetAddress> nodePortAddresses = NodePortAddresses.of(family, config.network().nodePortAddresses(),
+                snapshot.node()).servedAmong(family, nodeAddresses);
+        ServicePortPlan.Planner planner = config.network().planner(family, snapshot.node());
+        IpvsPlan plan = IpvsPlan.build(snapshot, planner,
+                new IpvsSettings(config.scheduler(), nodePortAddresses, new HashSet<>(nodeAddresses)));
+        errors.addAll(plan.problems());
 
-            try {
-                link.ensure();
-                link.sync(family, plan.bindAddresses());
-            } catch (IOException | RuntimeException e) {
-                errors.add(DummyLink.NAME + " addresses: " + message(e));
-            }
+        try {
+            link.ensure();
+            link.sync(family, plan.bindAddresses());
+        } catch (IOException | RuntimeException e) {
+            errors.add(DummyLink.NAME + " addresses: " + message(e));
+        }
 
-            Set<InetAddress> managed = new LinkedHashSet<>(onLink);
-            managed.addAll(nodePortAddresses);
-            IpvsSyncReport report = ipvsSync.apply(plan, managed);
-            errors.addAll(report.errors());
-            written += report.changes();
-            if (report.draining() > 0) {
-                LOG.info("{}: {} real servers draining at weight 0; deleted by a later sync once idle",
-                        family, report.draining());
-            }
+        Set<InetAddress> managed = new LinkedHashSet<>(onLink);
+        managed.addAll(nodePortAddresses);
+        IpvsSyncReport report = ipvsSync.apply(plan, managed);
+        errors.addAll(report.errors());
+        written += report.changes();
+        if (report.draining() > 0) {
+            LOG.info("{}: {} real servers draining at weight 0; deleted by a later sync once idle",
+                    family, report.draining());
+        }
 
-            try {
-                IpvsSets sets = ipsetWriter.write(snapshot, nodeAddresses);
-                written += IpvsRules.apply(runner, sets, ruleWriter).iptablesLines();
-            } catch (IOException | RuntimeException e) {
-                errors.add("ipsets and iptables rules: " + message(e));
-                applyFailed = true; // kubeproxy_sync_proxy_rules_iptables_restore_failures_total counts it
-            }
-        } catch (Throwable e) { // the contract: a sync never throws
-            errors.add(family + " IPVS sync failed: " + message(e));
+        try {
+            IpvsSets sets = ipsetWriter.write(snapshot, planner, nodeAddresses);
+            written += IpvsRules.apply(runner, sets, ruleWriter).iptablesLines();
+        } catch (IOException | RuntimeException e) {
+            errors.add("ipsets and iptables rules: " + message(e));
+            applyFailed = true; // kubeproxy_sync_proxy_rules_iptables_restore_failures_total counts it
         }
         if (!errors.isEmpty()) {
-            return fail(start, family + ": " + String.join("; ", errors), applyFailed);
+            String error = family + ": " + String.join("; ", errors);
+            return applyFailed ? timer.applyFailure(true, error) : timer.failure(true, error);
         }
-        return SyncResult.success(true, written, since(start));
+        return timer.success(true, written);
     }
 
     /** Every node address of this family except kube-ipvs0's: upstream's GetAllLocalAddressesExcept(kube-ipvs0). */
@@ -312,62 +330,44 @@ public final class IpvsBackend implements Backend, AutoCloseable {
      */
     @Override
     public SyncResult cleanup() {
-        long start = System.nanoTime();
+        SyncTimer timer = SyncTimer.start();
         List<String> errors = new ArrayList<>();
+        Set<InetAddress> onLink = Set.of();
         try {
-            Set<InetAddress> onLink = Set.of();
-            try {
-                onLink = link.addresses(family);
-            } catch (IOException | RuntimeException e) {
-                errors.add("read " + DummyLink.NAME + " addresses: " + message(e));
-            }
-            if (ipvsSync != null) {
-                ProxySnapshot empty = new ProxySnapshot(0, null, new TreeMap<>(ProxySnapshot.ORDER), Set.of(), false);
-                IpvsPlan nothing = IpvsPlan.build(empty, family, new IpvsSettings(config.scheduler(), List.of(),
-                        Set.of()));
-                errors.addAll(ipvsSync.apply(nothing, onLink).errors());
-            }
-            try {
-                if (!onLink.isEmpty()) {
-                    link.sync(family, Set.of());
-                }
-                IpFamily other = family == IpFamily.IPV4 ? IpFamily.IPV6 : IpFamily.IPV4;
-                if (link.addresses(other).isEmpty()) {
-                    link.delete();
-                }
-            } catch (IOException | RuntimeException e) {
-                errors.add(DummyLink.NAME + ": " + message(e));
-            }
-            try {
-                errors.addAll(IpvsRules.cleanup(runner, family));
-            } catch (IOException | RuntimeException e) {
-                errors.add("chains and ipsets: " + message(e));
-            }
-        } catch (Throwable e) {
-            errors.add(family + " IPVS cleanup failed: " + message(e));
+            onLink = link.addresses(family);
+        } catch (IOException | RuntimeException e) {
+            errors.add("read " + DummyLink.NAME + " addresses: " + message(e));
         }
-        return errors.isEmpty() ? SyncResult.success(true, 0, since(start))
-                : fail(start, family + " IPVS cleanup: " + String.join("; ", errors));
+        if (ipvsSync != null) {
+            ProxySnapshot empty = new ProxySnapshot(0, null, new TreeMap<>(ProxySnapshot.ORDER), Set.of(), false);
+            IpvsPlan nothing = IpvsPlan.build(empty, family, new IpvsSettings(config.scheduler(), List.of(), Set.of()));
+            errors.addAll(ipvsSync.apply(nothing, onLink).errors());
+        }
+        try {
+            if (!onLink.isEmpty()) {
+                link.sync(family, Set.of());
+            }
+            if (link.addresses(family.other()).isEmpty()) {
+                link.delete();
+            }
+        } catch (IOException | RuntimeException e) {
+            errors.add(DummyLink.NAME + ": " + message(e));
+        }
+        try {
+            errors.addAll(IpvsRules.cleanup(runner, family));
+        } catch (IOException | RuntimeException e) {
+            errors.add("chains and ipsets: " + message(e));
+        }
+        if (!errors.isEmpty()) {
+            failedSyncs.incrementAndGet();
+            return timer.failure(true, family + " IPVS cleanup: " + String.join("; ", errors));
+        }
+        return timer.success(true, 0);
     }
 
     @Override
     public void close() {
         closeQuietly(resources);
-    }
-
-    private SyncResult fail(long start, String error) {
-        return fail(start, error, false);
-    }
-
-    /** @param applyFailed the ipset/iptables restore failed (counted as upstream's restore failures) */
-    private SyncResult fail(long start, String error, boolean applyFailed) {
-        failedSyncs.incrementAndGet();
-        return applyFailed ? SyncResult.applyFailure(true, since(start), error)
-                : SyncResult.failure(true, since(start), error);
-    }
-
-    private static Duration since(long start) {
-        return Duration.ofNanos(System.nanoTime() - start);
     }
 
     private static String message(Throwable e) {

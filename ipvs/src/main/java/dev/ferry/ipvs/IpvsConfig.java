@@ -2,13 +2,13 @@ package dev.ferry.ipvs;
 
 import dev.ferry.core.Cidr;
 import dev.ferry.ipvs.netlink.IpvsTimeouts;
-import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.netfilter.NetworkSettings;
 
 import java.util.List;
 import java.util.Objects;
 
 /**
- * The IPVS mode's settings from the command line (upstream's KubeProxyIPVSConfiguration plus the shared iptables
+ * The IPVS mode's settings from the command line (upstream's KubeProxyIPVSConfiguration plus the node's network
  * settings its rules use).
  *
  * @param scheduler    --ipvs-scheduler; "" means rr
@@ -16,19 +16,19 @@ import java.util.Objects;
  * @param strictArp    --ipvs-strict-arp: arp_ignore=1, arp_announce=2
  * @param timeouts     --ipvs-tcp-timeout, --ipvs-tcpfin-timeout, --ipvs-udp-timeout; all zero: the kernel's stay
  */
-public record IpvsConfig(IptablesConfig iptables, String scheduler, List<Cidr> excludeCidrs, boolean strictArp,
+public record IpvsConfig(NetworkSettings network, String scheduler, List<Cidr> excludeCidrs, boolean strictArp,
                          IpvsTimeouts timeouts) {
 
     public IpvsConfig {
-        Objects.requireNonNull(iptables, "iptables");
+        Objects.requireNonNull(network, "network");
         Objects.requireNonNull(scheduler, "scheduler");
         excludeCidrs = List.copyOf(excludeCidrs);
         Objects.requireNonNull(timeouts, "timeouts");
     }
 
-    /** Upstream's defaults on top of {@code iptables}. */
-    public static IpvsConfig defaults(IptablesConfig iptables) {
-        return new IpvsConfig(iptables, "", List.of(), false, IpvsTimeouts.ofSeconds(0, 0, 0));
+    /** Upstream's defaults on top of {@code network}. */
+    public static IpvsConfig defaults(NetworkSettings network) {
+        return new IpvsConfig(network, "", List.of(), false, IpvsTimeouts.ofSeconds(0, 0, 0));
     }
 
     boolean setsTimeouts() {

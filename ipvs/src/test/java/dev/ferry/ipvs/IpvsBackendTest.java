@@ -3,19 +3,20 @@ package dev.ferry.ipvs;
 import dev.ferry.core.Cidr;
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.core.SyncGuard;
 import dev.ferry.core.SyncResult;
 import dev.ferry.ipvs.netlink.IpvsTimeouts;
 import dev.ferry.ipvs.netlink.RealServer;
 import dev.ferry.ipvs.netlink.VirtualServer;
 import dev.ferry.ipvs.sync.IpvsTable;
 import dev.ferry.ipvs.sync.Snapshots;
-import dev.ferry.iptables.CommandRunner;
-import dev.ferry.iptables.IptablesConfig;
-import dev.ferry.iptables.LocalAddresses;
-import dev.ferry.iptables.Sysctls;
 import dev.ferry.nativeio.rtnetlink.AddressChanges;
-import dev.ferry.core.Protocol;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.LocalAddresses;
+import dev.ferry.netfilter.NetworkSettings;
+import dev.ferry.netfilter.Sysctls;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -177,7 +178,7 @@ class IpvsBackendTest {
     }
 
     private IpvsBackend backend() {
-        return backend(IpvsConfig.defaults(IptablesConfig.defaults()));
+        return backend(IpvsConfig.defaults(NetworkSettings.defaults()));
     }
 
     private static ProxySnapshot oneService() {
@@ -195,13 +196,13 @@ class IpvsBackendTest {
                 "TCP 10.96.0.10:80 rr -> [10.244.1.5:8080, 10.244.2.6:8080]",
                 "TCP 192.168.50.1:30080 rr -> [10.244.1.5:8080, 10.244.2.6:8080]"), table.view());
         assertTrue(commands.ran("ipset", "restore"));
-        assertTrue(commands.ran("iptables-restore", "-w", "5", "--noflush", "--counters"));
+        assertTrue(commands.ran("iptables-restore", "-w", "5", "-W", "100000", "--noflush", "--counters"));
         assertTrue(r.rulesWritten() > 4, "IPVS changes and iptables lines are counted: " + r.rulesWritten());
     }
 
     @Test
     void theSchedulerFlagReachesEveryVirtualServer() {
-        IpvsConfig config = new IpvsConfig(IptablesConfig.defaults(), "lc", List.of(), false, IpvsTimeouts.ofSeconds(0, 0, 0));
+        IpvsConfig config = new IpvsConfig(NetworkSettings.defaults(), "lc", List.of(), false, IpvsTimeouts.ofSeconds(0, 0, 0));
         assertTrue(backend(config).sync(oneService()).ok());
         assertTrue(table.view().stream().allMatch(line -> line.contains(" lc -> ")), table.view().toString());
     }
@@ -234,7 +235,7 @@ class IpvsBackendTest {
         assertFalse(r.ok());
         assertTrue(r.error().contains("kube-ipvs0 addresses: add 10.96.0.10/32"), r.error());
         assertEquals(2, table.services.size());
-        assertTrue(commands.ran("iptables-restore", "-w", "5", "--noflush", "--counters"));
+        assertTrue(commands.ran("iptables-restore", "-w", "5", "-W", "100000", "--noflush", "--counters"));
     }
 
     @Test
@@ -251,7 +252,7 @@ class IpvsBackendTest {
     void anExceptionFromTheKernelNeverEscapesASync() {
         table.listFailure = new IllegalStateException("netlink socket closed");
         IpvsBackend b = backend();
-        SyncResult r = b.sync(oneService());
+        SyncResult r = SyncGuard.sync(b, oneService());
         assertFalse(r.ok());
         assertTrue(r.error().contains("netlink socket closed"), r.error());
         assertFalse(r.applyFailed(), "a kernel error is not a restore failure");
@@ -260,7 +261,7 @@ class IpvsBackendTest {
 
     @Test
     void cleanupDeletesOnlyOurVirtualServersTheLinkAndOurSetsAndChains() throws IOException {
-        IpvsConfig config = new IpvsConfig(IptablesConfig.defaults(), "", List.of(Cidr.parse("10.96.9.0/24")), false,
+        IpvsConfig config = new IpvsConfig(NetworkSettings.defaults(), "", List.of(Cidr.parse("10.96.9.0/24")), false,
                 IpvsTimeouts.ofSeconds(0, 0, 0));
         IpvsBackend b = backend(config);
         assertTrue(b.sync(oneService()).ok());
@@ -279,7 +280,7 @@ class IpvsBackendTest {
                 "TCP 172.17.0.1:80 wrr -> []", "TCP 10.96.9.9:80 rr -> []"), table.view());
         assertFalse(link.exists);
         assertTrue(commands.ran("ipset", "destroy", "KUBE-CLUSTER-IP"));
-        assertTrue(commands.ran("iptables", "-w", "5", "-t", "nat", "-X", "KUBE-SERVICES"));
+        assertTrue(commands.ran("iptables", "-w", "5", "-W", "100000", "-t", "nat", "-X", "KUBE-SERVICES"));
 
         // the instance that planned the NodePort server deletes it too
         table.addService(VirtualServer.of(Protocol.TCP, IpAddresses.parse("10.96.0.10"), 80, "rr"));
@@ -300,7 +301,7 @@ class IpvsBackendTest {
     @Test
     void cleanupWithoutIpvsInTheKernelStillRemovesSetsChainsAndTheLink() {
         link.exists = true;
-        IpvsBackend b = new IpvsBackend(IpFamily.IPV4, IpvsConfig.defaults(IptablesConfig.defaults()), null, link,
+        IpvsBackend b = new IpvsBackend(IpFamily.IPV4, IpvsConfig.defaults(NetworkSettings.defaults()), null, link,
                 commands, LocalAddresses.of(List.of()), () -> { });
         assertTrue(b.cleanup().ok());
         assertFalse(link.exists);
@@ -337,11 +338,11 @@ class IpvsBackendTest {
         s.values.putAll(Map.of(IpvsBackend.VS_CONNTRACK, 0L, IpvsBackend.VS_EXPIRE_NODEST_CONN, 0L,
                 IpvsBackend.VS_EXPIRE_QUIESCENT_TEMPLATE, 0L, IpvsBackend.IP_FORWARD, 1L,
                 IpvsBackend.ARP_IGNORE, 0L, IpvsBackend.ARP_ANNOUNCE, 0L));
-        IpvsBackend.prepareKernel(s, IpvsConfig.defaults(IptablesConfig.defaults()));
+        IpvsBackend.prepareKernel(s, IpvsConfig.defaults(NetworkSettings.defaults()));
         assertEquals(List.of("net/ipv4/vs/conntrack=1", "net/ipv4/vs/expire_nodest_conn=1",
                 "net/ipv4/vs/expire_quiescent_template=1"), s.writes);
 
-        IpvsBackend.prepareKernel(s, new IpvsConfig(IptablesConfig.defaults(), "", List.of(), true,
+        IpvsBackend.prepareKernel(s, new IpvsConfig(NetworkSettings.defaults(), "", List.of(), true,
                 IpvsTimeouts.ofSeconds(0, 0, 0)));
         assertEquals(List.of("net/ipv4/vs/conntrack=1", "net/ipv4/vs/expire_nodest_conn=1",
                 "net/ipv4/vs/expire_quiescent_template=1", "net/ipv4/conf/all/arp_ignore=1",
@@ -352,7 +353,7 @@ class IpvsBackendTest {
     void startUpFailsNamingTheSysctlWhenIpvsSettingsAreMissing() {
         FakeSysctls s = new FakeSysctls(); // no ip_vs module: net/ipv4/vs/* do not exist
         IOException e = assertThrows(IOException.class,
-                () -> IpvsBackend.prepareKernel(s, IpvsConfig.defaults(IptablesConfig.defaults())));
+                () -> IpvsBackend.prepareKernel(s, IpvsConfig.defaults(NetworkSettings.defaults())));
         assertTrue(e.getMessage().contains("net/ipv4/vs/conntrack=1"), e.getMessage());
     }
 
@@ -395,7 +396,7 @@ class IpvsBackendTest {
 
     @Test
     void aBadSchedulerNameFailsAtConstruction() {
-        IpvsConfig config = new IpvsConfig(IptablesConfig.defaults(), "a-much-too-long-name", List.of(), false,
+        IpvsConfig config = new IpvsConfig(NetworkSettings.defaults(), "a-much-too-long-name", List.of(), false,
                 IpvsTimeouts.ofSeconds(0, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> backend(config));
     }

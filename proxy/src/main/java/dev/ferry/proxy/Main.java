@@ -1,10 +1,15 @@
 package dev.ferry.proxy;
 
+import dev.ferry.core.SyncGuard;
 import dev.ferry.core.SyncResult;
-import dev.ferry.iptables.CommandRunner;
-import dev.ferry.iptables.CommandRunners;
-import dev.ferry.iptables.IptablesConfig;
-import dev.ferry.ipvs.IpvsConfig;
+import dev.ferry.mode.FamilyBackend;
+import dev.ferry.mode.InvalidFlagException;
+import dev.ferry.mode.ModeRuntime;
+import dev.ferry.mode.ModeUnavailableException;
+import dev.ferry.mode.ProxyMode;
+import dev.ferry.mode.SyncPeriods;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.CommandRunners;
 import dev.ferry.proxy.config.ConfigFileException;
 import dev.ferry.proxy.config.ConfigFileWatch;
 import dev.ferry.proxy.config.ConfigFlags;
@@ -67,12 +72,16 @@ public final class Main {
      * @param err where flag errors are printed (logs go to standard error through logback)
      */
     public static int run(String[] args, PrintStream out, PrintStream err, CountDownLatch stop) {
+        return run(args, out, err, stop, ProxyModes.builtIn());
+    }
+
+    /** {@link #run(String[], PrintStream, PrintStream, CountDownLatch)} with these modes (tests give wrapped ones). */
+    static int run(String[] args, PrintStream out, PrintStream err, CountDownLatch stop, ProxyModes modes) {
         if (args.length > 0 && (args[0].equals("inspect") || args[0].equals("trace"))) {
             return InspectCommands.run(args, out, err); // the node-side debugging tools, not the proxy
         }
-        ProxyOptions options = new ProxyOptions();
-        // as upstream's flag parser: a flag given twice takes its last value
-        CommandLine cli = new CommandLine(options).setOverwrittenOptionsAllowed(true);
+        ProxyOptions options = new ProxyOptions(modes);
+        CommandLine cli = options.commandLine();
         KubeProxyConfigFile file = null;
         List<ConfigFlags.Applied> fromFile = List.of();
         try {
@@ -90,7 +99,7 @@ public final class Main {
                 fromFile = applyConfigFile(file, options, cli, parsed);
             }
             options.validate();
-        } catch (CommandLine.ParameterException | ProxyOptions.InvalidFlagException | ConfigFileException e) {
+        } catch (CommandLine.ParameterException | InvalidFlagException | ConfigFileException e) {
             err.println("error: " + e.getMessage());
             err.println("Run with --help to see the flags.");
             return USAGE;
@@ -102,27 +111,25 @@ public final class Main {
         if (options.writeConfigTo != null) {
             return writeConfig(cli, options.writeConfigTo, err);
         }
-        IptablesConfig config = new IptablesConfig(options.masqueradeBit, options.masqueradeAll, options.clusterCidrs,
-                options.localhostNodePorts, options.nodePortAddresses);
         CommandRunner commands = options.dryRun ? CommandRunners.dryRun(out) : CommandRunners.process();
-        IpvsConfig ipvs = options.ipvs(config);
         if (options.cleanup) {
-            return cleanup(config, ipvs, commands);
+            return cleanup(options, commands);
         }
-        if (options.mode == ProxyMode.IPVS && options.dryRun) {
-            err.println("error: --dry-run: not available with --proxy-mode=ipvs (IPVS is programmed over netlink)");
+        ProxyMode mode = options.mode();
+        if (options.dryRun && !mode.supportsDryRun()) {
+            err.println("error: --dry-run: not available with --proxy-mode=" + mode.name()
+                    + " (it programs the kernel over netlink: there is no rule text to print)");
             return USAGE;
         }
-        List<Backends.Labeled> backends;
+        ModeRuntime runtime;
         try {
-            backends = Backends.forMode(options.mode, options.clusterFamilies(), config, options.userspace(), ipvs,
-                    commands);
-        } catch (Backends.UnavailableException e) {
+            runtime = options.options(mode).start(options.context(mode, commands));
+        } catch (ModeUnavailableException e) {
             err.println("error: " + e.getMessage());
             return FAILED;
         }
         String hostname = options.hostname();
-        log.info("ferry proxy starting: mode {}, node {}, source {}{}", options.mode, hostname,
+        log.info("ferry proxy starting: mode {}, node {}, source {}{}", mode.name(), hostname,
                 options.manifests != null ? "manifests in " + options.manifests : "API server",
                 options.dryRun ? ", dry run" : "");
         Function<dev.ferry.core.ChangeTracker, Source> sourceFactory;
@@ -137,11 +144,13 @@ public final class Main {
                 sourceFactory = tracker -> new ApiSource(client, tracker);
             } catch (RuntimeException e) {
                 log.error("cannot connect to the API server: {}", e.getMessage());
+                runtime.close();
                 return FAILED;
             }
         }
-        try (ProxyDaemon daemon = new ProxyDaemon(hostname, problems, backends, sourceFactory,
-                options.modeMinSyncPeriod(), options.modeSyncPeriod())) {
+        SyncPeriods periods = options.syncPeriods();
+        try (ProxyDaemon daemon = new ProxyDaemon(hostname, problems, mode.name(), runtime, sourceFactory,
+                periods.min(), periods.max())) {
             daemon.startSource();
             NodeEvents events = api == null || options.once || options.dryRun ? null : new NodeEvents(api, hostname);
             if (events != null) {
@@ -156,9 +165,8 @@ public final class Main {
                     }
                 });
             }
-            if (!options.dryRun && options.mode != ProxyMode.USERSPACE) {
-                // iptables' DNAT and IPVS (net/ipv4/vs/conntrack=1) both leave conntrack flows that go stale;
-                // userspace mode opens its own connections to endpoints: no NAT flows to clean
+            if (!options.dryRun && mode.cleansConntrack()) {
+                // the kernel NATs the mode's traffic (iptables' DNAT, IPVS with net/ipv4/vs/conntrack=1): UDP flows go stale
                 daemon.cleanConntrack(ConntrackReconciler.overNetlink());
             }
             if (options.once) {
@@ -232,20 +240,18 @@ public final class Main {
     }
 
     /** --cleanup: every backend of every mode removes what it owns; 0 when all worked. */
-    private static int cleanup(IptablesConfig config, IpvsConfig ipvs, CommandRunner commands) {
+    private static int cleanup(ProxyOptions options, CommandRunner commands) {
         boolean allOk = true;
-        for (Backends.Labeled b : Backends.forCleanup(config, ipvs, commands)) {
-            SyncResult r = b.backend().cleanup();
-            if (r.ok()) {
-                log.info("{} cleanup done in {} ms", b.label(), r.duration().toMillis());
-            } else {
-                log.error("{} cleanup failed: {}", b.label(), r.error());
-                allOk = false;
-            }
-            try {
-                b.resources().close();
-            } catch (Exception e) {
-                log.warn("{}: closing failed: {}", b.label(), e.toString());
+        for (ProxyMode mode : options.modes().all()) {
+            for (FamilyBackend b : options.options(mode).cleanup(options.context(mode, commands))) {
+                SyncResult r = SyncGuard.cleanup(b.backend());
+                if (r.ok()) {
+                    log.info("{} cleanup done in {} ms", b.label(), r.duration().toMillis());
+                } else {
+                    log.error("{} cleanup failed: {}", b.label(), r.error());
+                    allOk = false;
+                }
+                b.closeQuietly();
             }
         }
         return allOk ? OK : FAILED;

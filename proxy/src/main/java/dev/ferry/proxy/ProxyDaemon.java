@@ -2,17 +2,18 @@ package dev.ferry.proxy;
 
 import dev.ferry.core.ChangeTracker;
 import dev.ferry.core.ExecutorScheduler;
-import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.core.SyncGuard;
 import dev.ferry.core.SyncResult;
 import dev.ferry.core.SyncRunner;
+import dev.ferry.mode.FamilyBackend;
+import dev.ferry.mode.ModeRuntime;
 import dev.ferry.proxy.conntrack.ConntrackReconciler;
 import dev.ferry.proxy.health.HealthServer;
 import dev.ferry.proxy.health.ProxyHealth;
 import dev.ferry.proxy.health.ServiceHealthServers;
 import dev.ferry.proxy.metrics.MetricsServer;
 import dev.ferry.proxy.metrics.ProxyMetrics;
-import dev.ferry.proxy.userspace.UserspaceBackend;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +21,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -61,11 +61,13 @@ final class ProxyDaemon implements AutoCloseable {
     static final Duration HTTP_RETRY = Duration.ofSeconds(5);
 
     private final ChangeTracker tracker;
-    private final List<Backends.Labeled> backends;
+    private final ModeRuntime runtime;
+    private final List<FamilyBackend> backends;
     private final Source source;
     private final ExecutorScheduler scheduler = new ExecutorScheduler("ferry-sync");
     private final SyncRunner runner;
     private final int[] consecutiveFailures; // per backend; sync thread only
+    private final long[] applyFailures; // per backend; sync thread only
     private final ProxyHealth health;
     private volatile ServiceHealthServers healthChecks; // set before syncing starts; null: not serving
     private volatile ConntrackReconciler conntrack; // set before syncing starts; null: no cleanup (--dry-run)
@@ -75,22 +77,20 @@ final class ProxyDaemon implements AutoCloseable {
     private volatile boolean closed;
 
     /**
+     * @param mode          the --proxy-mode value, served at /proxyMode
+     * @param runtime       the started mode: its backends (closed with the daemon) and its metrics
      * @param sourceFactory builds the source around the tracker (not started yet)
      */
-    ProxyDaemon(String hostname, InputProblems problems, List<Backends.Labeled> backends,
+    ProxyDaemon(String hostname, InputProblems problems, String mode, ModeRuntime runtime,
                 Function<ChangeTracker, Source> sourceFactory, Duration minSyncPeriod, Duration syncPeriod) {
-        if (backends.isEmpty()) {
-            throw new IllegalArgumentException("no backend");
-        }
-        this.backends = List.copyOf(backends);
+        this.runtime = Objects.requireNonNull(runtime, "runtime");
+        this.backends = runtime.backends();
         this.consecutiveFailures = new int[backends.size()];
+        this.applyFailures = new long[backends.size()];
         this.health = ProxyHealth.forSyncPeriod(syncPeriod);
-        this.metrics = new ProxyMetrics(backends.get(0).backend().mode(), Clock.systemUTC());
-        for (Backends.Labeled b : backends) {
+        this.metrics = new ProxyMetrics(mode, runtime.metrics(), Clock.systemUTC());
+        for (FamilyBackend b : backends) {
             metrics.proxier(b.family());
-            if (b.backend() instanceof UserspaceBackend userspace) {
-                metrics.watchUserspace(userspace::stats);
-            }
         }
         this.tracker = new ChangeTracker(hostname, problems, this::changed);
         metrics.watch(tracker);
@@ -252,30 +252,23 @@ final class ProxyDaemon implements AutoCloseable {
         return source.awaitSynced(timeout);
     }
 
-    /** One sync of every backend; true when all worked. Never throws. */
+    /** One sync of every backend; true when all worked. Never throws ({@link SyncGuard}). */
     boolean syncOnce() {
-        ProxySnapshot snapshot;
-        try {
-            snapshot = tracker.snapshot();
-        } catch (RuntimeException e) {
-            log.error("building the snapshot failed; keeping the rules in place", e);
-            return false;
-        }
+        return SyncGuard.run("sync", this::syncAll);
+    }
+
+    private boolean syncAll() {
+        ProxySnapshot snapshot = tracker.snapshot();
         boolean allOk = true;
-        Map<IpFamily, List<Instant>> triggerTimes = tracker.lastSnapshotTriggerTimes();
         for (int i = 0; i < backends.size(); i++) {
-            Backends.Labeled b = backends.get(i);
-            SyncResult r;
-            try {
-                r = b.backend().sync(snapshot);
-            } catch (RuntimeException e) {
-                // The contract says sync never throws; if one does, treat it as a failed sync.
-                r = SyncResult.failure(true, Duration.ZERO, "unexpected " + e);
-                log.error("{} sync threw", b.label(), e);
-            }
+            FamilyBackend b = backends.get(i);
+            SyncResult r = SyncGuard.sync(b.backend(), snapshot);
             allOk &= r.ok();
             String kind = r.full() ? "full" : "partial";
             consecutiveFailures[i] = r.ok() ? 0 : consecutiveFailures[i] + 1;
+            if (r.applyFailed()) {
+                applyFailures[i]++;
+            }
             if (r.ok()) {
                 health.updated(proxier(b));
                 ConntrackReconciler ct = conntrack;
@@ -287,9 +280,7 @@ final class ProxyDaemon implements AutoCloseable {
                 }
             }
             // after the conntrack run, as upstream's sync ends with it: a scrape that shows this sync shows that too
-            SyncResult result = r;
-            recordMetrics(b, () -> metrics.synced(b.family(), result, snapshot,
-                    triggerTimes.getOrDefault(b.family(), List.of())));
+            recordMetrics(b, () -> metrics.synced(b.family(), r, snapshot));
             if (r.ok()) {
                 // figures as key-values (as upstream's "SyncProxyRules complete" line), so that
                 // --logging-format=json carries them as fields and text ends with rules="67" durationMs="9" ...
@@ -300,7 +291,7 @@ final class ProxyDaemon implements AutoCloseable {
             } else {
                 log.error("{} {} sync failed after {} ms: {}; rules left as they were, retrying "
                                 + "(consecutive failures: {}, apply failures so far: {})", b.label(), kind,
-                        r.duration().toMillis(), r.error(), consecutiveFailures[i], b.applyFailures().getAsLong());
+                        r.duration().toMillis(), r.error(), consecutiveFailures[i], applyFailures[i]);
             }
         }
         ServiceHealthServers servers = healthChecks;
@@ -311,7 +302,7 @@ final class ProxyDaemon implements AutoCloseable {
     }
 
     private void changed() {
-        for (Backends.Labeled b : backends) {
+        for (FamilyBackend b : backends) {
             health.queued(proxier(b));
             metrics.queued(b.family());
         }
@@ -319,12 +310,12 @@ final class ProxyDaemon implements AutoCloseable {
     }
 
     /** A backend's name in the health report: its IP family, as upstream's proxiers are named. */
-    private static String proxier(Backends.Labeled b) {
-        return b.family() == IpFamily.IPV4 ? "IPv4" : "IPv6";
+    private static String proxier(FamilyBackend b) {
+        return b.family().label();
     }
 
     /** Metrics never fail a sync: an exception there is logged, and the sync goes on. */
-    private static void recordMetrics(Backends.Labeled b, Runnable update) {
+    private static void recordMetrics(FamilyBackend b, Runnable update) {
         try {
             update.run();
         } catch (RuntimeException e) {
@@ -357,12 +348,6 @@ final class ProxyDaemon implements AutoCloseable {
         if (ct != null) {
             ct.close();
         }
-        for (Backends.Labeled b : backends) {
-            try {
-                b.resources().close();
-            } catch (Exception e) {
-                log.warn("{}: closing failed: {}", b.label(), e.toString());
-            }
-        }
+        runtime.close();
     }
 }

@@ -1,12 +1,17 @@
 package dev.ferry.proxy;
 
 import dev.ferry.core.Cidr;
-import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
-import dev.ferry.iptables.IptablesConfig;
-import dev.ferry.ipvs.IpvsConfig;
-import dev.ferry.ipvs.netlink.IpvsTimeouts;
-import dev.ferry.proxy.userspace.PortRange;
+import dev.ferry.mode.FlagConverters;
+import dev.ferry.mode.GoDuration;
+import dev.ferry.mode.InvalidFlagException;
+import dev.ferry.mode.ModeContext;
+import dev.ferry.mode.ModeOptions;
+import dev.ferry.mode.ProxyMode;
+import dev.ferry.mode.SyncPeriods;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.NetworkSettings;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -19,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,9 +52,9 @@ final class ProxyOptions {
                     + "KubeProxyConfiguration, then exit.")
     Path writeConfigTo;
 
-    @Option(names = "--proxy-mode", paramLabel = "MODE", defaultValue = "iptables", converter = ModeConverter.class,
-            description = "Which proxy mode to use: iptables, ipvs or userspace. Default: ${DEFAULT-VALUE}.")
-    ProxyMode mode;
+    @Option(names = "--proxy-mode", paramLabel = "MODE", defaultValue = "iptables", converter = ModeNameConverter.class,
+            description = "Which proxy mode to use (see \"Proxy modes\" below). Default: ${DEFAULT-VALUE}.")
+    String modeName;
 
     @Option(names = "--kubeconfig", paramLabel = "FILE",
             description = "Path to a kubeconfig file with the API server and credentials.")
@@ -62,66 +68,29 @@ final class ProxyOptions {
             description = "The name of this node (default: the machine's hostname, lower-cased).")
     String hostnameOverride;
 
-    @Option(names = "--cluster-cidr", paramLabel = "CIDR", converter = CidrConverter.class, split = ",",
+    @Option(names = "--cluster-cidr", paramLabel = "CIDR", converter = FlagConverters.CidrConverter.class, split = ",",
             description = "The pod network(s), one per IP family; traffic to a ClusterIP from outside it is masqueraded.")
     List<Cidr> clusterCidrs = new ArrayList<>();
 
     @Option(names = "--masquerade-all", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
-            converter = BoolConverter.class, description = "Masquerade every packet sent to a ClusterIP.")
+            converter = FlagConverters.BoolConverter.class, description = "Masquerade every packet sent to a ClusterIP.")
     boolean masqueradeAll;
 
     @Option(names = "--iptables-masquerade-bit", paramLabel = "BIT", defaultValue = "14", converter = MarkBitConverter.class,
             description = "The packet-mark bit that means \"masquerade this\" (0..31). Default: ${DEFAULT-VALUE}.")
     int masqueradeBit;
 
-    @Option(names = "--iptables-sync-period", paramLabel = "DURATION", defaultValue = "30s", converter = DurationConverter.class,
+    @Option(names = "--iptables-sync-period", paramLabel = "DURATION", defaultValue = "30s", converter = FlagConverters.DurationConverter.class,
             description = "The longest time between two syncs (e.g. 30s, 1m, 2h45m). Default: ${DEFAULT-VALUE}.")
     Duration syncPeriod;
 
-    @Option(names = "--iptables-min-sync-period", paramLabel = "DURATION", defaultValue = "1s", converter = DurationConverter.class,
+    @Option(names = "--iptables-min-sync-period", paramLabel = "DURATION", defaultValue = "1s", converter = FlagConverters.DurationConverter.class,
             description = "The shortest time between two syncs; changes in between are batched. Default: ${DEFAULT-VALUE}.")
     Duration minSyncPeriod;
-
-    @Option(names = "--ipvs-scheduler", paramLabel = "NAME", defaultValue = "", converter = SchedulerConverter.class,
-            description = "ipvs mode: the IPVS scheduler (rr, wrr, lc, wlc, lblc, lblcr, sh, dh, sed, nq, mh); empty means rr.")
-    String ipvsScheduler;
-
-    @Option(names = "--ipvs-sync-period", paramLabel = "DURATION", defaultValue = "30s", converter = DurationConverter.class,
-            description = "ipvs mode: the longest time between two syncs. Default: ${DEFAULT-VALUE}.")
-    Duration ipvsSyncPeriod;
-
-    @Option(names = "--ipvs-min-sync-period", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
-            description = "ipvs mode: the shortest time between two syncs. Default: ${DEFAULT-VALUE}.")
-    Duration ipvsMinSyncPeriod;
-
-    @Option(names = "--ipvs-exclude-cidrs", paramLabel = "CIDR", converter = CidrConverter.class, split = ",",
-            description = "ipvs mode: virtual servers in these CIDRs are never deleted by a sync or --cleanup.")
-    List<Cidr> ipvsExcludeCidrs = new ArrayList<>();
-
-    @Option(names = "--ipvs-strict-arp", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
-            converter = BoolConverter.class, description = "ipvs mode: strict ARP (arp_ignore=1, arp_announce=2).")
-    boolean ipvsStrictArp;
-
-    @Option(names = "--ipvs-tcp-timeout", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
-            description = "ipvs mode: idle timeout of IPVS TCP connections; 0 leaves the kernel's. Default: ${DEFAULT-VALUE}.")
-    Duration ipvsTcpTimeout;
-
-    @Option(names = "--ipvs-tcpfin-timeout", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
-            description = "ipvs mode: timeout of IPVS TCP connections after a FIN; 0 leaves the kernel's. Default: ${DEFAULT-VALUE}.")
-    Duration ipvsTcpFinTimeout;
-
-    @Option(names = "--ipvs-udp-timeout", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
-            description = "ipvs mode: timeout of IPVS UDP flows; 0 leaves the kernel's. Default: ${DEFAULT-VALUE}.")
-    Duration ipvsUdpTimeout;
 
     @Option(names = "--nodeport-addresses", paramLabel = "CIDR|primary", split = ",", converter = NodePortAddressConverter.class,
             description = "Which node addresses accept NodePort traffic: CIDRs, or \"primary\" for the node's primary IPs. Default: all.")
     List<String> nodePortAddresses = new ArrayList<>();
-
-    @Option(names = "--iptables-localhost-nodeports", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
-            defaultValue = "true", converter = BoolConverter.class,
-            description = "NodePorts answer on 127.0.0.1 too (IPv4). Default: ${DEFAULT-VALUE}.")
-    boolean localhostNodePorts;
 
     @Option(names = "--healthz-bind-address", paramLabel = "IP:PORT", defaultValue = "0.0.0.0:10256",
             converter = BindAddressConverter.class,
@@ -133,26 +102,13 @@ final class ProxyOptions {
             description = "Where the metrics server listens; empty disables it. Default: ${DEFAULT-VALUE}.")
     BindAddress metricsBindAddress;
 
-    @Option(names = "--bind-address", paramLabel = "IP", defaultValue = "0.0.0.0", converter = IpConverter.class,
-            description = "userspace mode: the address its listeners bind (0.0.0.0 for all). Default: ${DEFAULT-VALUE}.")
-    InetAddress bindAddress;
-
-    @Option(names = "--proxy-port-range", paramLabel = "RANGE", defaultValue = "", converter = PortRangeConverter.class,
-            description = "userspace mode: host ports its listeners may take (begin-end, begin+offset or one port, "
-                    + "inclusive); empty or 0-0: ports are picked by the kernel.")
-    PortRange proxyPortRange;
-
-    @Option(names = "--udp-timeout", paramLabel = "DURATION", defaultValue = "250ms", converter = DurationConverter.class,
-            description = "userspace mode: how long an idle UDP session is kept. Default: ${DEFAULT-VALUE}.")
-    Duration udpTimeout;
-
     @Option(names = "--conntrack-tcp-timeout-established", paramLabel = "DURATION", defaultValue = "24h",
-            converter = DurationConverter.class,
+            converter = FlagConverters.DurationConverter.class,
             description = "Idle timeout of established TCP connections (userspace mode closes both sides; 0: none). "
                     + "Default: ${DEFAULT-VALUE}.")
     Duration tcpEstablishedTimeout;
 
-    @Option(names = "--cleanup", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = BoolConverter.class,
+    @Option(names = "--cleanup", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = FlagConverters.BoolConverter.class,
             description = "Remove every rule this program installs, in every mode, and exit.")
     boolean cleanup;
 
@@ -161,11 +117,11 @@ final class ProxyOptions {
                     + "(watched for changes) instead of an API server.")
     Path manifests;
 
-    @Option(names = "--once", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = BoolConverter.class,
+    @Option(names = "--once", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = FlagConverters.BoolConverter.class,
             description = "Sync once, then exit: 0 if it worked, 1 if not.")
     boolean once;
 
-    @Option(names = "--dry-run", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = BoolConverter.class,
+    @Option(names = "--dry-run", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = FlagConverters.BoolConverter.class,
             description = "Touch nothing: print each sync's iptables-restore input on standard output.")
     boolean dryRun;
 
@@ -181,11 +137,48 @@ final class ProxyOptions {
     /** Flags whose value came from the config file, and how messages name them then. */
     private final Map<String, String> fromFile = new HashMap<>();
 
-    /** A value that is wrong only in combination with others; the message names the flag. */
-    static final class InvalidFlagException extends RuntimeException {
-        InvalidFlagException(String message) {
-            super(message);
+    private final ProxyModes modes;
+    /** Every mode's flags (picocli mixins, named by mode), whichever mode runs: upstream accepts them all. */
+    private final Map<String, ModeOptions> modeOptions = new LinkedHashMap<>();
+
+    ProxyOptions(ProxyModes modes) {
+        this.modes = modes;
+        for (ProxyMode m : modes.all()) {
+            modeOptions.put(m.name(), m.newOptions());
         }
+    }
+
+    ProxyOptions() {
+        this(ProxyModes.builtIn());
+    }
+
+    ProxyModes modes() {
+        return modes;
+    }
+
+    /**
+     * The command line of these options: the shared flags, then each mode's (as mixins), and a
+     * "Proxy modes" section in --help. A flag given twice takes its last value, as upstream's flag parser.
+     */
+    CommandLine commandLine() {
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> type) throws Exception {
+                return type == ModeNameConverter.class ? type.cast(new ModeNameConverter(modes))
+                        : CommandLine.defaultFactory().create(type);
+            }
+        };
+        CommandLine cli = new CommandLine(this, factory).setOverwrittenOptionsAllowed(true);
+        modeOptions.forEach(cli::addMixin);
+        StringBuilder section = new StringBuilder("\nProxy modes (--proxy-mode, or the config file's mode):\n");
+        for (ProxyMode m : modes.all()) {
+            section.append(String.format(Locale.ROOT, "  %-10s %s%n", m.name(), m.summary()));
+        }
+        cli.getHelpSectionMap().put("proxyModes", help -> section.toString());
+        List<String> keys = new ArrayList<>(cli.getHelpSectionKeys());
+        keys.add(keys.indexOf(CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER), "proxyModes");
+        cli.setHelpSectionKeys(keys);
+        return cli;
     }
 
     /** Marks {@code flag}'s value as taken from {@code field} of config file {@code source}, for messages. */
@@ -194,7 +187,7 @@ final class ProxyOptions {
     }
 
     /** How a message names the setting behind {@code flag}: the flag, or the config file's field it came from. */
-    private String name(String flag) {
+    String name(String flag) {
         return fromFile.getOrDefault(flag, flag);
     }
 
@@ -207,28 +200,15 @@ final class ProxyOptions {
             throw new InvalidFlagException(name("--iptables-min-sync-period") + ": " + GoDuration.format(minSyncPeriod)
                     + " exceeds " + name("--iptables-sync-period") + " " + GoDuration.format(syncPeriod));
         }
-        if (ipvsSyncPeriod.isZero() || ipvsSyncPeriod.isNegative()) {
-            throw new InvalidFlagException(name("--ipvs-sync-period") + ": must be greater than 0");
+        for (ModeOptions m : modeOptions.values()) {
+            m.validate(this::name);
         }
-        if (ipvsMinSyncPeriod.isNegative()) {
-            throw new InvalidFlagException(name("--ipvs-min-sync-period") + ": must not be negative");
-        }
-        if (ipvsMinSyncPeriod.compareTo(ipvsSyncPeriod) > 0) {
-            throw new InvalidFlagException(name("--ipvs-min-sync-period") + ": " + GoDuration.format(ipvsMinSyncPeriod)
-                    + " exceeds " + name("--ipvs-sync-period") + " " + GoDuration.format(ipvsSyncPeriod));
-        }
-        checkIpvsTimeout(name("--ipvs-tcp-timeout"), ipvsTcpTimeout);
-        checkIpvsTimeout(name("--ipvs-tcpfin-timeout"), ipvsTcpFinTimeout);
-        checkIpvsTimeout(name("--ipvs-udp-timeout"), ipvsUdpTimeout);
         if (clusterCidrs.size() > 2 || (clusterCidrs.size() == 2
                 && clusterCidrs.get(0).family() == clusterCidrs.get(1).family())) {
             throw new InvalidFlagException(name("--cluster-cidr") + ": at most one CIDR per IP family, got " + clusterCidrs);
         }
         if (hostnameOverride != null && hostnameOverride.isBlank() && hostnameOverride.length() > 0) {
             throw new InvalidFlagException(name("--hostname-override") + ": empty");
-        }
-        if (udpTimeout.isZero()) {
-            throw new InvalidFlagException(name("--udp-timeout") + ": must be greater than 0");
         }
         if (manifests != null && !Files.isDirectory(manifests)) {
             throw new InvalidFlagException(name("--manifests") + ": " + manifests + " is not a directory");
@@ -237,30 +217,6 @@ final class ProxyOptions {
         if (kubeconfig != null && writeConfigTo == null && !Files.isReadable(kubeconfig)) {
             throw new InvalidFlagException(name("--kubeconfig") + ": cannot read " + kubeconfig);
         }
-    }
-
-    private static void checkIpvsTimeout(String flag, Duration d) {
-        if (d.isNegative()) {
-            throw new InvalidFlagException(flag + ": must be greater than or equal to 0");
-        }
-        if (d.getSeconds() > Integer.MAX_VALUE) {
-            throw new InvalidFlagException(flag + ": " + GoDuration.format(d) + " is too long");
-        }
-    }
-
-    /** The IPVS timeouts in whole seconds, truncated as upstream's int(d.Seconds()): 0 leaves the kernel's. */
-    IpvsTimeouts ipvsTimeouts() {
-        return IpvsTimeouts.ofSeconds(ipvsTcpTimeout.getSeconds(), ipvsTcpFinTimeout.getSeconds(),
-                ipvsUdpTimeout.getSeconds());
-    }
-
-    /** The sync intervals of the chosen mode: --ipvs-* for ipvs, --iptables-* otherwise. */
-    Duration modeSyncPeriod() {
-        return mode == ProxyMode.IPVS ? ipvsSyncPeriod : syncPeriod;
-    }
-
-    Duration modeMinSyncPeriod() {
-        return mode == ProxyMode.IPVS ? ipvsMinSyncPeriod : minSyncPeriod;
     }
 
     /** This node's name: the override or the machine's hostname, trimmed and lower-cased as upstream. */
@@ -279,51 +235,36 @@ final class ProxyOptions {
         return out;
     }
 
+    /** The chosen mode (valid after {@link #validate()}). */
+    ProxyMode mode() {
+        return modes.named(modeName);
+    }
+
+    /** The flags of {@code mode} as parsed. */
+    ModeOptions options(ProxyMode mode) {
+        ModeOptions o = modeOptions.get(mode.name());
+        if (o == null) {
+            throw new IllegalArgumentException("no such mode: " + mode.name());
+        }
+        return o;
+    }
+
+    /** The chosen mode's sync intervals: its own (ipvs mode's --ipvs-*), else --iptables-min-sync-period and --iptables-sync-period. */
+    SyncPeriods syncPeriods() {
+        return options(mode()).syncPeriods().orElse(new SyncPeriods(minSyncPeriod, syncPeriod));
+    }
+
+    /** The node's network settings every mode shares. */
+    NetworkSettings network() {
+        return new NetworkSettings(masqueradeBit, masqueradeAll, clusterCidrs, nodePortAddresses);
+    }
+
+    /** What a mode starts with: {@code commands} runs (or, for --dry-run, prints) the iptables programs. */
+    ModeContext context(ProxyMode mode, CommandRunner commands) {
+        return new ModeContext(clusterFamilies(), network(), commands, modes.leftoversFor(mode), tcpEstablishedTimeout);
+    }
+
     // ---- value converters: each message says what is wrong; picocli adds the flag's name ----
-
-    /** {@code parse}'s result, or its complaint as picocli's conversion error. */
-    private static <T> T parsed(String value, java.util.function.Function<String, T> parse) {
-        try {
-            return parse.apply(value);
-        } catch (IllegalArgumentException e) {
-            throw new TypeConversionException(e.getMessage());
-        }
-    }
-
-    static final class ModeConverter implements ITypeConverter<ProxyMode> {
-        @Override
-        public ProxyMode convert(String value) {
-            return parsed(value, ProxyMode::parse);
-        }
-    }
-
-    /** Upstream's scheduler names (kubeproxyconfig IPVSSchedulerMethod); "" is rr. */
-    static final class SchedulerConverter implements ITypeConverter<String> {
-        static final List<String> KNOWN = List.of("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq", "mh");
-
-        @Override
-        public String convert(String value) {
-            if (!value.isEmpty() && !KNOWN.contains(value)) {
-                throw new TypeConversionException("\"" + value + "\" is not an IPVS scheduler (one of "
-                        + String.join(", ", KNOWN) + ")");
-            }
-            return value;
-        }
-    }
-
-    static final class DurationConverter implements ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            return parsed(value, GoDuration::parse);
-        }
-    }
-
-    static final class CidrConverter implements ITypeConverter<Cidr> {
-        @Override
-        public Cidr convert(String value) {
-            return parsed(value, Cidr::parse);
-        }
-    }
 
     static final class NodePortAddressConverter implements ITypeConverter<String> {
         @Override
@@ -342,18 +283,17 @@ final class ProxyOptions {
         }
     }
 
-    /** Go's strconv.ParseBool, as upstream's boolean flags take it. */
-    static final class BoolConverter implements ITypeConverter<Boolean> {
+    /** A --proxy-mode value (or the config file's mode) must name a registered mode; made by {@link #commandLine()}. */
+    static final class ModeNameConverter implements ITypeConverter<String> {
+        private final ProxyModes modes;
+
+        ModeNameConverter(ProxyModes modes) {
+            this.modes = modes;
+        }
+
         @Override
-        public Boolean convert(String value) {
-            switch (value) {
-                case "1": case "t": case "T": case "true": case "TRUE": case "True":
-                    return true;
-                case "0": case "f": case "F": case "false": case "FALSE": case "False":
-                    return false;
-                default:
-                    throw new TypeConversionException("\"" + value + "\" is not a boolean (true or false)");
-            }
+        public String convert(String value) {
+            return FlagConverters.parsed(value, v -> modes.named(v).name());
         }
     }
 
@@ -404,30 +344,6 @@ final class ProxyOptions {
         }
     }
 
-    static final class IpConverter implements ITypeConverter<InetAddress> {
-        @Override
-        public InetAddress convert(String value) {
-            return parsed(value, IpAddresses::parse);
-        }
-    }
-
-    static final class PortRangeConverter implements ITypeConverter<PortRange> {
-        @Override
-        public PortRange convert(String value) {
-            return parsed(value, PortRange::parse);
-        }
-    }
-
-    /** The ipvs mode's settings from these flags on top of the shared iptables ones. */
-    IpvsConfig ipvs(IptablesConfig iptables) {
-        return new IpvsConfig(iptables, ipvsScheduler, ipvsExcludeCidrs, ipvsStrictArp, ipvsTimeouts());
-    }
-
-    /** The userspace mode's settings from these flags. */
-    UserspaceSettings userspace() {
-        return new UserspaceSettings(bindAddress, proxyPortRange, udpTimeout, tcpEstablishedTimeout);
-    }
-
     static final class Version implements picocli.CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
@@ -437,10 +353,6 @@ final class ProxyOptions {
     }
 
     private static int integer(String value) {
-        try {
-            return Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new TypeConversionException("\"" + value + "\" is not an integer");
-        }
+        return FlagConverters.integer(value);
     }
 }

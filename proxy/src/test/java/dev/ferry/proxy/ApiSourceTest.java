@@ -1,6 +1,7 @@
 package dev.ferry.proxy;
 
 import dev.ferry.core.Fixtures;
+import dev.ferry.core.Poll;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.Config;

@@ -1,5 +1,6 @@
 package dev.ferry.proxy;
 
+import dev.ferry.core.Poll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,16 +1,20 @@
 package dev.ferry.proxy;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.ferry.core.Backend;
-import dev.ferry.core.IpFamily;
 import dev.ferry.core.ChangeTracker;
 import dev.ferry.core.Fixtures;
+import dev.ferry.core.IpFamily;
+import dev.ferry.core.Poll;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
+import dev.ferry.mode.FamilyBackend;
+import dev.ferry.mode.ModeMetrics;
+import dev.ferry.mode.ModeRuntime;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -22,8 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The daemon's health wiring with a fake backend: changes are queued, successful syncs clear
@@ -84,8 +89,8 @@ class ProxyDaemonHealthTest {
     }
 
     private ProxyDaemon start(boolean healthChecks) throws InterruptedException {
-        daemon = new ProxyDaemon("node-a", InputProblems.logging(),
-                List.of(new Backends.Labeled("fake IPv4", IpFamily.IPV4, backend, () -> 0)),
+        daemon = new ProxyDaemon("node-a", InputProblems.logging(), "fake",
+                new ModeRuntime(List.of(new FamilyBackend("fake IPv4", IpFamily.IPV4, backend)), ModeMetrics.NONE),
                 t -> {
                     tracker.set(t);
                     return new IdleSource();

@@ -1,17 +1,21 @@
 package dev.ferry.proxy;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.ferry.core.Backend;
 import dev.ferry.core.ChangeTracker;
 import dev.ferry.core.Fixtures;
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.Poll;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
+import dev.ferry.iptables.IptablesMetrics;
+import dev.ferry.mode.FamilyBackend;
+import dev.ferry.mode.ModeRuntime;
 import dev.ferry.proxy.metrics.Scrape;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -24,8 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The daemon with a fake iptables-like backend and both HTTP servers on loopback (port 0): syncs
@@ -53,7 +58,7 @@ class ProxyDaemonMetricsTest {
                 return SyncResult.applyFailure(full, Duration.ofMillis(2), "iptables-restore exited 1: told to fail");
             }
             int services = snapshot.servicePortMap().size();
-            return SyncResult.success(full, 10 + services, Duration.ofMillis(3)).withTableRules(
+            return SyncResult.success(full, 10 + services, Duration.ofMillis(3)).withCounts(
                     Map.of("nat", 7 + services, "filter", 3), Map.of("nat", full ? 7 + services : 1, "filter", 3));
         }
 
@@ -78,7 +83,7 @@ class ProxyDaemonMetricsTest {
 
     private ChangeTracker start() throws InterruptedException {
         daemon = new ProxyDaemon("node-a", InputProblems.logging(),
-                List.of(new Backends.Labeled("fake IPv4", IpFamily.IPV4, backend, () -> 0)),
+                "iptables", new ModeRuntime(List.of(new FamilyBackend("fake IPv4", IpFamily.IPV4, backend)), new IptablesMetrics()),
                 t -> new ProxyDaemonHealthTest.IdleSource(), Duration.ofMillis(10), SYNC_PERIOD);
         daemon.serveHttp(BindAddress.parse("127.0.0.1:0"), BindAddress.parse("127.0.0.1:0"));
         List<InetSocketAddress> addresses = daemon.httpAddresses();
@@ -194,7 +199,7 @@ class ProxyDaemonMetricsTest {
         List<String> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             daemon = new ProxyDaemon("node-a", InputProblems.logging(),
-                    List.of(new Backends.Labeled("fake IPv4", IpFamily.IPV4, backend, () -> 0)),
+                    "iptables", new ModeRuntime(List.of(new FamilyBackend("fake IPv4", IpFamily.IPV4, backend)), new IptablesMetrics()),
                     t -> new ProxyDaemonHealthTest.IdleSource(), Duration.ofMillis(10), SYNC_PERIOD);
             daemon.serveHttp(BindAddress.parse("127.0.0.1:" + taken.getLocalPort()), null,
                     (reason, error) -> reported.add(reason + ": " + error));

@@ -25,7 +25,7 @@ class ProxyOptionsTest {
 
     static ProxyOptions parse(String... args) {
         ProxyOptions o = new ProxyOptions();
-        new CommandLine(o).parseArgs(args);
+        o.commandLine().parseArgs(args);
         o.validate();
         return o;
     }
@@ -45,11 +45,10 @@ class ProxyOptionsTest {
     @Test
     void defaultsAreUpstreams() {
         ProxyOptions o = parse();
-        assertEquals(ProxyMode.IPTABLES, o.mode);
+        assertEquals("iptables", o.mode().name());
         assertEquals(14, o.masqueradeBit);
         assertEquals(Duration.ofSeconds(30), o.syncPeriod);
         assertEquals(Duration.ofSeconds(1), o.minSyncPeriod);
-        assertTrue(o.localhostNodePorts);
         assertFalse(o.masqueradeAll);
         assertEquals("0.0.0.0:10256", o.healthzBindAddress.toString());
         assertEquals("127.0.0.1:10249", o.metricsBindAddress.toString());
@@ -80,11 +79,9 @@ class ProxyOptionsTest {
         ProxyOptions on = parse("--masquerade-all", "--once", "--dry-run", "--cleanup");
         assertTrue(on.masqueradeAll && on.once && on.dryRun && on.cleanup);
         ProxyOptions off = parse("--masquerade-all=false", "--iptables-localhost-nodeports=false", "--once=false");
-        assertFalse(off.masqueradeAll || off.localhostNodePorts || off.once);
+        assertFalse(off.masqueradeAll || off.once);
         ProxyOptions goStyle = parse("--masquerade-all=1", "--iptables-localhost-nodeports=F", "--dry-run=True");
         assertTrue(goStyle.masqueradeAll && goStyle.dryRun);
-        assertFalse(goStyle.localhostNodePorts);
-        assertTrue(parse("--iptables-localhost-nodeports").localhostNodePorts);
     }
 
     @Test
@@ -157,36 +154,14 @@ class ProxyOptionsTest {
     }
 
     @Test
-    void ipvsDefaultsAreUpstreams() {
+    void theModesSyncPeriodsAreItsOwnOrTheShared() {
         ProxyOptions o = parse();
-        assertEquals("", o.ipvsScheduler);
-        assertEquals(Duration.ofSeconds(30), o.ipvsSyncPeriod);
-        assertEquals(Duration.ZERO, o.ipvsMinSyncPeriod);
-        assertEquals(List.of(), o.ipvsExcludeCidrs);
-        assertFalse(o.ipvsStrictArp);
-        assertEquals(dev.ferry.ipvs.netlink.IpvsTimeouts.ofSeconds(0, 0, 0), o.ipvsTimeouts());
-        assertEquals(Duration.ofSeconds(30), o.modeSyncPeriod());
-        assertEquals(Duration.ofSeconds(1), o.modeMinSyncPeriod(), "iptables mode keeps --iptables-min-sync-period");
-    }
-
-    @Test
-    void ipvsFlagsTakeUpstreamsSyntax() {
-        ProxyOptions o = parse("--proxy-mode=ipvs", "--ipvs-scheduler=lc", "--ipvs-exclude-cidrs=10.0.0.0/8,fd00::/64",
-                "--ipvs-strict-arp", "--ipvs-tcp-timeout=15m", "--ipvs-tcpfin-timeout", "30s",
-                "--ipvs-udp-timeout=1m500ms", "--ipvs-sync-period=10s", "--ipvs-min-sync-period=2s");
-        assertEquals(ProxyMode.IPVS, o.mode);
-        assertEquals("lc", o.ipvsScheduler);
-        assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("fd00::/64")), o.ipvsExcludeCidrs);
-        assertTrue(o.ipvsStrictArp);
-        // upstream passes int(d.Seconds()): sub-second parts are dropped
-        assertEquals(dev.ferry.ipvs.netlink.IpvsTimeouts.ofSeconds(900, 30, 60), o.ipvsTimeouts());
-        assertEquals(Duration.ofSeconds(10), o.modeSyncPeriod());
-        assertEquals(Duration.ofSeconds(2), o.modeMinSyncPeriod());
-        var ipvs = o.ipvs(dev.ferry.iptables.IptablesConfig.defaults());
-        assertEquals("lc", ipvs.scheduler());
-        assertTrue(ipvs.strictArp());
-        assertFalse(parse("--ipvs-strict-arp=false").ipvsStrictArp);
-        assertEquals("", parse("--ipvs-scheduler=").ipvsScheduler);
+        assertEquals(Duration.ofSeconds(30), o.syncPeriods().max());
+        assertEquals(Duration.ofSeconds(1), o.syncPeriods().min(), "iptables mode keeps --iptables-min-sync-period");
+        ProxyOptions ipvs = parse("--proxy-mode=ipvs", "--ipvs-sync-period=10s", "--ipvs-min-sync-period=2s");
+        assertEquals("ipvs", ipvs.mode().name());
+        assertEquals(Duration.ofSeconds(10), ipvs.syncPeriods().max());
+        assertEquals(Duration.ofSeconds(2), ipvs.syncPeriods().min());
     }
 
     @Test

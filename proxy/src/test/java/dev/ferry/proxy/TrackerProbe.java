@@ -2,6 +2,7 @@ package dev.ferry.proxy;
 
 import dev.ferry.core.ChangeTracker;
 import dev.ferry.core.Endpoint;
+import dev.ferry.core.Poll;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.ServicePortState;
 

@@ -2,9 +2,9 @@ package dev.ferry.bench.forward;
 
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ServicePortName;
-import dev.ferry.proxy.forward.ForwarderConfig;
-import dev.ferry.proxy.forward.Forwarders;
-import dev.ferry.proxy.forward.ServicePortForwarder;
+import dev.ferry.userspace.forward.ForwarderConfig;
+import dev.ferry.userspace.forward.Forwarders;
+import dev.ferry.userspace.forward.ServicePortForwarder;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;

@@ -160,7 +160,7 @@ final class IpvsCodec {
     }
 
     static int af(IpFamily family) {
-        return family == IpFamily.IPV4 ? AF_INET : AF_INET6;
+        return family.af();
     }
 
     static int protocolNumber(Protocol protocol) {
@@ -283,7 +283,7 @@ final class IpvsCodec {
         if (family == null) {
             return null;
         }
-        int length = family == IpFamily.IPV4 ? 4 : 16;
+        int length = family.bytes();
         byte[] bytes = attribute.bytes();
         if (bytes.length < length) {
             throw new IllegalArgumentException("IPVS address of " + bytes.length + " bytes for " + family);

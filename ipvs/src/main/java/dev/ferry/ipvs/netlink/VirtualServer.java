@@ -61,7 +61,7 @@ public record VirtualServer(IpFamily family, Protocol protocol, InetAddress addr
         if (persistenceTimeoutSeconds < 0) {
             throw new IllegalArgumentException(what + ": persistence timeout " + persistenceTimeoutSeconds + " < 0");
         }
-        int maxPrefix = family == IpFamily.IPV4 ? 32 : 128;
+        int maxPrefix = family.bits();
         int minPrefix = family == IpFamily.IPV4 ? 0 : 1; // the kernel refuses an IPv6 prefix of 0
         if (netmask < minPrefix || netmask > maxPrefix) {
             throw new IllegalArgumentException(what + ": netmask /" + netmask + " out of range "
@@ -72,7 +72,7 @@ public record VirtualServer(IpFamily family, Protocol protocol, InetAddress addr
     /** A service without persistence or flags, family taken from the address, full-length netmask. */
     public static VirtualServer of(Protocol protocol, InetAddress address, int port, String scheduler) {
         IpFamily family = IpFamily.of(Objects.requireNonNull(address, "address"));
-        return new VirtualServer(family, protocol, address, port, scheduler, 0, 0, family == IpFamily.IPV4 ? 32 : 128);
+        return new VirtualServer(family, protocol, address, port, scheduler, 0, 0, family.bits());
     }
 
     /** This service with persistence (ClientIP affinity) for {@code seconds}; 0 turns it off. */

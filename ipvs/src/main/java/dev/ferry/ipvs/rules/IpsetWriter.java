@@ -6,9 +6,10 @@ import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.ServicePort;
+import dev.ferry.core.ServicePortPlan;
 import dev.ferry.core.ServicePortState;
-import dev.ferry.iptables.IptablesConfig;
-import dev.ferry.iptables.NodePortAddresses;
+import dev.ferry.netfilter.NetworkSettings;
+import dev.ferry.netfilter.NodePortAddresses;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -28,9 +29,9 @@ import java.util.TreeSet;
 public final class IpsetWriter {
 
     private final IpFamily family;
-    private final IptablesConfig config;
+    private final NetworkSettings config;
 
-    public IpsetWriter(IpFamily family, IptablesConfig config) {
+    public IpsetWriter(IpFamily family, NetworkSettings config) {
         this.family = Objects.requireNonNull(family, "family");
         this.config = Objects.requireNonNull(config, "config");
     }
@@ -41,6 +42,11 @@ public final class IpsetWriter {
      *                      go on kube-ipvs0 (KUBE-IPVS-IPS) and the SCTP NodePort entries
      */
     public IpvsSets write(ProxySnapshot snapshot, List<InetAddress> nodeAddresses) {
+        return write(snapshot, config.planner(family, snapshot.node()), nodeAddresses);
+    }
+
+    /** The same, with the family's service-port planner (external and LB IPs, source ranges, the node's admission). */
+    public IpvsSets write(ProxySnapshot snapshot, ServicePortPlan.Planner planner, List<InetAddress> nodeAddresses) {
         Objects.requireNonNull(snapshot, "snapshot");
         Map<KubeIpSet, SortedSet<String>> sets = new EnumMap<>(KubeIpSet.class);
         for (KubeIpSet s : KubeIpSet.values()) {
@@ -54,14 +60,13 @@ public final class IpsetWriter {
             }
         }
         List<String> nodePortIPs = nodePortIPs(snapshot, nodeAddresses, localSet);
-        Optional<InetAddress> nodeIP = snapshot.node() == null ? Optional.empty() : snapshot.node().primaryAddress(family);
-
         for (ServicePortState state : snapshot.servicePorts()) {
-            ServicePort port = state.port();
-            Optional<InetAddress> clusterIP = port.clusterIP(family);
-            if (clusterIP.isEmpty()) {
+            Optional<ServicePortPlan> planned = planner.plan(state);
+            if (planned.isEmpty()) {
                 continue; // not a Service of this family
             }
+            ServicePortPlan plan = planned.get();
+            ServicePort port = state.port();
             String proto = port.protocol().lower();
             // Hairpin: every endpoint on this node, whatever the selection (upstream walks endpointsMap).
             for (Endpoint ep : state.endpoints()) {
@@ -70,25 +75,19 @@ public final class IpsetWriter {
                     sets.get(KubeIpSet.LOOP_BACK).add(ip + "," + proto + ":" + ep.port() + "," + ip);
                 }
             }
-            String cip = IpAddresses.format(clusterIP.get());
+            String cip = IpAddresses.format(plan.clusterIP());
             sets.get(KubeIpSet.CLUSTER_IP).add(ipPort(cip, proto, port.port()));
             sets.get(KubeIpSet.IPVS_IPS).add(cip);
 
-            for (InetAddress ext : port.externalIPs()) {
-                if (!family.contains(ext)) {
-                    continue;
-                }
+            for (InetAddress ext : plan.externalIPs()) {
                 String ip = IpAddresses.format(ext);
                 sets.get(port.externalPolicyLocal() ? KubeIpSet.EXTERNAL_IP_LOCAL : KubeIpSet.EXTERNAL_IP)
                         .add(ipPort(ip, proto, port.port()));
                 bindUnlessLocal(sets, localSet, ip);
             }
 
-            List<Cidr> ranges = port.loadBalancerSourceRanges().stream().filter(c -> c.family() == family).toList();
-            for (InetAddress lb : port.loadBalancerIPs()) {
-                if (!family.contains(lb)) {
-                    continue;
-                }
+            List<Cidr> ranges = plan.sourceRanges();
+            for (InetAddress lb : plan.loadBalancerIPs()) {
                 String ip = IpAddresses.format(lb);
                 String entry = ipPort(ip, proto, port.port());
                 sets.get(KubeIpSet.LOAD_BALANCER).add(entry);
@@ -97,12 +96,10 @@ public final class IpsetWriter {
                 }
                 if (!ranges.isEmpty()) {
                     sets.get(KubeIpSet.LOAD_BALANCER_FW).add(entry);
-                    boolean allowFromNode = false;
                     for (Cidr cidr : ranges) {
                         sets.get(KubeIpSet.LOAD_BALANCER_SOURCE_CIDR).add(entry + "," + cidr);
-                        allowFromNode |= nodeIP.isPresent() && cidr.contains(nodeIP.get());
                     }
-                    if (allowFromNode) {
+                    if (plan.firewallAdmitsNode()) {
                         sets.get(KubeIpSet.LOAD_BALANCER_SOURCE_IP).add(entry + "," + ip);
                     } else {
                         noNodeAccess.add(new IpvsSets.NoNodeAccess(ip, port.protocol(), port.port()));

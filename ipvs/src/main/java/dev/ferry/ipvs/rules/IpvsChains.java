@@ -1,5 +1,7 @@
 package dev.ferry.ipvs.rules;
 
+import dev.ferry.netfilter.JumpRule;
+
 import java.util.List;
 
 /** The iptables chains of upstream's IPVS mode (iptablesChains in pkg/proxy/ipvs/proxier.go). */
@@ -22,6 +24,25 @@ public final class IpvsChains {
     /** filter chains, in upstream's order (KUBE-NODE-PORT exists in both tables). */
     public static final List<String> FILTER = List.of(FORWARD, NODE_PORT, PROXY_FIREWALL, SOURCE_RANGES_FIREWALL,
             IPVS_FILTER, IPVS_OUT_FILTER);
+
+    /**
+     * The jumps from built-in chains into ours (upstream's iptablesJumpChain in
+     * pkg/proxy/ipvs/proxier.go), in upstream's order; each is prepended in turn when missing.
+     */
+    public static final List<JumpRule> JUMPS = List.of(
+            jump("nat", "OUTPUT", SERVICES, "kubernetes service portals"),
+            jump("nat", "PREROUTING", SERVICES, "kubernetes service portals"),
+            jump("nat", "POSTROUTING", POSTROUTING, "kubernetes postrouting rules"),
+            jump("filter", "FORWARD", FORWARD, "kubernetes forwarding rules"),
+            jump("filter", "INPUT", NODE_PORT, "kubernetes health check rules"),
+            jump("filter", "INPUT", PROXY_FIREWALL, "kube-proxy firewall rules"),
+            jump("filter", "FORWARD", PROXY_FIREWALL, "kube-proxy firewall rules"),
+            jump("filter", "INPUT", IPVS_FILTER, "kubernetes ipvs access filter"),
+            jump("filter", "OUTPUT", IPVS_OUT_FILTER, "kubernetes ipvs access filter"));
+
+    private static JumpRule jump(String table, String chain, String target, String comment) {
+        return new JumpRule(table, chain, target, comment, List.of());
+    }
 
     private IpvsChains() {
     }

@@ -2,7 +2,8 @@ package dev.ferry.ipvs.rules;
 
 import dev.ferry.core.Cidr;
 import dev.ferry.core.IpFamily;
-import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.netfilter.JumpRule;
+import dev.ferry.netfilter.NetworkSettings;
 
 import java.util.Collection;
 import java.util.List;
@@ -42,7 +43,7 @@ public final class IpvsRuleWriter {
                     "RETURN", "dst,dst,src", ""));
 
     private final IpFamily family;
-    private final IptablesConfig config;
+    private final NetworkSettings config;
     private final boolean randomFully;
 
     /**
@@ -50,7 +51,7 @@ public final class IpvsRuleWriter {
      *                    this family is the local-traffic detector)
      * @param randomFully iptables supports MASQUERADE --random-fully (1.6.2 and later)
      */
-    public IpvsRuleWriter(IpFamily family, IptablesConfig config, boolean randomFully) {
+    public IpvsRuleWriter(IpFamily family, NetworkSettings config, boolean randomFully) {
         this.family = Objects.requireNonNull(family, "family");
         this.config = Objects.requireNonNull(config, "config");
         this.randomFully = randomFully;
@@ -71,7 +72,7 @@ public final class IpvsRuleWriter {
     /**
      * @param missingJumps jumps from built-in chains that are not there yet (prepended with -I)
      */
-    public String write(IpvsSets sets, Collection<IpvsJump> missingJumps) {
+    public String write(IpvsSets sets, Collection<JumpRule> missingJumps) {
         if (sets.family() != family) {
             throw new IllegalArgumentException("sets are " + sets.family() + ", writer is " + family);
         }
@@ -85,12 +86,12 @@ public final class IpvsRuleWriter {
         for (String chain : IpvsChains.FILTER) {
             filter.append(':').append(chain).append(" - [0:0]\n");
         }
-        for (IpvsJump jump : missingJumps) {
-            (jump.table().equals("nat") ? nat : filter).append(jump.insertLine()).append('\n');
+        for (JumpRule jump : missingJumps) {
+            (jump.table().equals("nat") ? nat : filter).append(jump.line("-I")).append('\n');
         }
 
         // Upstream lets connections from localhost leave KUBE-SERVICES before any set match.
-        line(nat, "-A", IpvsChains.SERVICES, "-s", family == IpFamily.IPV4 ? "127.0.0.0/8" : "::1/128", "-j", "RETURN");
+        line(nat, "-A", IpvsChains.SERVICES, "-s", family.loopback().toString(), "-j", "RETURN");
 
         for (SetRule rule : SET_RULES) {
             if (sets.isEmpty(rule.set())) {

@@ -1,7 +1,9 @@
 package dev.ferry.ipvs.rules;
 
 import dev.ferry.core.IpFamily;
-import dev.ferry.iptables.CommandRunner;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.Iptables;
+import dev.ferry.netfilter.JumpRule;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,8 +36,7 @@ public final class IpvsRules {
      */
     public static Applied apply(CommandRunner runner, IpvsSets sets, IpvsRuleWriter writer) throws IOException {
         Objects.requireNonNull(runner, "runner");
-        IpFamily family = sets.family();
-        String iptables = family == IpFamily.IPV4 ? "iptables" : "ip6tables";
+        Iptables iptables = new Iptables(sets.family(), runner);
 
         CommandRunner.Result r = runner.run(List.of("ipset", "restore"),
                 sets.restoreText().getBytes(StandardCharsets.UTF_8));
@@ -43,23 +44,16 @@ public final class IpvsRules {
             throw new IOException("ipset restore exited " + r.exitCode() + ": " + r.stderr().strip());
         }
 
-        List<IpvsJump> missing = new ArrayList<>();
-        for (IpvsJump jump : IpvsJump.ALL) {
-            List<String> check = new ArrayList<>(List.of(iptables, "-w", "5", "-t", jump.table(), "-C", jump.chain()));
-            check.addAll(jump.args());
-            CommandRunner.Result c = runner.run(check, null);
-            // 1 means "no such rule"; it is also what a missing target chain gives on the first sync.
-            if (!c.ok()) {
+        List<JumpRule> missing = new ArrayList<>();
+        for (JumpRule jump : IpvsChains.JUMPS) {
+            // Missing, or its target chain is (the first sync): either way it is written.
+            if (!iptables.ruleExists(jump.table(), jump.chain(), jump.argv())) {
                 missing.add(jump);
             }
         }
 
         String text = writer.write(sets, missing);
-        CommandRunner.Result restore = runner.run(List.of(iptables + "-restore", "-w", "5", "--noflush", "--counters"),
-                text.getBytes(StandardCharsets.UTF_8));
-        if (!restore.ok()) {
-            throw new IOException(iptables + "-restore exited " + restore.exitCode() + ": " + restore.stderr().strip());
-        }
+        iptables.restore(text);
         return new Applied(KubeIpSet.values().length, missing.size(), (int) text.chars().filter(ch -> ch == '\n').count());
     }
 
@@ -73,14 +67,12 @@ public final class IpvsRules {
      */
     public static List<String> cleanup(CommandRunner runner, IpFamily family) throws IOException {
         Objects.requireNonNull(runner, "runner");
-        String iptables = family == IpFamily.IPV4 ? "iptables" : "ip6tables";
+        Iptables iptables = new Iptables(family, runner);
         List<String> failures = new ArrayList<>();
-        for (IpvsJump jump : IpvsJump.ALL) {
-            List<String> delete = new ArrayList<>(List.of(iptables, "-w", "5", "-t", jump.table(), "-D", jump.chain()));
-            delete.addAll(jump.args());
+        for (JumpRule jump : IpvsChains.JUMPS) {
             // A jump prepended twice (e.g. by two versions) is deleted until none is left; bounded.
             int deleted = 0;
-            while (deleted < 16 && runner.run(delete, null).ok()) {
+            while (deleted < 16 && iptables.deleteRule(jump.table(), jump.chain(), jump.argv())) {
                 deleted++;
             }
         }
@@ -89,9 +81,10 @@ public final class IpvsRules {
         IpvsChains.FILTER.forEach(c -> chains.add(List.of("filter", c)));
         for (String op : List.of("-F", "-X")) {
             for (List<String> chain : chains) {
-                CommandRunner.Result r = runner.run(List.of(iptables, "-w", "5", "-t", chain.get(0), op, chain.get(1)), null);
+                CommandRunner.Result r = iptables.run(chain.get(0), op, chain.get(1), List.of());
                 if (!r.ok() && !missing(r)) {
-                    failures.add(iptables + " -t " + chain.get(0) + " " + op + " " + chain.get(1) + ": " + r.stderr().strip());
+                    failures.add(iptables.command() + " -t " + chain.get(0) + " " + op + " " + chain.get(1) + ": "
+                            + r.stderr().strip());
                 }
             }
         }

@@ -104,7 +104,7 @@ public enum KubeIpSet {
         if (type == Type.BITMAP_PORT) {
             return "range 0-65535";
         }
-        return "family " + (family == IpFamily.IPV4 ? "inet" : "inet6") + " hashsize 1024 maxelem 65536";
+        return "family " + family.inetName() + " hashsize 1024 maxelem 65536";
     }
 
     /**

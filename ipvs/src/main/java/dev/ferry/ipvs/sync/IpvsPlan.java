@@ -1,10 +1,10 @@
 package dev.ferry.ipvs.sync;
 
 import dev.ferry.core.Endpoint;
-import dev.ferry.core.EndpointSelection;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.ServicePort;
+import dev.ferry.core.ServicePortPlan;
 import dev.ferry.core.ServicePortState;
 import dev.ferry.ipvs.netlink.RealServer;
 import dev.ferry.ipvs.netlink.VirtualServer;
@@ -17,6 +17,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -51,13 +52,22 @@ public final class IpvsPlan {
         this.problems = List.copyOf(problems);
     }
 
+    /** With a planner of the family that knows no pod network (the table does not depend on it). */
     public static IpvsPlan build(ProxySnapshot snapshot, IpFamily family, IpvsSettings settings) {
+        return build(snapshot, new ServicePortPlan.Planner(family, false, Optional.empty(), null), settings);
+    }
+
+    /**
+     * @param planner the family's service-port planner (which endpoints serve which traffic)
+     */
+    public static IpvsPlan build(ProxySnapshot snapshot, ServicePortPlan.Planner planner, IpvsSettings settings) {
         Objects.requireNonNull(snapshot, "snapshot");
-        Objects.requireNonNull(family, "family");
+        Objects.requireNonNull(planner, "planner");
         Objects.requireNonNull(settings, "settings");
+        IpFamily family = planner.family();
         Builder b = new Builder(family, settings);
         for (ServicePortState state : snapshot.servicePorts()) {
-            b.add(state);
+            planner.plan(state).ifPresent(b::add); // a port without a ClusterIP of the family is not this family's
         }
         return new IpvsPlan(family, b.services, b.bind, b.problems);
     }
@@ -105,20 +115,18 @@ public final class IpvsPlan {
             this.settings = settings;
         }
 
-        void add(ServicePortState state) {
+        void add(ServicePortPlan plan) {
+            ServicePortState state = plan.state();
             ServicePort port = state.port();
-            EndpointSelection selection = state.selection(family);
-            List<RealServer> internal = realServers(selection, port.internalPolicyLocal());
-            List<RealServer> external = realServers(selection, port.externalPolicyLocal());
-            port.clusterIP(family).ifPresent(ip -> {
-                if (put(state, ip, port.port(), internal)) {
-                    bind.add(ip);
-                }
-            });
-            for (InetAddress ip : port.externalIPs()) {
+            List<RealServer> internal = realServers(plan, plan.internal());
+            List<RealServer> external = realServers(plan, plan.external());
+            if (put(state, plan.clusterIP(), port.port(), internal)) {
+                bind.add(plan.clusterIP());
+            }
+            for (InetAddress ip : plan.externalIPs()) {
                 addExternal(state, ip, external);
             }
-            for (InetAddress ip : port.loadBalancerIPs()) {
+            for (InetAddress ip : plan.loadBalancerIPs()) {
                 addExternal(state, ip, external);
             }
             if (port.nodePort() != 0) {
@@ -131,7 +139,7 @@ public final class IpvsPlan {
         }
 
         private void addExternal(ServicePortState state, InetAddress ip, List<RealServer> realServers) {
-            if (family.contains(ip) && put(state, ip, state.port().port(), realServers)
+            if (put(state, ip, state.port().port(), realServers)
                     && !settings.hostAddresses().contains(ip)) {
                 bind.add(ip);
             }
@@ -142,7 +150,7 @@ public final class IpvsPlan {
             ServicePort port = state.port();
             int flags = "mh".equals(settings.scheduler()) ? VirtualServer.FLAG_SH_PORT : 0;
             VirtualServer vs = new VirtualServer(family, port.protocol(), ip, portNumber, settings.scheduler(), flags,
-                    port.sessionAffinity() ? port.stickyMaxAgeSeconds() : 0, family == IpFamily.IPV4 ? 32 : 128);
+                    port.sessionAffinity() ? port.stickyMaxAgeSeconds() : 0, family.bits());
             ServiceKey key = ServiceKey.of(vs);
             PlannedService existing = services.get(key);
             if (existing != null) {
@@ -156,10 +164,13 @@ public final class IpvsPlan {
             return true;
         }
 
-        /** Upstream's syncEndpoint: a Local policy takes this node's endpoints, else falls back to the cluster's. */
-        private List<RealServer> realServers(EndpointSelection selection, boolean onlyLocal) {
-            List<Endpoint> endpoints = onlyLocal && !selection.localEndpoints().isEmpty()
-                    ? selection.localEndpoints() : selection.clusterEndpoints();
+        /**
+         * Upstream's syncEndpoint: a Local route takes this node's endpoints; a Local policy with none
+         * here (the plan's DROP) falls back to the cluster's (kubernetes#97081: pods on this node can
+         * still reach the service), which the selection leaves empty when no policy of the port is Cluster.
+         */
+        private List<RealServer> realServers(ServicePortPlan plan, ServicePortPlan.Route route) {
+            List<Endpoint> endpoints = route == ServicePortPlan.Route.LOCAL ? plan.localEndpoints() : plan.clusterEndpoints();
             Map<DestKey, RealServer> out = new LinkedHashMap<>();
             for (Endpoint ep : endpoints) {
                 if (!family.contains(ep.ip())) {

@@ -1,7 +1,7 @@
 package dev.ferry.ipvs.netlink;
 
-import dev.ferry.core.IpFamily;
 import dev.ferry.core.IpAddresses;
+import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
 import dev.ferry.nativeio.NetlinkAttribute;
 import org.junit.jupiter.api.BeforeAll;

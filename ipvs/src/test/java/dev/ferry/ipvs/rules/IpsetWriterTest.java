@@ -3,7 +3,7 @@ package dev.ferry.ipvs.rules;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
-import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.netfilter.NetworkSettings;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class IpsetWriterTest {
 
     private static IpvsSets write(IpFamily family, List<String> nodePortAddresses, ProxySnapshot snap, String... addrs) {
-        IptablesConfig config = new IptablesConfig(14, false, List.of(), true, nodePortAddresses);
+        NetworkSettings config = new NetworkSettings(14, false, List.of(), nodePortAddresses);
         return new IpsetWriter(family, config).write(snap, java.util.Arrays.stream(addrs).map(Snap::ip).toList());
     }
 

@@ -4,7 +4,7 @@ import dev.ferry.core.Cidr;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
-import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.netfilter.NetworkSettings;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -16,11 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class IpvsRuleWriterTest {
 
-    private static final IptablesConfig WITH_CIDR = IptablesConfig.defaults()
+    private static final NetworkSettings WITH_CIDR = NetworkSettings.defaults()
             .withClusterCidrs(List.of(Cidr.parse("10.244.0.0/16"), Cidr.parse("fd00:244::/64")));
 
     private static IpvsSets sets(IpFamily family, ProxySnapshot snap, String... nodeAddresses) {
-        return new IpsetWriter(family, IptablesConfig.defaults()).write(snap,
+        return new IpsetWriter(family, NetworkSettings.defaults()).write(snap,
                 java.util.Arrays.stream(nodeAddresses).map(Snap::ip).toList());
     }
 
@@ -89,7 +89,7 @@ class IpvsRuleWriterTest {
         IpvsSets sets = sets(IpFamily.IPV4, clusterNodePortExternal(), "10.0.0.1");
         String all = new IpvsRuleWriter(IpFamily.IPV4, WITH_CIDR.withMasqueradeAll(true), true).write(sets, List.of());
         assertTrue(all.contains("--match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ\n"), all);
-        String none = new IpvsRuleWriter(IpFamily.IPV4, IptablesConfig.defaults(), false).write(sets, List.of());
+        String none = new IpvsRuleWriter(IpFamily.IPV4, NetworkSettings.defaults(), false).write(sets, List.of());
         assertTrue(none.contains("--match-set KUBE-CLUSTER-IP src,dst -j KUBE-MARK-MASQ\n"), none);
         assertTrue(none.contains("-j MASQUERADE\n"), "no --random-fully when iptables lacks it");
     }
@@ -97,9 +97,9 @@ class IpvsRuleWriterTest {
     @Test
     void masqueradeBitSetsTheMark() {
         IpvsSets sets = sets(IpFamily.IPV4, new Snap().build());
-        String text = new IpvsRuleWriter(IpFamily.IPV4, IptablesConfig.defaults().withMasqueradeBit(5), true).write(sets, List.of());
+        String text = new IpvsRuleWriter(IpFamily.IPV4, NetworkSettings.defaults().withMasqueradeBit(5), true).write(sets, List.of());
         assertTrue(text.contains("-A KUBE-MARK-MASQ -j MARK --or-mark 0x00000020\n"), text);
-        assertEquals("0x80000000", new IpvsRuleWriter(IpFamily.IPV4, IptablesConfig.defaults().withMasqueradeBit(31), true).mark());
+        assertEquals("0x80000000", new IpvsRuleWriter(IpFamily.IPV4, NetworkSettings.defaults().withMasqueradeBit(31), true).mark());
     }
 
     @Test
@@ -154,12 +154,12 @@ class IpvsRuleWriterTest {
     @Test
     void missingJumpsArePrependedInTheirTablesAfterTheChainDeclarations() {
         String text = new IpvsRuleWriter(IpFamily.IPV4, WITH_CIDR, true).write(sets(IpFamily.IPV4, new Snap().build()),
-                IpvsJump.ALL);
+                IpvsChains.JUMPS);
         List<String> lines = text.lines().toList();
         int nat = lines.indexOf("-I PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES");
         assertTrue(nat > lines.indexOf(":KUBE-MARK-MASQ - [0:0]") && nat < lines.indexOf("*filter"), text);
         int filter = lines.indexOf("-I OUTPUT -m comment --comment \"kubernetes ipvs access filter\" -j KUBE-IPVS-OUT-FILTER");
         assertTrue(filter > lines.indexOf(":KUBE-IPVS-OUT-FILTER - [0:0]"), text);
-        assertEquals(IpvsJump.ALL.size(), lines.stream().filter(l -> l.startsWith("-I ")).count());
+        assertEquals(IpvsChains.JUMPS.size(), lines.stream().filter(l -> l.startsWith("-I ")).count());
     }
 }

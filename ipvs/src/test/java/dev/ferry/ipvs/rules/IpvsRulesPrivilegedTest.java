@@ -3,9 +3,9 @@ package dev.ferry.ipvs.rules;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
-import dev.ferry.iptables.CommandRunner;
-import dev.ferry.iptables.CommandRunners;
-import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.CommandRunners;
+import dev.ferry.netfilter.NetworkSettings;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class IpvsRulesPrivilegedTest {
 
-    private static final IptablesConfig CONFIG = IptablesConfig.defaults()
+    private static final NetworkSettings CONFIG = NetworkSettings.defaults()
             .withClusterCidrs(List.of(dev.ferry.core.Cidr.parse("10.244.0.0/16")));
 
     private String ns;
@@ -131,7 +131,7 @@ class IpvsRulesPrivilegedTest {
         run(inside, null, "iptables", "-t", "filter", "-A", "INPUT", "-j", "ADMIN-CHAIN");
 
         IpvsRules.Applied first = apply(snapshot(false));
-        assertEquals(IpvsJump.ALL.size(), first.jumpsAdded(), "every jump is missing on a fresh node");
+        assertEquals(IpvsChains.JUMPS.size(), first.jumpsAdded(), "every jump is missing on a fresh node");
 
         TreeSet<String> expectedSets = new TreeSet<>();
         for (KubeIpSet s : KubeIpSet.values()) {
@@ -206,7 +206,7 @@ class IpvsRulesPrivilegedTest {
                 .port("ns", "v6", "", Protocol.TCP, "fd00:96::10", 80).externalIP("2001:db8:ff::5")
                 .endpoint("fd00:244::5", 8080, true).done()
                 .build();
-        IptablesConfig config = IptablesConfig.defaults().withClusterCidrs(List.of(dev.ferry.core.Cidr.parse("fd00:244::/64")));
+        NetworkSettings config = NetworkSettings.defaults().withClusterCidrs(List.of(dev.ferry.core.Cidr.parse("fd00:244::/64")));
         IpvsSets sets = new IpsetWriter(IpFamily.IPV6, config).write(snap, List.of(Snap.ip("2001:db8::1")));
         IpvsRules.apply(inside, sets, new IpvsRuleWriter(IpFamily.IPV6, config, true));
 

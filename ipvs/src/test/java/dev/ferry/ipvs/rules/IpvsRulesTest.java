@@ -2,8 +2,8 @@ package dev.ferry.ipvs.rules;
 
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
-import dev.ferry.iptables.CommandRunner;
-import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.NetworkSettings;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -43,7 +43,7 @@ class IpvsRulesTest {
         } else {
             snap.port("ns", "a", "", Protocol.TCP, "fd00::10", 80).done();
         }
-        return new IpsetWriter(family, IptablesConfig.defaults()).write(snap.build(), List.of());
+        return new IpsetWriter(family, NetworkSettings.defaults()).write(snap.build(), List.of());
     }
 
     @Test
@@ -53,13 +53,14 @@ class IpvsRulesTest {
                 : new CommandRunner.Result(0, "", ""));
         IpvsSets sets = sets(IpFamily.IPV4);
         IpvsRules.Applied applied = IpvsRules.apply(runner, sets,
-                new IpvsRuleWriter(IpFamily.IPV4, IptablesConfig.defaults(), true));
+                new IpvsRuleWriter(IpFamily.IPV4, NetworkSettings.defaults(), true));
         assertEquals(List.of("ipset", "restore"), runner.calls.get(0));
         assertEquals(sets.restoreText(), runner.inputs.get(0));
-        assertEquals(List.of("iptables", "-w", "5", "-t", "nat", "-C", "OUTPUT", "-m", "comment", "--comment",
+        assertEquals(List.of("iptables", "-w", "5", "-W", "100000", "-t", "nat", "-C", "OUTPUT", "-m", "comment", "--comment",
                 "kubernetes service portals", "-j", "KUBE-SERVICES"), runner.calls.get(1));
-        assertEquals(1 + IpvsJump.ALL.size() + 1, runner.calls.size());
-        assertEquals(List.of("iptables-restore", "-w", "5", "--noflush", "--counters"), runner.calls.get(runner.calls.size() - 1));
+        assertEquals(1 + IpvsChains.JUMPS.size() + 1, runner.calls.size());
+        assertEquals(List.of("iptables-restore", "-w", "5", "-W", "100000", "--noflush", "--counters"),
+                runner.calls.get(runner.calls.size() - 1));
         String restore = runner.inputs.get(runner.inputs.size() - 1);
         assertEquals(1, restore.lines().filter(l -> l.startsWith("-I ")).count(), restore);
         assertTrue(restore.contains("-I PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n"));
@@ -69,7 +70,7 @@ class IpvsRulesTest {
     @Test
     void ipv6UsesIp6tables() throws IOException {
         Scripted runner = new Scripted(argv -> new CommandRunner.Result(0, "", ""));
-        IpvsRules.apply(runner, sets(IpFamily.IPV6), new IpvsRuleWriter(IpFamily.IPV6, IptablesConfig.defaults(), true));
+        IpvsRules.apply(runner, sets(IpFamily.IPV6), new IpvsRuleWriter(IpFamily.IPV6, NetworkSettings.defaults(), true));
         assertEquals("ip6tables", runner.calls.get(1).get(0));
         assertEquals("ip6tables-restore", runner.calls.get(runner.calls.size() - 1).get(0));
     }
@@ -80,7 +81,7 @@ class IpvsRulesTest {
                 ? new CommandRunner.Result(1, "", "ipset v7.17: Error in line 3: Kernel error received: set type not supported\n")
                 : new CommandRunner.Result(0, "", ""));
         IOException e = assertThrows(IOException.class, () -> IpvsRules.apply(runner, sets(IpFamily.IPV4),
-                new IpvsRuleWriter(IpFamily.IPV4, IptablesConfig.defaults(), true)));
+                new IpvsRuleWriter(IpFamily.IPV4, NetworkSettings.defaults(), true)));
         assertTrue(e.getMessage().contains("Error in line 3"), e.getMessage());
         assertEquals(1, runner.calls.size());
     }
@@ -91,7 +92,8 @@ class IpvsRulesTest {
                 ? new CommandRunner.Result(2, "", "iptables-restore: line 12 failed\n")
                 : new CommandRunner.Result(0, "", ""));
         IOException e = assertThrows(IOException.class, () -> IpvsRules.apply(runner, sets(IpFamily.IPV4),
-                new IpvsRuleWriter(IpFamily.IPV4, IptablesConfig.defaults(), true)));
-        assertEquals("iptables-restore exited 2: iptables-restore: line 12 failed", e.getMessage());
+                new IpvsRuleWriter(IpFamily.IPV4, NetworkSettings.defaults(), true)));
+        assertTrue(e.getMessage().startsWith("iptables-restore exited 2: iptables-restore: line 12 failed; failing line 12: "),
+                e.getMessage());
     }
 }

@@ -3,7 +3,7 @@ package dev.ferry.ipvs.rules;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
-import dev.ferry.iptables.IptablesConfig;
+import dev.ferry.netfilter.NetworkSettings;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -23,10 +23,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class UpstreamGoldenTest {
 
-    private static final IptablesConfig CONFIG = IptablesConfig.defaults();
+    private static final NetworkSettings CONFIG = NetworkSettings.defaults();
 
     private static IpvsSets sets(ProxySnapshot snap, List<String> nodePortAddresses, String... nodeAddresses) {
-        IptablesConfig config = new IptablesConfig(14, false, List.of(), true, nodePortAddresses);
+        NetworkSettings config = new NetworkSettings(14, false, List.of(), nodePortAddresses);
         return new IpsetWriter(IpFamily.IPV4, config).write(snap,
                 java.util.Arrays.stream(nodeAddresses).map(Snap::ip).toList());
     }

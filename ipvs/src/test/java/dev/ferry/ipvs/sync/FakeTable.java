@@ -5,11 +5,11 @@ import dev.ferry.ipvs.netlink.VirtualServer;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.HashSet;
 
 /**
  * An in-memory IPVS table for unit tests: records every write as a line ("add service TCP 10.96.0.10:80", ...)

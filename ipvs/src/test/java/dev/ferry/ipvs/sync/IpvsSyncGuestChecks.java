@@ -1,10 +1,10 @@
 package dev.ferry.ipvs.sync;
 
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.Protocol;
 import dev.ferry.ipvs.netlink.IpvsClient;
 import dev.ferry.ipvs.netlink.RealServer;
 import dev.ferry.ipvs.netlink.VirtualServer;
-import dev.ferry.core.Protocol;
 
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -26,7 +26,6 @@ import static dev.ferry.ipvs.sync.Snapshots.ip;
 import static dev.ferry.ipvs.sync.Snapshots.snapshot;
 import static dev.ferry.ipvs.sync.Snapshots.tcp;
 import static dev.ferry.ipvs.sync.Snapshots.udp;
-
 import static dev.ferry.ipvs.uml.GuestCheck.check;
 import static dev.ferry.ipvs.uml.GuestCheck.equal;
 import static dev.ferry.ipvs.uml.GuestCheck.fail;

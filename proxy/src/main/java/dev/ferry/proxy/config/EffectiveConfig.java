@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.ferry.core.IpAddresses;
-import dev.ferry.proxy.GoDuration;
-import dev.ferry.proxy.config.ConfigSchema.Field;
-import dev.ferry.proxy.userspace.PortRange;
+import dev.ferry.mode.ConfigField;
+import dev.ferry.mode.FlagText;
+import dev.ferry.mode.GoDuration;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
@@ -51,7 +51,7 @@ public final class EffectiveConfig {
         root.put("apiVersion", ConfigSchema.API_VERSION);
         root.put("kind", ConfigSchema.KIND);
         root.put(ConfigSchema.DETECT_LOCAL_MODE, "ClusterCIDR");
-        for (Field field : ConfigSchema.FIELDS.values()) {
+        for (ConfigField field : ConfigSchema.FIELDS.values()) {
             if (!field.ignored()) {
                 put(root, field.path(), value(field, ConfigFlags.option(spec, field.flag()).getValue()));
             }
@@ -84,7 +84,7 @@ public final class EffectiveConfig {
     }
 
     /** The option's value as the field's JSON type holds it. */
-    private static Object value(Field field, Object option) {
+    private static Object value(ConfigField field, Object option) {
         switch (field.kind()) {
             case BOOL:
                 return option;
@@ -111,8 +111,8 @@ public final class EffectiveConfig {
         if (value instanceof InetAddress a) {
             return IpAddresses.format(a);
         }
-        if (value instanceof PortRange r) {
-            return r.ephemeral() ? "" : r.first() + "-" + r.last();
+        if (value instanceof FlagText t) {
+            return t.flagText();
         }
         if (value instanceof Collection<?> c) {
             List<String> items = new ArrayList<>();

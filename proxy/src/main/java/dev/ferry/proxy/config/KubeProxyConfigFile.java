@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.core.IpAddresses;
-import dev.ferry.proxy.GoDuration;
-import dev.ferry.proxy.config.ConfigSchema.Field;
-import dev.ferry.proxy.config.ConfigSchema.Kind;
+import dev.ferry.mode.ConfigField;
+import dev.ferry.mode.ConfigField.Kind;
+import dev.ferry.mode.GoDuration;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -147,7 +147,7 @@ public final class KubeProxyConfigFile {
             Map.Entry<String, JsonNode> e = it.next();
             String path = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
             JsonNode value = e.getValue();
-            Field field = ConfigSchema.FIELDS.get(path);
+            ConfigField field = ConfigSchema.FIELDS.get(path);
             if (prefix.isEmpty() && (path.equals("apiVersion") || path.equals("kind"))) {
                 continue;
             } else if (field != null) {
@@ -194,7 +194,7 @@ public final class KubeProxyConfigFile {
                 + " is not a local traffic detection mode (ClusterCIDR, NodeCIDR, BridgeInterface, InterfaceNamePrefix)");
     }
 
-    private void leaf(Field field, JsonNode value) throws ConfigFileException {
+    private void leaf(ConfigField field, JsonNode value) throws ConfigFileException {
         if (value.isNull()) {
             return; // upstream: a nil pointer or a zero value, either way the default
         }
@@ -211,7 +211,7 @@ public final class KubeProxyConfigFile {
         }
     }
 
-    private void checkKind(Field field, JsonNode value) throws ConfigFileException {
+    private void checkKind(ConfigField field, JsonNode value) throws ConfigFileException {
         boolean ok;
         String expected;
         switch (field.kind()) {
@@ -246,7 +246,7 @@ public final class KubeProxyConfigFile {
         }
     }
 
-    private Duration duration(Field field, String text) throws ConfigFileException {
+    private Duration duration(ConfigField field, String text) throws ConfigFileException {
         try {
             return GoDuration.parse(text);
         } catch (IllegalArgumentException e) {
@@ -255,7 +255,7 @@ public final class KubeProxyConfigFile {
     }
 
     /** The value as its flag takes it; null when upstream's defaulting would leave the default. */
-    private String flagValue(Field field, JsonNode value) throws ConfigFileException {
+    private String flagValue(ConfigField field, JsonNode value) throws ConfigFileException {
         switch (field.kind()) {
             case STRING -> {
                 String s = value.asText();
@@ -291,7 +291,7 @@ public final class KubeProxyConfigFile {
         return IpAddresses.isValid(host) ? IpAddresses.hostPort(IpAddresses.parse(host), port) : address;
     }
 
-    private boolean zeroOrDefault(Field field, JsonNode value) throws ConfigFileException {
+    private boolean zeroOrDefault(ConfigField field, JsonNode value) throws ConfigFileException {
         if (zero(value)) {
             return true;
         }

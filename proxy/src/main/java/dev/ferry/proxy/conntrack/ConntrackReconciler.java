@@ -193,10 +193,10 @@ public final class ConntrackReconciler implements AutoCloseable {
     }
 
     private static AddressFamily addressFamily(IpFamily family) {
-        return family == IpFamily.IPV4 ? AddressFamily.INET : AddressFamily.INET6;
+        return AddressFamily.of(family.af());
     }
 
     private static String label(IpFamily family) {
-        return family == IpFamily.IPV4 ? "IPv4" : "IPv6";
+        return family.label();
     }
 }

@@ -1,6 +1,6 @@
 package dev.ferry.proxy.conntrack;
 
-import dev.ferry.iptables.LocalAddresses;
+import dev.ferry.netfilter.LocalAddresses;
 
 import java.io.IOException;
 import java.net.InetAddress;

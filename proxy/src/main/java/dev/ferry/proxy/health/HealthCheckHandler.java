@@ -1,6 +1,7 @@
 package dev.ferry.proxy.health;
 
 import dev.ferry.core.NamespacedName;
+import dev.ferry.proxy.http.HttpEndpoint;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.health;
 
+import dev.ferry.proxy.http.HttpEndpoint;
 import dev.ferry.proxy.metrics.ProxyMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

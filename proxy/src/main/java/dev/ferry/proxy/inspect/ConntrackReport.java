@@ -6,6 +6,7 @@ import dev.ferry.core.IpFamily;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ServicePort;
 import dev.ferry.core.ServicePortState;
+import dev.ferry.mode.inspect.Columns;
 import dev.ferry.nativeio.ctnetlink.ConntrackFlow;
 import dev.ferry.nativeio.ctnetlink.ConntrackTuple;
 
@@ -48,7 +49,7 @@ final class ConntrackReport {
                 current.add(ep.hostPort());
             }
             sb.append(state.name()).append(' ').append(state.port().protocol()).append(" (")
-                    .append(Programmed.label(family)).append("): ").append(mine.size())
+                    .append(family.label()).append("): ").append(mine.size())
                     .append(mine.size() == 1 ? " flow" : " flows").append('\n');
             Columns c = new Columns();
             int stale = 0;

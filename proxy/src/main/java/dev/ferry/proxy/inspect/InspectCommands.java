@@ -3,6 +3,7 @@ package dev.ferry.proxy.inspect;
 import ch.qos.logback.classic.Level;
 import dev.ferry.core.NamespacedName;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.proxy.ProxyModes;
 import dev.ferry.proxy.SnapshotLoader;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -31,7 +32,10 @@ public final class InspectCommands {
 
     /** Where the commands get the node and the cluster state; tests give fakes. */
     interface Env {
-        LiveNode node();
+        NodeState node();
+
+        /** The modes whose views read the node. */
+        ProxyModes modes();
 
         ProxySnapshot load(ServiceCommands.SourceOptions source) throws Exception;
     }
@@ -50,11 +54,17 @@ public final class InspectCommands {
             root.setLevel(Level.WARN); // another SLF4J binding: leave it alone, as Logging does
         }
         return run(args, out, err, new Env() {
-            private final LiveNode node = new KernelNode();
+            private final NodeState node = new KernelNode();
+            private final ProxyModes modes = ProxyModes.builtIn();
 
             @Override
-            public LiveNode node() {
+            public NodeState node() {
                 return node;
+            }
+
+            @Override
+            public ProxyModes modes() {
+                return modes;
             }
 
             @Override

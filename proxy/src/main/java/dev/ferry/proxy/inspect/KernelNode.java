@@ -2,16 +2,14 @@ package dev.ferry.proxy.inspect;
 
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
-import dev.ferry.iptables.CommandRunner;
-import dev.ferry.iptables.CommandRunners;
-import dev.ferry.iptables.LocalAddresses;
-import dev.ferry.ipvs.netlink.IpvsClient;
-import dev.ferry.ipvs.netlink.RealServer;
-import dev.ferry.ipvs.netlink.VirtualServer;
 import dev.ferry.nativeio.AddressFamily;
 import dev.ferry.nativeio.NetlinkSocket;
 import dev.ferry.nativeio.ctnetlink.Conntrack;
 import dev.ferry.nativeio.ctnetlink.ConntrackFlow;
+import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.CommandRunners;
+import dev.ferry.netfilter.Iptables;
+import dev.ferry.netfilter.LocalAddresses;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -30,38 +28,21 @@ import java.util.Optional;
 
 /**
  * The real node this JVM runs on (its network namespace): iptables-save and ip route run as
- * argument lists, IPVS and conntrack read over netlink. Single-threaded: one command at a time.
+ * argument lists, conntrack read over netlink (a mode reads its own kernel objects, such as the
+ * IPVS table, itself). Single-threaded: one command at a time.
  */
-final class KernelNode implements LiveNode {
+final class KernelNode implements NodeState {
 
     private static final CommandRunner COMMANDS = CommandRunners.process(Duration.ofSeconds(30));
 
     @Override
     public String iptablesSave(IpFamily family) throws IOException {
-        String tool = family == IpFamily.IPV4 ? "iptables-save" : "ip6tables-save";
-        return run(List.of(tool));
-    }
-
-    @Override
-    public Map<VirtualServer, List<RealServer>> ipvsTable() throws IOException {
-        requireNetlink();
-        Map<VirtualServer, List<RealServer>> table = new LinkedHashMap<>();
-        try (IpvsClient client = IpvsClient.open()) {
-            for (VirtualServer vs : client.services()) {
-                table.put(vs, client.realServers(vs));
-            }
-        }
-        return table;
+        return new Iptables(family, COMMANDS).saveText();
     }
 
     @Override
     public String ipsetSave() throws IOException {
         return run(List.of("ipset", "save"));
-    }
-
-    @Override
-    public boolean hasIpvs() {
-        return Files.exists(Path.of("/proc/net/ip_vs"));
     }
 
     @Override
@@ -77,7 +58,7 @@ final class KernelNode implements LiveNode {
     public List<ConntrackFlow> conntrack(IpFamily family) throws IOException {
         requireNetlink();
         try (Conntrack ct = Conntrack.open()) {
-            return ct.list(family == IpFamily.IPV4 ? AddressFamily.INET : AddressFamily.INET6);
+            return ct.list(AddressFamily.of(family.af()));
         }
     }
 

@@ -36,7 +36,7 @@ final class ServiceCommands {
         @Option(names = "--hostname-override", paramLabel = "NAME", description = "This node's name (default: the hostname).")
         String hostname;
 
-        @Option(names = "--proxy-mode", paramLabel = "MODE", description = "iptables, ipvs or userspace (default: detected on this node).")
+        @Option(names = "--proxy-mode", paramLabel = "MODE", description = "The proxy mode, e.g. iptables (default: detected on this node).")
         String mode;
 
         @Option(names = "--source-timeout", paramLabel = "SECONDS", defaultValue = "30",
@@ -62,21 +62,21 @@ final class ServiceCommands {
             this.ctx = ctx;
         }
 
-        Mode.Detected mode() throws IOException {
+        ModeDetection.Detected mode() throws IOException {
             if (source.mode != null) {
-                return new Mode.Detected(Mode.parse(source.mode), "--proxy-mode");
+                return ModeDetection.given(ctx.env().modes(), source.mode, ctx.env().node());
             }
-            return Mode.detect(ctx.env().node());
+            return ModeDetection.detect(ctx.env().modes(), ctx.env().node());
         }
 
         ProxySnapshot snapshot() throws Exception {
             return ctx.env().load(source);
         }
 
-        void header(ProxySnapshot snapshot, Mode.Detected mode) {
+        void header(ProxySnapshot snapshot, ModeDetection.Detected mode) {
             ctx.out().println("node " + snapshot.node().name()
                     + (snapshot.node().zone().isEmpty() ? "" : " (zone " + snapshot.node().zone() + ")")
-                    + ", mode " + mode.mode().flagValue() + " (" + mode.how() + ")");
+                    + ", mode " + mode.mode().name() + " (" + mode.how() + ")");
             ctx.out().println();
         }
     }
@@ -89,10 +89,10 @@ final class ServiceCommands {
 
         @Override
         public Integer call() throws Exception {
-            Mode.Detected mode = mode();
+            ModeDetection.Detected mode = mode();
             ProxySnapshot snapshot = snapshot();
             header(snapshot, mode);
-            ctx.out().print(ServiceReports.services(snapshot, new Programmed(ctx.env().node(), mode.mode())));
+            ctx.out().print(ServiceReports.services(snapshot, new Programmed(mode.mode(), mode.view())));
             return InspectCommands.OK;
         }
     }
@@ -109,9 +109,9 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             NamespacedName name = InspectCommands.parseName(service);
-            Mode.Detected mode = mode();
+            ModeDetection.Detected mode = mode();
             ProxySnapshot snapshot = snapshot();
-            String report = ServiceReports.service(snapshot, name, new Programmed(ctx.env().node(), mode.mode()));
+            String report = ServiceReports.service(snapshot, name, new Programmed(mode.mode(), mode.view()));
             if (report == null) {
                 ctx.err().println("error: Service " + name + " is not served on node " + snapshot.node().name()
                         + " (no such Service, or it has no ports, or it is headless)");
@@ -141,7 +141,7 @@ final class ServiceCommands {
                 ctx.err().println("error: Service " + name + " is not served on node " + snapshot.node().name());
                 return InspectCommands.FAILED;
             }
-            LiveNode node = ctx.env().node();
+            NodeState node = ctx.env().node();
             List<InetAddress> addresses = node.localAddresses();
             for (IpFamily family : IpFamily.values()) {
                 if (ports.stream().anyMatch(p -> p.port().clusterIP(family).isPresent())) {

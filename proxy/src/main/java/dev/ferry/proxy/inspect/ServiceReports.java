@@ -5,6 +5,7 @@ import dev.ferry.core.NamespacedName;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.ServicePort;
 import dev.ferry.core.ServicePortState;
+import dev.ferry.mode.inspect.Columns;
 
 import java.net.InetAddress;
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package dev.ferry.proxy.inspect;
 
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.Protocol;
-import dev.ferry.iptables.IptablesDump;
+import dev.ferry.mode.inspect.TraceRequest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,10 +15,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code trace}: a new connection's first packet through the live rules of this node
- * (iptables/userspace: {@link IptablesTrace}; ipvs: {@link IpvsTrace}).
+ * {@code trace}: a new connection's first packet through the live rules of this node, as the
+ * mode's view walks them.
  */
-@Command(name = "trace", description = "Walk the live rules (iptables-save, or the IPVS table) for a new connection's first packet.")
+@Command(name = "trace", description = "Walk the live rules (iptables-save, the IPVS table, ...) for a new connection's first packet.")
 final class TraceCommand implements Callable<Integer> {
     @Mixin
     InspectCommands.Help help = new InspectCommands.Help();
@@ -40,7 +40,7 @@ final class TraceCommand implements Callable<Integer> {
     @Option(names = "--in-iface", paramLabel = "IF", description = "Interface the packet arrives on (default: the route back to --src).")
     String inIface;
 
-    @Option(names = "--proxy-mode", paramLabel = "MODE", description = "iptables, ipvs or userspace (default: detected on this node).")
+    @Option(names = "--proxy-mode", paramLabel = "MODE", description = "The proxy mode, e.g. iptables (default: detected on this node).")
     String mode;
 
     @Option(names = "--iptables-masquerade-bit", defaultValue = "14", paramLabel = "BIT",
@@ -67,29 +67,11 @@ final class TraceCommand implements Callable<Integer> {
             ctx.err().println("error: " + e.getMessage());
             return InspectCommands.USAGE;
         }
-        LiveNode node = ctx.env().node();
-        Mode.Detected detected = mode != null ? new Mode.Detected(Mode.parse(mode), "--proxy-mode") : Mode.detect(node);
-        ctx.out().println("mode " + detected.mode().flagValue() + " (" + detected.how() + ")");
-        List<InetAddress> local = node.localAddresses();
-        if (detected.mode() == Mode.IPVS) {
-            IptablesDump nat = null;
-            try {
-                nat = IptablesDump.parse(node.iptablesSave(req.family()));
-            } catch (IOException | IllegalArgumentException e) {
-                ctx.err().println("warning: cannot read the nat table, masquerade unknown: " + e.getMessage());
-            }
-            Map<String, java.util.Set<String>> sets = Map.of();
-            try {
-                sets = IpvsTrace.parseIpsetSave(node.ipsetSave());
-            } catch (IOException e) {
-                ctx.err().println("warning: cannot read the ipsets: " + e.getMessage());
-            }
-            ctx.out().print(IpvsTrace.render(req, node.ipvsTable(), nat, sets, local));
-            return InspectCommands.OK;
-        }
-        IptablesDump dump = IptablesDump.parse(node.iptablesSave(req.family()));
-        ctx.out().print(IptablesTrace.render(req, dump, local, 1L << masqueradeBit,
-                ip -> node.routeInterface(ip).orElse(null)));
+        NodeState node = ctx.env().node();
+        ModeDetection.Detected detected = mode != null ? ModeDetection.given(ctx.env().modes(), mode, node)
+                : ModeDetection.detect(ctx.env().modes(), node);
+        ctx.out().println("mode " + detected.mode().name() + " (" + detected.how() + ")");
+        ctx.out().print(detected.view().trace(req, 1L << masqueradeBit, ctx.err()));
         return InspectCommands.OK;
     }
 }

@@ -1,6 +1,6 @@
 package dev.ferry.proxy.metrics;
 
-import dev.ferry.proxy.health.HttpEndpoint;
+import dev.ferry.proxy.http.HttpEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -3,10 +3,11 @@ package dev.ferry.proxy.metrics;
 import dev.ferry.core.ChangeTracker;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
-import dev.ferry.core.ServicePortName;
 import dev.ferry.core.ServicePortState;
 import dev.ferry.core.SyncResult;
-import dev.ferry.proxy.forward.ForwarderStats;
+import dev.ferry.mode.LegacyGauges;
+import dev.ferry.mode.ModeMetrics;
+import dev.ferry.mode.SyncMetrics;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -21,17 +22,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.function.Supplier;
 
 /**
  * The proxy's metrics, named, typed and labelled as upstream kube-proxy's (pkg/proxy/metrics, all
- * ALPHA): sync durations, last sync and last queued times, rule counts, restore failures, pending
- * and total changes, network programming latency, services without local endpoints, health probe
- * answers and the conntrack reconciler; plus our own {@code ferry_*} per-service-port metrics of
- * userspace mode. As upstream, the iptables-only metrics exist only in iptables mode, and the
- * restore failure counter in iptables and ipvs modes.
+ * ALPHA): sync durations, last sync and last queued times, pending and total changes, network
+ * programming latency, services without local endpoints, health probe answers and the conntrack
+ * reconciler; plus the running mode's own ({@link ModeMetrics}: iptables mode's rule counts and
+ * restore failures, ipvs mode's restore failures, userspace mode's {@code ferry_*} counters), which
+ * exist only in that mode, as upstream's.
  *
  * <p>Threads: the daemon's sync thread reports syncs, source threads report queued changes, HTTP
  * threads report probe answers and scrape; every metric is thread-safe (Prometheus' client), and
@@ -40,9 +39,6 @@ import java.util.function.Supplier;
  */
 public final class ProxyMetrics {
 
-    /** Upstream's ExponentialBuckets(0.001, 2, 15): 1 ms .. 16.384 s. */
-    static final double[] SYNC_BUCKETS = exponential(0.001, 2, 15);
-
     /**
      * Upstream's network programming buckets: 0 (its merge helper starts with a 0 bucket), 0.25 s,
      * 0.5 s, 1..59 s by 1 s, 60..115 s by 5 s, 120..300 s by 30 s.
@@ -50,65 +46,48 @@ public final class ProxyMetrics {
     static final double[] PROGRAMMING_BUCKETS = programmingBuckets();
 
     private final String mode;
+    private final ModeMetrics modeMetrics;
     private final Clock clock;
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final LegacyGauges legacyGauges = new LegacyGauges();
 
     private final Histogram syncDuration;
-    private final Histogram fullSyncDuration; // null unless iptables
-    private final Histogram partialSyncDuration; // null unless iptables
     private final Histogram programmingDuration;
     private final Gauge lastSync;
     private final Gauge lastQueued;
-    private final LegacyGauges.Family rulesTotal; // null unless iptables
-    private final Gauge rulesLast; // null unless iptables
-    private final Counter restoreFailures; // null unless iptables or ipvs
-    private final Counter partialRestoreFailures; // null unless iptables
     private final Counter healthz;
     private final Counter livez;
     private final Histogram conntrackDuration;
     private final Counter conntrackDeleted;
     private final LegacyGauges.Family noLocalEndpoints;
 
-    /** @param mode the --proxy-mode value, which also decides the mode-specific metrics */
-    public ProxyMetrics(String mode, Clock clock) {
+    /**
+     * @param mode        the --proxy-mode value, served at /proxyMode
+     * @param modeMetrics the running mode's own metrics, registered here
+     */
+    public ProxyMetrics(String mode, ModeMetrics modeMetrics, Clock clock) {
         this.mode = Objects.requireNonNull(mode, "mode");
+        this.modeMetrics = Objects.requireNonNull(modeMetrics, "modeMetrics");
         this.clock = Objects.requireNonNull(clock, "clock");
-        boolean iptables = mode.equals("iptables");
-        syncDuration = histogram("kubeproxy_sync_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds",
-                SYNC_BUCKETS);
-        fullSyncDuration = iptables ? histogram("kubeproxy_sync_full_proxy_rules_duration_seconds",
-                "SyncProxyRules latency in seconds for full resyncs", SYNC_BUCKETS) : null;
-        partialSyncDuration = iptables ? histogram("kubeproxy_sync_partial_proxy_rules_duration_seconds",
-                "SyncProxyRules latency in seconds for partial resyncs", SYNC_BUCKETS) : null;
-        programmingDuration = histogram("kubeproxy_network_programming_duration_seconds",
+        syncDuration = SyncMetrics.syncHistogram(registry, "kubeproxy_sync_proxy_rules_duration_seconds",
+                "SyncProxyRules latency in seconds");
+        programmingDuration = SyncMetrics.histogram(registry, "kubeproxy_network_programming_duration_seconds",
                 "In Cluster Network Programming Latency in seconds", PROGRAMMING_BUCKETS);
         lastSync = Gauge.builder().name("kubeproxy_sync_proxy_rules_last_timestamp_seconds")
                 .help("The last time proxy rules were successfully synced").labelNames("ip_family").register(registry);
         lastQueued = Gauge.builder().name("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds")
                 .help("The last time a sync of proxy rules was queued").labelNames("ip_family").register(registry);
-        rulesLast = iptables ? Gauge.builder().name("kubeproxy_sync_proxy_rules_iptables_last")
-                .help("Number of iptables rules written by kube-proxy in last sync").labelNames("ip_family", "table")
-                .register(registry) : null;
-        restoreFailures = iptables || mode.equals("ipvs") ? Counter.builder()
-                .name("kubeproxy_sync_proxy_rules_iptables_restore_failures_total")
-                .help("Cumulative proxy iptables restore failures").labelNames("ip_family").register(registry) : null;
-        partialRestoreFailures = iptables ? Counter.builder()
-                .name("kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total")
-                .help("Cumulative proxy iptables partial restore failures").labelNames("ip_family").register(registry)
-                : null;
         healthz = Counter.builder().name("kubeproxy_proxy_healthz_total").help("Cumulative proxy healthz HTTP status")
                 .labelNames("code").register(registry);
         livez = Counter.builder().name("kubeproxy_proxy_livez_total").help("Cumulative proxy livez HTTP status")
                 .labelNames("code").register(registry);
-        conntrackDuration = histogram("kubeproxy_conntrack_reconciler_sync_duration_seconds",
-                "ReconcileConntrackFlowsLatency latency in seconds", SYNC_BUCKETS);
+        conntrackDuration = SyncMetrics.syncHistogram(registry, "kubeproxy_conntrack_reconciler_sync_duration_seconds",
+                "ReconcileConntrackFlowsLatency latency in seconds");
         conntrackDeleted = Counter.builder().name("kubeproxy_conntrack_reconciler_deleted_entries_total")
                 .help("Cumulative conntrack flows deleted by conntrack reconciler").labelNames("ip_family")
                 .register(registry);
-        // Gauges whose names end in _total: Prometheus' Java client refuses such names, upstream has two.
-        rulesTotal = iptables ? legacyGauges.family("kubeproxy_sync_proxy_rules_iptables_total",
-                "Total number of iptables rules owned by kube-proxy", "ip_family", "table") : null;
+        modeMetrics.register(registry, legacyGauges);
+        // A gauge whose name ends in _total: Prometheus' Java client refuses such names, upstream has it.
         noLocalEndpoints = legacyGauges.family("kubeproxy_sync_proxy_rules_no_local_endpoints_total",
                 "Number of services with a Local traffic policy and no endpoints", "ip_family", "traffic_policy");
     }
@@ -120,17 +99,11 @@ public final class ProxyMetrics {
 
     /**
      * Starts the series of a family's proxier at zero (as upstream's counters show 0 before the
-     * first event): restore failures, and conntrack deletions.
+     * first event): the mode's counters, and conntrack deletions.
      */
     public void proxier(IpFamily family) {
-        String f = label(family);
-        if (restoreFailures != null) {
-            restoreFailures.labelValues(f);
-        }
-        if (partialRestoreFailures != null) {
-            partialRestoreFailures.labelValues(f);
-        }
-        conntrackDeleted.labelValues(f);
+        modeMetrics.proxier(family);
+        conntrackDeleted.labelValues(family.label());
     }
 
     /** Pending and total Service and EndpointSlice changes, read from {@code tracker} at each scrape. */
@@ -150,11 +123,6 @@ public final class ProxyMetrics {
                 .register(registry);
     }
 
-    /** Userspace mode's per-service-port counters ({@code ferry_userspace_*}), read at each scrape. */
-    public void watchUserspace(Supplier<Map<ServicePortName, ForwarderStats>> stats) {
-        UserspaceMetrics.register(registry, Objects.requireNonNull(stats, "stats"));
-    }
-
     /** A change arrived that a sync of {@code family} must apply. Any thread. */
     public void queued(IpFamily family) {
         lastQueued.labelValues(label(family)).set(seconds(clock.instant()));
@@ -165,33 +133,25 @@ public final class ProxyMetrics {
      * sync records them on the way out); the rest only after a success, except the failure
      * counters. Sync thread.
      *
-     * @param triggerTimes the EndpointSlice trigger times this sync applied, for this family
+     * <p>The network programming latency is measured from the trigger times the snapshot carries
+     * for this family.
      */
-    public void synced(IpFamily family, SyncResult result, ProxySnapshot snapshot, List<Instant> triggerTimes) {
+    public void synced(IpFamily family, SyncResult result, ProxySnapshot snapshot) {
+        synced(family, result, snapshot, snapshot.triggerTimes(family));
+    }
+
+    /** {@link #synced(IpFamily, SyncResult, ProxySnapshot)} with the trigger times given. */
+    void synced(IpFamily family, SyncResult result, ProxySnapshot snapshot, List<Instant> triggerTimes) {
         String f = label(family);
-        double took = result.duration().toNanos() / 1e9;
-        syncDuration.labelValues(f).observe(took);
-        Histogram byKind = result.full() ? fullSyncDuration : partialSyncDuration;
-        if (byKind != null) {
-            byKind.labelValues(f).observe(took);
-        }
+        syncDuration.labelValues(f).observe(result.duration().toNanos() / 1e9);
+        modeMetrics.synced(family, result);
         if (!result.ok()) {
-            if (result.applyFailed() && restoreFailures != null) {
-                restoreFailures.labelValues(f).inc();
-                if (!result.full() && partialRestoreFailures != null) {
-                    partialRestoreFailures.labelValues(f).inc();
-                }
-            }
             return;
         }
         Instant now = clock.instant();
         lastSync.labelValues(f).set(seconds(now));
         for (Instant t : triggerTimes) {
             programmingDuration.labelValues(f).observe(Math.max(0, Duration.between(t, now).toNanos() / 1e9));
-        }
-        if (rulesTotal != null) {
-            result.rulesByTable().forEach((table, n) -> rulesTotal.set(n, f, table));
-            result.rulesWrittenByTable().forEach((table, n) -> rulesLast.labelValues(f, table).set(n));
         }
         int[] noLocal = noLocalEndpoints(family, snapshot);
         noLocalEndpoints.set(noLocal[0], f, "internal");
@@ -248,26 +208,11 @@ public final class ProxyMetrics {
 
     /** Upstream's v1.IPFamily values. */
     static String label(IpFamily family) {
-        return family == IpFamily.IPV4 ? "IPv4" : "IPv6";
-    }
-
-    private Histogram histogram(String name, String help, double[] buckets) {
-        return Histogram.builder().name(name).help(help).labelNames("ip_family").classicUpperBounds(buckets)
-                .classicOnly().register(registry);
+        return family.label();
     }
 
     private static double seconds(Instant t) {
         return t.getEpochSecond() + t.getNano() / 1e9;
-    }
-
-    private static double[] exponential(double start, double factor, int count) {
-        double[] out = new double[count];
-        double next = start;
-        for (int i = 0; i < count; i++) {
-            out[i] = next;
-            next *= factor; // multiplied step by step, as upstream's helper does, for the same doubles
-        }
-        return out;
     }
 
     private static double[] programmingBuckets() {

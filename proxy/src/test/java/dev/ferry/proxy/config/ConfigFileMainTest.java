@@ -6,6 +6,7 @@ import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.ferry.mode.ConfigField;
 import dev.ferry.proxy.Main;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -136,7 +137,7 @@ class ConfigFileMainTest {
     @Test
     void theTableBelowCoversEverySupportedField() {
         Set<String> supported = ConfigSchema.FIELDS.values().stream().filter(f -> !f.ignored())
-                .map(ConfigSchema.Field::path).collect(Collectors.toCollection(TreeSet::new));
+                .map(ConfigField::path).collect(Collectors.toCollection(TreeSet::new));
         Set<String> tested = everySupportedField().map(a -> (String) a.get()[0]).collect(Collectors.toCollection(TreeSet::new));
         assertEquals(supported, tested);
     }

@@ -260,7 +260,9 @@ class DeployManifestsTest {
         Constructor<?> ctor = type.getDeclaredConstructor();
         ctor.setAccessible(true);
         Object options = ctor.newInstance();
-        CommandLine cli = new CommandLine(options);
+        Method commandLine = type.getDeclaredMethod("commandLine");
+        commandLine.setAccessible(true);
+        CommandLine cli = (CommandLine) commandLine.invoke(options);
         boolean hasConfig = cli.getCommandSpec().findOption("--config") != null;
 
         List<String> args = new ArrayList<>();

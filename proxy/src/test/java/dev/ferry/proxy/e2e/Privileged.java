@@ -1,7 +1,8 @@
 package dev.ferry.proxy.e2e;
 
-import java.util.List;
 import org.junit.jupiter.api.Assumptions;
+
+import java.util.List;
 
 /** The gate for tests that need root: they skip, saying why, anywhere else. */
 final class Privileged {

@@ -1,11 +1,12 @@
 package dev.ferry.proxy.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The harness itself, without the proxy: if these fail, the other end-to-end failures are about

@@ -1,10 +1,10 @@
 package dev.ferry.proxy.health;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-
 import dev.ferry.core.NamespacedName;
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class HealthCheckReplyTest {
     static final NamespacedName SVC = new NamespacedName("ns1", "web");

@@ -1,7 +1,5 @@
 package dev.ferry.proxy.health;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import dev.ferry.core.Endpoint;
 import dev.ferry.core.EndpointSelection;
 import dev.ferry.core.IpAddresses;
@@ -12,11 +10,14 @@ import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.ServicePort;
 import dev.ferry.core.ServicePortName;
 import dev.ferry.core.ServicePortState;
+import org.junit.jupiter.api.Test;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class HealthCheckTargetsTest {
     static final NamespacedName LB = new NamespacedName("ns", "lb");

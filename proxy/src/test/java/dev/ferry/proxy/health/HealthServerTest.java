@@ -1,9 +1,10 @@
 package dev.ferry.proxy.health;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import dev.ferry.iptables.IptablesMetrics;
 import dev.ferry.proxy.metrics.ProxyMetrics;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -19,8 +20,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** /healthz and /livez over real HTTP on loopback, with a clock the test moves. */
 class HealthServerTest {
@@ -28,7 +30,7 @@ class HealthServerTest {
     private final ProxyHealthTest.ManualClock clock = new ProxyHealthTest.ManualClock();
     private final ProxyHealth health = new ProxyHealth(Duration.ofSeconds(60), clock);
     private final AtomicBoolean nodeEligible = new AtomicBoolean(true);
-    private final ProxyMetrics metrics = new ProxyMetrics("iptables", clock);
+    private final ProxyMetrics metrics = new ProxyMetrics("iptables", new IptablesMetrics(), clock);
     private final HttpClient http = HttpClient.newHttpClient();
     private HealthServer server;
 

@@ -8,11 +8,11 @@ import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.NodeInfo;
 import dev.ferry.core.ProxySnapshot;
-import dev.ferry.iptables.CommandRunners;
 import dev.ferry.iptables.IptablesBackend;
 import dev.ferry.iptables.IptablesConfig;
-import dev.ferry.iptables.IptablesDump;
-import dev.ferry.iptables.LocalAddresses;
+import dev.ferry.netfilter.CommandRunners;
+import dev.ferry.netfilter.IptablesDump;
+import dev.ferry.netfilter.LocalAddresses;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 

@@ -1,9 +1,14 @@
 package dev.ferry.proxy.inspect;
 
 import dev.ferry.core.IpFamily;
+import dev.ferry.iptables.IptablesMode;
+import dev.ferry.ipvs.IpvsMode;
+import dev.ferry.ipvs.IpvsTableReader;
 import dev.ferry.ipvs.netlink.RealServer;
 import dev.ferry.ipvs.netlink.VirtualServer;
 import dev.ferry.nativeio.ctnetlink.ConntrackFlow;
+import dev.ferry.proxy.ProxyModes;
+import dev.ferry.userspace.UserspaceMode;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -15,7 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /** A node as the tests set it up: fixed rules, IPVS table, flows, addresses and routes. */
-final class FakeNode implements LiveNode {
+final class FakeNode implements NodeState {
     final Map<IpFamily, String> saves = new HashMap<>();
     Map<VirtualServer, List<RealServer>> ipvs = new LinkedHashMap<>();
     boolean hasIpvs;
@@ -35,22 +40,32 @@ final class FakeNode implements LiveNode {
         return s;
     }
 
-    @Override
-    public Map<VirtualServer, List<RealServer>> ipvsTable() throws IOException {
-        if (!hasIpvs) {
-            throw new IOException("list IPVS services: the ip_vs module is not loaded");
-        }
-        return ipvs;
+    /** The IPVS table as ipvs mode's view reads it. */
+    IpvsTableReader ipvsTable() {
+        return new IpvsTableReader() {
+            @Override
+            public boolean available() {
+                return hasIpvs;
+            }
+
+            @Override
+            public Map<VirtualServer, List<RealServer>> read() throws IOException {
+                if (!hasIpvs) {
+                    throw new IOException("list IPVS services: the ip_vs module is not loaded");
+                }
+                return ipvs;
+            }
+        };
+    }
+
+    /** The built-in modes, ipvs mode reading this node's fake IPVS table. */
+    ProxyModes modes() {
+        return new ProxyModes(List.of(new IptablesMode(), new IpvsMode(ipvsTable()), new UserspaceMode()));
     }
 
     @Override
     public String ipsetSave() {
         return ipsets;
-    }
-
-    @Override
-    public boolean hasIpvs() {
-        return hasIpvs;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.ferry.core.ProxySnapshot;
 import dev.ferry.nativeio.AddressFamily;
 import dev.ferry.nativeio.ctnetlink.ConntrackFlow;
 import dev.ferry.nativeio.ctnetlink.ConntrackTuple;
+import dev.ferry.proxy.ProxyModes;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -34,8 +35,13 @@ class InspectGoldenTest {
         int code = InspectCommands.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8), new InspectCommands.Env() {
                     @Override
-                    public LiveNode node() {
+                    public NodeState node() {
                         return node;
+                    }
+
+                    @Override
+                    public ProxyModes modes() {
+                        return node.modes();
                     }
 
                     @Override

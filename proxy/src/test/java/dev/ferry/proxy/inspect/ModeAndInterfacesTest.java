@@ -2,7 +2,7 @@ package dev.ferry.proxy.inspect;
 
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
-import dev.ferry.iptables.IptablesDump;
+import dev.ferry.mode.inspect.Probabilities;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Mode detection on a node, interface matches settled for the tracer, probabilities as shown. */
+/** Mode detection on a node, the trace shows the node's rules, probabilities as shown. */
 class ModeAndInterfacesTest {
 
     private static final String EMPTY_NAT = "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n";
@@ -23,56 +23,27 @@ class ModeAndInterfacesTest {
         FakeNode node = new FakeNode();
         node.saves.put(IpFamily.IPV4, EMPTY_NAT);
         node.proxyMode = "userspace";
-        assertEquals(Mode.USERSPACE, Mode.detect(node).mode());
+        assertEquals("userspace", ModeDetection.detect(node.modes(), node).mode().name());
         node.proxyMode = "nftables"; // not ours: fall back to the node's state
         node.links.add("kube-ipvs0");
-        assertEquals(Mode.IPVS, Mode.detect(node).mode());
+        assertEquals("ipvs", ModeDetection.detect(node.modes(), node).mode().name());
         node.links.clear();
         node.saves.put(IpFamily.IPV4, "*nat\n:KUBE-PORTALS-CONTAINER - [0:0]\nCOMMIT\n");
-        assertEquals(Mode.USERSPACE, Mode.detect(node).mode());
+        assertEquals("userspace", ModeDetection.detect(node.modes(), node).mode().name());
         node.saves.put(IpFamily.IPV4, "*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n");
-        assertEquals(Mode.IPTABLES, Mode.detect(node).mode());
+        assertEquals("iptables", ModeDetection.detect(node.modes(), node).mode().name());
     }
 
     @Test
     void nothingProgrammedFailsAskingForTheFlag() {
         FakeNode node = new FakeNode();
         node.saves.put(IpFamily.IPV4, EMPTY_NAT);
-        IOException e = assertThrows(IOException.class, () -> Mode.detect(node));
+        IOException e = assertThrows(IOException.class, () -> ModeDetection.detect(node.modes(), node));
         assertTrue(e.getMessage().endsWith("give --proxy-mode"), e.getMessage());
         ProxySnapshot snap = Cluster.snapshot();
         InspectGoldenTest.Run r = InspectGoldenTest.run(node, snap, "inspect", "services");
         assertEquals(1, r.code());
         assertTrue(r.err().startsWith("error: cannot tell the proxy mode"), r.err());
-    }
-
-    @Test
-    void interfaceMatchesAreSettled() {
-        List<String> rule = List.of("-i", "docker0", "!", "-o", "docker0", "-j", "ACCEPT");
-        assertEquals(List.of("-j", "ACCEPT"), Interfaces.settle(rule, "docker0", "eth0"));
-        assertNull(Interfaces.settle(rule, "eth0", "eth0"));
-        assertNull(Interfaces.settle(rule, "docker0", "docker0"));
-        assertEquals(List.of("!", "-o", "docker0", "-j", "ACCEPT"), Interfaces.settle(rule, "docker0", null));
-        assertEquals(List.of("-j", "X"), Interfaces.settle(List.of("-i", "veth+", "-j", "X"), "veth12", null));
-        // a -i after the target belongs to the target's options and is kept
-        assertEquals(List.of("-j", "LOG", "-i"), Interfaces.settle(List.of("-j", "LOG", "-i"), "a", "b"));
-    }
-
-    @Test
-    void docklikeRulesNoLongerStopTheTrace() {
-        String save = """
-                *nat
-                :PREROUTING ACCEPT [0:0]
-                :POSTROUTING ACCEPT [0:0]
-                :DOCKER - [0:0]
-                -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
-                -A DOCKER -i docker0 -j RETURN
-                COMMIT
-                """;
-        IptablesDump settled = Interfaces.resolve(IptablesDump.parse(save), "eth0", "docker0");
-        assertEquals(List.of(), settled.table("nat").chain("POSTROUTING").orElseThrow().rules());
-        assertEquals(List.of(), settled.table("nat").chain("DOCKER").orElseThrow().rules());
-        assertTrue(settled.table("nat").has("DOCKER"));
     }
 
     @Test

@@ -1,17 +1,18 @@
 package dev.ferry.proxy.metrics;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.ferry.core.ChangeTracker;
 import dev.ferry.core.Fixtures;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.Problems;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
+import dev.ferry.iptables.IptablesMetrics;
+import dev.ferry.ipvs.IpvsMetrics;
+import dev.ferry.userspace.UserspaceMetrics;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import org.junit.jupiter.api.Test;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +22,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sync results and events in, upstream's metric names, types, labels, buckets and values out. */
 class ProxyMetricsTest {
@@ -56,15 +60,15 @@ class ProxyMetricsTest {
 
     @Test
     void syncResultsBecomeUpstreamsMetrics() throws IOException {
-        ProxyMetrics m = new ProxyMetrics("iptables", clock);
+        ProxyMetrics m = new ProxyMetrics("iptables", new IptablesMetrics(), clock);
         m.proxier(IpFamily.IPV4);
         ProxySnapshot snap = snapshot(internalLocal("a", "10.96.0.1"), externalLocalNodePort("b", "10.96.0.2", 30080),
                 Fixtures.clusterIPService("ns", "c", "10.96.0.3", "http", 80, "TCP"));
         m.synced(IpFamily.IPV4, SyncResult.success(true, 40, Duration.ofMillis(3))
-                .withTableRules(Map.of("nat", 30, "filter", 10), Map.of("nat", 30, "filter", 10)), snap,
+                .withCounts(Map.of("nat", 30, "filter", 10), Map.of("nat", 30, "filter", 10)), snap,
                 List.of(NOW.minusMillis(1500), NOW.minusSeconds(70)));
         m.synced(IpFamily.IPV4, SyncResult.success(false, 5, Duration.ofMillis(20))
-                .withTableRules(Map.of("nat", 33, "filter", 10), Map.of("nat", 4, "filter", 1)), snap, List.of());
+                .withCounts(Map.of("nat", 33, "filter", 10), Map.of("nat", 4, "filter", 1)), snap, List.of());
         m.synced(IpFamily.IPV4, SyncResult.applyFailure(false, Duration.ofMillis(2), "iptables-restore exited 1"), snap,
                 List.of());
         m.synced(IpFamily.IPV4, SyncResult.failure(true, Duration.ofMillis(1), "iptables-save failed"), snap, List.of());
@@ -132,7 +136,7 @@ class ProxyMetricsTest {
 
     @Test
     void aFailedSyncLeavesTheLastSuccessAlone() throws IOException {
-        ProxyMetrics m = new ProxyMetrics("iptables", clock);
+        ProxyMetrics m = new ProxyMetrics("iptables", new IptablesMetrics(), clock);
         m.synced(IpFamily.IPV6, SyncResult.failure(true, Duration.ZERO, "no"), snapshot(), List.of(NOW));
         Scrape s = scrape(m);
         assertFalse(s.has("kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family=\"IPv6\"}"));
@@ -143,7 +147,7 @@ class ProxyMetricsTest {
 
     @Test
     void iptablesOnlyMetricsExistOnlyInIptablesMode() throws IOException {
-        ProxyMetrics userspace = new ProxyMetrics("userspace", clock);
+        ProxyMetrics userspace = new ProxyMetrics("userspace", new UserspaceMetrics(Map::of), clock);
         userspace.proxier(IpFamily.IPV4);
         userspace.synced(IpFamily.IPV4, SyncResult.success(true, 3, Duration.ofMillis(1)), snapshot(), List.of());
         Scrape s = scrape(userspace);
@@ -153,7 +157,7 @@ class ProxyMetricsTest {
                 "kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total")) {
             assertFalse(s.types.containsKey(absent), absent);
         }
-        ProxyMetrics ipvs = new ProxyMetrics("ipvs", clock);
+        ProxyMetrics ipvs = new ProxyMetrics("ipvs", new IpvsMetrics(), clock);
         ipvs.proxier(IpFamily.IPV4);
         Scrape i = scrape(ipvs);
         assertEquals(0, i.value("kubeproxy_sync_proxy_rules_iptables_restore_failures_total{ip_family=\"IPv4\"}"),
@@ -163,7 +167,7 @@ class ProxyMetricsTest {
 
     @Test
     void changeCountsAreReadFromTheTrackerAtScrapeTime() throws IOException {
-        ProxyMetrics m = new ProxyMetrics("iptables", clock);
+        ProxyMetrics m = new ProxyMetrics("iptables", new IptablesMetrics(), clock);
         ChangeTracker t = new ChangeTracker("node-a", Problems.IGNORE, () -> { });
         m.watch(t);
         t.updateService(null, Fixtures.clusterIPService("ns", "a", "10.96.0.1", "http", 80, "TCP"));

@@ -1,0 +1,115 @@
+package dev.ferry.netfilter;
+
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * Kernel settings the iptables mode reads or needs (names as in /proc/sys, with '/', e.g.
+ * "net/ipv4/conf/all/route_localnet"). Injected so tests can fake them, and so a proxy that
+ * programs another network namespace sets that namespace's values.
+ */
+public interface Sysctls {
+
+    /** The value, or empty when the setting does not exist (e.g. module not loaded). */
+    OptionalLong read(String name) throws IOException;
+
+    void write(String name, long value) throws IOException;
+
+    /**
+     * The settings of the kernel {@code runner} programs: /proc/sys when it runs programs right
+     * here, nothing written for a dry run (each write is logged instead), else through the
+     * runner's own {@code sysctl} (a runner prefixed with {@code ip netns exec NS} programs NS,
+     * whose settings are not this JVM's /proc/sys).
+     */
+    static Sysctls of(CommandRunner runner) {
+        Objects.requireNonNull(runner, "runner");
+        if (!runner.appliesChanges()) {
+            Sysctls inner = procSys();
+            return new Sysctls() {
+                @Override
+                public OptionalLong read(String name) throws IOException {
+                    return inner.read(name);
+                }
+
+                @Override
+                public void write(String name, long value) {
+                    LoggerFactory.getLogger(Sysctls.class).info("dry run: would set sysctl {}={}", name, value);
+                }
+            };
+        }
+        return runner instanceof CommandRunners.LocalProcessRunner ? procSys() : viaCommands(runner);
+    }
+
+    /** This process's network namespace, through /proc/sys. */
+    static Sysctls procSys() {
+        return procSys(Path.of("/proc/sys"));
+    }
+
+    static Sysctls procSys(Path root) {
+        Objects.requireNonNull(root, "root");
+        return new Sysctls() {
+            @Override
+            public OptionalLong read(String name) throws IOException {
+                try {
+                    String text = Files.readString(file(name), StandardCharsets.US_ASCII).strip();
+                    return OptionalLong.of(Long.parseLong(text));
+                } catch (NoSuchFileException e) {
+                    return OptionalLong.empty();
+                } catch (NumberFormatException e) {
+                    throw new IOException("sysctl " + name + " is not a number", e);
+                }
+            }
+
+            @Override
+            public void write(String name, long value) throws IOException {
+                Files.writeString(file(name), Long.toString(value), StandardCharsets.US_ASCII);
+            }
+
+            private Path file(String name) {
+                if (name.contains("..") || name.startsWith("/")) {
+                    throw new IllegalArgumentException("bad sysctl name " + name);
+                }
+                return root.resolve(name);
+            }
+        };
+    }
+
+    /**
+     * Through the {@code sysctl} program run by {@code runner}: with a prefixed runner
+     * ({@code ip netns exec NS}) this reads and sets another namespace's values.
+     */
+    static Sysctls viaCommands(CommandRunner runner) {
+        Objects.requireNonNull(runner, "runner");
+        return new Sysctls() {
+            @Override
+            public OptionalLong read(String name) throws IOException {
+                CommandRunner.Result r = runner.run(List.of("sysctl", "-n", name.replace('/', '.')), null);
+                if (!r.ok() || r.stdout().isBlank()) {
+                    return OptionalLong.empty();
+                }
+                try {
+                    return OptionalLong.of(Long.parseLong(r.stdout().strip()));
+                } catch (NumberFormatException e) {
+                    throw new IOException("sysctl " + name + " is not a number: " + r.stdout().strip(), e);
+                }
+            }
+
+            @Override
+            public void write(String name, long value) throws IOException {
+                CommandRunner.Result r = runner.run(List.of("sysctl", "-w", name.replace('/', '.') + "=" + value), null);
+                if (!r.ok()) {
+                    throw new IOException("sysctl -w " + name + "=" + value + " exited " + r.exitCode() + ": "
+                            + r.stderr().strip());
+                }
+            }
+        };
+    }
+}
