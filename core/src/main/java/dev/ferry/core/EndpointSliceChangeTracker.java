@@ -20,7 +20,7 @@ import java.util.Objects;
  * <p>Threads: {@link #update} on source threads, {@link #drain} on the sync thread; every
  * method holds this object's lock. Invalid slices are reported and count as absent.
  */
-public final class EndpointSliceChangeTracker {
+final class EndpointSliceChangeTracker {
 
     /** One slice's change; either side null when the slice is absent or invalid. */
     record Change(NamespacedName slice, EndpointSliceInfo previous, EndpointSliceInfo current) {
@@ -53,7 +53,7 @@ public final class EndpointSliceChangeTracker {
      *
      * @return whether a change is now pending for it
      */
-    public synchronized boolean update(EndpointSlice previous, EndpointSlice current) {
+    synchronized boolean update(EndpointSlice previous, EndpointSlice current) {
         if (previous != null || current != null) {
             updates++;
         }
@@ -115,7 +115,7 @@ public final class EndpointSliceChangeTracker {
     }
 
     /** Updates seen so far, whether or not they left a change pending (as upstream counts them). */
-    public synchronized long totalCount() {
+    synchronized long totalCount() {
         return updates;
     }
 
@@ -129,7 +129,7 @@ public final class EndpointSliceChangeTracker {
         return out;
     }
 
-    public synchronized int pendingCount() {
+    synchronized int pendingCount() {
         return pending.size();
     }
 

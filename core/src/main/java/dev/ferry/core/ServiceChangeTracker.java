@@ -15,7 +15,7 @@ import java.util.Objects;
  * {@link #drain} on the sync thread. Every method holds this object's lock; conversion happens
  * under it but is cheap. Invalid Services are reported and count as absent.
  */
-public final class ServiceChangeTracker {
+final class ServiceChangeTracker {
 
     /** One Service's change: its ports before the pending updates and after them. */
     record Change(NamespacedName service, Map<ServicePortName, ServicePort> previous,
@@ -35,7 +35,7 @@ public final class ServiceChangeTracker {
      *
      * @return whether a change is now pending for it
      */
-    public synchronized boolean update(Service previous, Service current) {
+    synchronized boolean update(Service previous, Service current) {
         if (previous != null || current != null) {
             updates++;
         }
@@ -58,11 +58,11 @@ public final class ServiceChangeTracker {
     }
 
     /** Updates seen so far, whether or not they left a change pending (as upstream counts them). */
-    public synchronized long totalCount() {
+    synchronized long totalCount() {
         return updates;
     }
 
-    public synchronized int pendingCount() {
+    synchronized int pendingCount() {
         return pending.size();
     }
 

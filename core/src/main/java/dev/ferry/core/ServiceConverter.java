@@ -16,17 +16,17 @@ import java.util.Map;
  * to program (another proxy's, headless, ExternalName) give an empty map silently; a Service
  * with an invalid field is reported, naming the field, and gives an empty map as well.
  */
-public final class ServiceConverter {
+final class ServiceConverter {
 
     /** Services with this label belong to another proxy. */
-    public static final String SERVICE_PROXY_NAME_LABEL = "service.kubernetes.io/service-proxy-name";
+    static final String SERVICE_PROXY_NAME_LABEL = "service.kubernetes.io/service-proxy-name";
     static final int DEFAULT_STICKY_SECONDS = 10800;
     private static final int MAX_STICKY_SECONDS = 86400;
 
     private ServiceConverter() {
     }
 
-    public static Map<ServicePortName, ServicePort> convert(Service service, Problems problems) {
+    static Map<ServicePortName, ServicePort> convert(Service service, Problems problems) {
         if (service == null) {
             return Map.of();
         }

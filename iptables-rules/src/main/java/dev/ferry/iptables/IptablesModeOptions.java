@@ -28,7 +28,7 @@ final class IptablesModeOptions implements ModeOptions {
 
     @Option(names = LOCALHOST_NODEPORTS, arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
             defaultValue = "true", converter = FlagConverters.BoolConverter.class,
-            description = "NodePorts answer on 127.0.0.1 too (IPv4). Default: ${DEFAULT-VALUE}.")
+            description = "iptables mode: NodePorts answer on 127.0.0.1 too (IPv4). Default: ${DEFAULT-VALUE}.")
     boolean localhostNodePorts;
 
     @Override

@@ -29,10 +29,9 @@ final class IptablesView implements ModeView {
 
     @Override
     public Optional<Evidence> detect() throws IOException {
-        IptablesDump.Table nat = iptables.dump(IpFamily.IPV4).table("nat");
         // ipvs mode has a nat KUBE-SERVICES too: this counts only when no mode shows more
-        return nat.has(ChainNames.SERVICES) ? Optional.of(Evidence.fallback("nat chain " + ChainNames.SERVICES + " exists"))
-                : Optional.empty();
+        return iptables.natHas(IpFamily.IPV4, ChainNames.SERVICES)
+                ? Optional.of(Evidence.fallback("nat chain " + ChainNames.SERVICES + " exists")) : Optional.empty();
     }
 
     @Override

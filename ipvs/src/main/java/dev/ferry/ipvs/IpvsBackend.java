@@ -10,16 +10,6 @@ import dev.ferry.core.SyncResult;
 import dev.ferry.core.SyncTimer;
 import dev.ferry.ipvs.netlink.IpvsClient;
 import dev.ferry.ipvs.netlink.VirtualServer;
-import dev.ferry.ipvs.rules.IpsetWriter;
-import dev.ferry.ipvs.rules.IpvsRuleWriter;
-import dev.ferry.ipvs.rules.IpvsRules;
-import dev.ferry.ipvs.rules.IpvsSets;
-import dev.ferry.ipvs.sync.ClientTable;
-import dev.ferry.ipvs.sync.IpvsPlan;
-import dev.ferry.ipvs.sync.IpvsSettings;
-import dev.ferry.ipvs.sync.IpvsSync;
-import dev.ferry.ipvs.sync.IpvsSyncReport;
-import dev.ferry.ipvs.sync.IpvsTable;
 import dev.ferry.nativeio.rtnetlink.Links;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.LocalAddresses;
@@ -55,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Threads: {@link #sync} and {@link #cleanup} run on the daemon's sync thread only; {@link #close} after the
  * last sync. Two backends (IPv4 and IPv6) share kube-ipvs0; each changes only its own family's addresses.
  */
-public final class IpvsBackend implements Backend {
+final class IpvsBackend implements Backend {
 
     private static final Logger LOG = LoggerFactory.getLogger(IpvsBackend.class);
 
@@ -100,7 +90,7 @@ public final class IpvsBackend implements Backend {
      *
      * @throws IOException when IPVS is not available in this kernel (the message says so) or a sysctl cannot be set
      */
-    public static IpvsBackend open(IpFamily family, IpvsConfig config, CommandRunner runner) throws IOException {
+    static IpvsBackend open(IpFamily family, IpvsConfig config, CommandRunner runner) throws IOException {
         if (!runner.appliesChanges()) {
             throw new IOException("IPVS mode has no dry run: it programs the kernel over netlink, not through commands");
         }
@@ -144,7 +134,7 @@ public final class IpvsBackend implements Backend {
      * A backend for --cleanup only: without IPVS in the kernel there are no virtual servers to delete, but ipsets,
      * chains and kube-ipvs0 may still be left from an earlier run, so it still removes those.
      */
-    public static IpvsBackend forCleanup(IpFamily family, IpvsConfig config, CommandRunner runner) throws IOException {
+    static IpvsBackend forCleanup(IpFamily family, IpvsConfig config, CommandRunner runner) throws IOException {
         IpvsClient client = null;
         try {
             client = IpvsClient.open();
@@ -230,12 +220,12 @@ public final class IpvsBackend implements Backend {
         return "ipvs";
     }
 
-    public IpFamily family() {
+    IpFamily family() {
         return family;
     }
 
     /** Syncs that reported a failure so far. */
-    public long failedSyncs() {
+    long failedSyncs() {
         return failedSyncs.get();
     }
 

@@ -16,10 +16,10 @@ import java.util.Objects;
  * @param strictArp    --ipvs-strict-arp: arp_ignore=1, arp_announce=2
  * @param timeouts     --ipvs-tcp-timeout, --ipvs-tcpfin-timeout, --ipvs-udp-timeout; all zero: the kernel's stay
  */
-public record IpvsConfig(NetworkSettings network, String scheduler, List<Cidr> excludeCidrs, boolean strictArp,
+record IpvsConfig(NetworkSettings network, String scheduler, List<Cidr> excludeCidrs, boolean strictArp,
                          IpvsTimeouts timeouts) {
 
-    public IpvsConfig {
+    IpvsConfig {
         Objects.requireNonNull(network, "network");
         Objects.requireNonNull(scheduler, "scheduler");
         excludeCidrs = List.copyOf(excludeCidrs);
@@ -27,7 +27,7 @@ public record IpvsConfig(NetworkSettings network, String scheduler, List<Cidr> e
     }
 
     /** Upstream's defaults on top of {@code network}. */
-    public static IpvsConfig defaults(NetworkSettings network) {
+    static IpvsConfig defaults(NetworkSettings network) {
         return new IpvsConfig(network, "", List.of(), false, IpvsTimeouts.ofSeconds(0, 0, 0));
     }
 

@@ -5,7 +5,6 @@ import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.ipvs.netlink.RealServer;
 import dev.ferry.ipvs.netlink.VirtualServer;
-import dev.ferry.ipvs.rules.KubeIpSet;
 import dev.ferry.mode.inspect.Columns;
 import dev.ferry.mode.inspect.Probabilities;
 import dev.ferry.mode.inspect.TraceRequest;

@@ -10,8 +10,6 @@ import dev.ferry.core.SyncResult;
 import dev.ferry.ipvs.netlink.IpvsTimeouts;
 import dev.ferry.ipvs.netlink.RealServer;
 import dev.ferry.ipvs.netlink.VirtualServer;
-import dev.ferry.ipvs.sync.IpvsTable;
-import dev.ferry.ipvs.sync.Snapshots;
 import dev.ferry.nativeio.rtnetlink.AddressChanges;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.LocalAddresses;

@@ -17,28 +17,23 @@ public record JumpRule(String table, String chain, String target, String comment
         extraArgs = List.copyOf(extraArgs);
     }
 
-    /** The rule's arguments after the chain name, as written to iptables-restore. */
+    /** The rule's arguments after the chain name, as written to iptables-restore (the comment quoted as needed). */
     public List<String> args() {
-        List<String> args = new ArrayList<>(extraArgs);
-        if (!comment.isEmpty()) {
-            args.add("-m");
-            args.add("comment");
-            args.add("--comment");
-            args.add(RuleText.comment(comment));
-        }
-        args.add("-j");
-        args.add(target);
-        return args;
+        return args(RuleText.comment(comment));
     }
 
     /** The rule's arguments as a command's argument list (for {@code iptables -C} / {@code -D}): the comment unquoted. */
     public List<String> argv() {
+        return args(comment);
+    }
+
+    private List<String> args(String commentWord) {
         List<String> args = new ArrayList<>(extraArgs);
         if (!comment.isEmpty()) {
             args.add("-m");
             args.add("comment");
             args.add("--comment");
-            args.add(comment);
+            args.add(commentWord);
         }
         args.add("-j");
         args.add(target);

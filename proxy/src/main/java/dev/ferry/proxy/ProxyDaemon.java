@@ -14,6 +14,8 @@ import dev.ferry.proxy.health.ProxyHealth;
 import dev.ferry.proxy.health.ServiceHealthServers;
 import dev.ferry.proxy.metrics.MetricsServer;
 import dev.ferry.proxy.metrics.ProxyMetrics;
+import dev.ferry.proxy.source.InputProblems;
+import dev.ferry.proxy.source.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

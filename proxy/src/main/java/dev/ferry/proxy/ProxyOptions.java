@@ -11,6 +11,8 @@ import dev.ferry.mode.ProxyMode;
 import dev.ferry.mode.SyncPeriods;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.NetworkSettings;
+import dev.ferry.proxy.modes.ProxyModes;
+import dev.ferry.proxy.source.Hostnames;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -36,7 +38,7 @@ import java.util.Set;
  * durations in Go's syntax ("1s", "500ms", "1m30s"). Values are checked as they are parsed, and
  * {@link #validate()} checks what depends on several flags; both fail naming the flag.
  */
-@Command(name = "ferry-proxy", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
+@Command(name = "ferry-proxy", sortOptions = false, usageHelpWidth = 110,
         versionProvider = ProxyOptions.Version.class,
         description = "A drop-in replacement for kube-proxy: programs this node so that traffic to a Service "
                 + "reaches its endpoints.%n")
@@ -170,6 +172,7 @@ final class ProxyOptions {
         };
         CommandLine cli = new CommandLine(this, factory).setOverwrittenOptionsAllowed(true);
         modeOptions.forEach(cli::addMixin);
+        cli.addMixin("help", new HelpOptions()); // after every mode's flags, as the last lines of --help
         StringBuilder section = new StringBuilder("\nProxy modes (--proxy-mode, or the config file's mode):\n");
         for (ProxyMode m : modes.all()) {
             section.append(String.format(Locale.ROOT, "  %-10s %s%n", m.name(), m.summary()));
@@ -342,6 +345,15 @@ final class ProxyOptions {
                 throw new TypeConversionException(e.getMessage());
             }
         }
+    }
+
+    /** -h/--help and -V/--version, picocli's standard ones, listed last. */
+    static final class HelpOptions {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
+
+        @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print version information and exit.")
+        boolean version;
     }
 
     static final class Version implements picocli.CommandLine.IVersionProvider {

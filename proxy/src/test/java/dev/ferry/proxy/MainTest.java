@@ -1,6 +1,7 @@
 package dev.ferry.proxy;
 
 import dev.ferry.core.Poll;
+import dev.ferry.proxy.source.FileSourceTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -10,6 +10,8 @@ import dev.ferry.core.SyncResult;
 import dev.ferry.mode.FamilyBackend;
 import dev.ferry.mode.ModeMetrics;
 import dev.ferry.mode.ModeRuntime;
+import dev.ferry.proxy.source.InputProblems;
+import dev.ferry.proxy.source.Source;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import org.junit.jupiter.api.AfterEach;

@@ -11,6 +11,7 @@ import dev.ferry.iptables.IptablesMetrics;
 import dev.ferry.mode.FamilyBackend;
 import dev.ferry.mode.ModeRuntime;
 import dev.ferry.proxy.metrics.Scrape;
+import dev.ferry.proxy.source.InputProblems;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import org.junit.jupiter.api.AfterEach;

@@ -9,6 +9,7 @@ import dev.ferry.mode.ModeUnavailableException;
 import dev.ferry.mode.ProxyMode;
 import dev.ferry.mode.inspect.LiveNode;
 import dev.ferry.mode.inspect.ModeView;
+import dev.ferry.proxy.modes.ProxyModes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -2,6 +2,7 @@ package dev.ferry.proxy;
 
 import dev.ferry.core.Cidr;
 import dev.ferry.core.IpFamily;
+import dev.ferry.proxy.source.Hostnames;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -9,12 +9,12 @@ import java.util.Objects;
  * "begin+offset" or a single port, inclusive; "", "0" and "0-0" mean none, so the kernel picks
  * an ephemeral port for each listener (upstream's default).
  */
-public record PortRange(int first, int last) implements FlagText {
+record PortRange(int first, int last) implements FlagText {
 
     /** No range: every listener binds port 0. */
-    public static final PortRange EPHEMERAL = new PortRange(0, 0);
+    static final PortRange EPHEMERAL = new PortRange(0, 0);
 
-    public PortRange {
+    PortRange {
         if (first < 0 || last > 65535 || first > last) {
             throw new IllegalArgumentException("port range " + first + "-" + last + " is not within 0-65535 with begin <= end");
         }
@@ -23,7 +23,7 @@ public record PortRange(int first, int last) implements FlagText {
         }
     }
 
-    public static PortRange parse(String text) {
+    static PortRange parse(String text) {
         Objects.requireNonNull(text, "text");
         String t = text.strip();
         if (t.isEmpty()) {
@@ -55,11 +55,11 @@ public record PortRange(int first, int last) implements FlagText {
         return Integer.parseInt(s);
     }
 
-    public boolean ephemeral() {
+    boolean ephemeral() {
         return first == 0;
     }
 
-    public int size() {
+    int size() {
         return ephemeral() ? 0 : last - first + 1;
     }
 

@@ -10,9 +10,9 @@ import java.util.Objects;
  *
  * @param proxyPort the REDIRECT / DNAT target port, 1..65535
  */
-public record Portal(ServicePort port, int proxyPort) {
+record Portal(ServicePort port, int proxyPort) {
 
-    public Portal {
+    Portal {
         Objects.requireNonNull(port, "port");
         if (proxyPort < 1 || proxyPort > 65535) {
             throw new IllegalArgumentException(port.name() + ": proxy port " + proxyPort + " out of range 1..65535");

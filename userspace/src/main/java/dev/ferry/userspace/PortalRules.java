@@ -26,7 +26,7 @@ import java.util.function.Predicate;
  * they were: nat is restored last and atomically, and a filter (or mangle) part already
  * committed is read back and undone.
  */
-public final class PortalRules {
+final class PortalRules {
 
     private static final Logger LOG = LoggerFactory.getLogger(PortalRules.class);
 
@@ -41,13 +41,13 @@ public final class PortalRules {
      * @param runner    runs iptables-save / iptables-restore (ip6tables-* for IPv6)
      * @param leftovers other modes' chains, removed (with the jumps to them) by the first apply
      */
-    public PortalRules(IpFamily family, CommandRunner runner, Predicate<String> leftovers) {
+    PortalRules(IpFamily family, CommandRunner runner, Predicate<String> leftovers) {
         this.family = Objects.requireNonNull(family, "family");
         this.iptables = new Iptables(family, runner);
         this.leftovers = Objects.requireNonNull(leftovers, "leftovers");
     }
 
-    public IpFamily family() {
+    IpFamily family() {
         return family;
     }
 
@@ -62,7 +62,7 @@ public final class PortalRules {
      * @throws IOException with iptables-restore's message when the rules could not be applied
      *                     (nothing changed then), or when an argument is unusable
      */
-    public int apply(List<Portal> portals, InetAddress hostAddress) throws IOException {
+    int apply(List<Portal> portals, InetAddress hostAddress) throws IOException {
         try {
             Objects.requireNonNull(portals, "portals");
             Objects.requireNonNull(hostAddress, "hostAddress");
@@ -91,7 +91,7 @@ public final class PortalRules {
     }
 
     /** What the last apply left out (skipped portals, leftover chains kept), one message each. */
-    public List<String> warnings() {
+    List<String> warnings() {
         return warnings;
     }
 

@@ -56,7 +56,7 @@ import java.util.TreeMap;
  * that cannot bind is reported in the result (the sync fails, is retried, and every other
  * service port is still served); a failed rules apply leaves the rules in place.
  */
-public final class UserspaceBackend implements Backend {
+final class UserspaceBackend implements Backend {
 
     private static final Logger log = LoggerFactory.getLogger(UserspaceBackend.class);
 
@@ -90,14 +90,14 @@ public final class UserspaceBackend implements Backend {
     }
 
     /** Portal mode: listeners on {@code bindAddress}, iptables rules redirecting to them. */
-    public static UserspaceBackend withPortals(Forwarders forwarders, PortalRules portals, InetAddress bindAddress,
+    static UserspaceBackend withPortals(Forwarders forwarders, PortalRules portals, InetAddress bindAddress,
                                                PortRange portRange) {
         return new UserspaceBackend(forwarders, Objects.requireNonNull(portals, "portals"), bindAddress, portRange,
                 LocalAddresses.ofThisMachine());
     }
 
     /** Direct mode: listeners on the Service addresses that are among {@code machine}'s (or loopback). */
-    public static UserspaceBackend direct(Forwarders forwarders, InetAddress bindAddress, LocalAddresses machine) {
+    static UserspaceBackend direct(Forwarders forwarders, InetAddress bindAddress, LocalAddresses machine) {
         return new UserspaceBackend(forwarders, null, bindAddress, PortRange.EPHEMERAL, machine);
     }
 
@@ -107,7 +107,7 @@ public final class UserspaceBackend implements Backend {
     }
 
     /** Per service port counters, for the metrics server. */
-    public Map<ServicePortName, ForwarderStats> stats() {
+    Map<ServicePortName, ForwarderStats> stats() {
         Map<ServicePortName, ForwarderStats> out = new TreeMap<>(ProxySnapshot.ORDER);
         synchronized (entries) {
             entries.forEach((name, e) -> out.put(name, e.forwarder.stats()));

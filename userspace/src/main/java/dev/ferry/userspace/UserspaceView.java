@@ -28,8 +28,8 @@ final class UserspaceView implements ModeView {
 
     @Override
     public Optional<Evidence> detect() throws IOException {
-        IptablesDump.Table nat = iptables.dump(IpFamily.IPV4).table("nat");
-        if (nat.has(PortalChains.PORTALS_CONTAINER) || nat.has(PortalChains.PORTALS_HOST)) {
+        if (iptables.natHas(IpFamily.IPV4, PortalChains.PORTALS_CONTAINER)
+                || iptables.natHas(IpFamily.IPV4, PortalChains.PORTALS_HOST)) {
             return Optional.of(Evidence.definite("nat chain " + PortalChains.PORTALS_CONTAINER + " exists"));
         }
         return Optional.empty();

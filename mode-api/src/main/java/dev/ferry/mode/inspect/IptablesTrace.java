@@ -20,7 +20,7 @@ import java.util.function.Function;
  * out-interface is the route to where the packet goes after DNAT, so the trace runs once per
  * distinct destination and keeps the outcomes that went there.
  */
-public final class IptablesTrace {
+final class IptablesTrace {
 
     private IptablesTrace() {
     }
@@ -28,7 +28,7 @@ public final class IptablesTrace {
     /**
      * @param routeInterface the interface the node routes an address through (null when unknown)
      */
-    public static String render(TraceRequest req, IptablesDump dump, List<InetAddress> localAddresses, long masqueradeMark,
+    static String render(TraceRequest req, IptablesDump dump, List<InetAddress> localAddresses, long masqueradeMark,
                          Function<InetAddress, String> routeInterface) {
         boolean fromNode = req.source().isLoopbackAddress() || localAddresses.contains(req.source());
         PacketTracer.Origin origin = fromNode ? PacketTracer.Origin.LOCAL : PacketTracer.Origin.EXTERNAL;

@@ -46,6 +46,11 @@ public final class LiveIptables {
         return (IptablesDump) d;
     }
 
+    /** Whether the family's nat table has {@code chain}. */
+    public boolean natHas(IpFamily family, String chain) throws IOException {
+        return dump(family).table("nat").has(chain);
+    }
+
     /**
      * Every rule of the port in nat and filter, keyed "table chain": the rules elsewhere whose
      * comment names it, then the rules of its own chains in the order given (a packet meets them

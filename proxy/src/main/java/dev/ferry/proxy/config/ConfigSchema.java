@@ -3,7 +3,7 @@ package dev.ferry.proxy.config;
 import dev.ferry.mode.ConfigField;
 import dev.ferry.mode.ConfigField.Kind;
 import dev.ferry.mode.ProxyMode;
-import dev.ferry.proxy.ProxyModes;
+import dev.ferry.proxy.modes.ProxyModes;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;

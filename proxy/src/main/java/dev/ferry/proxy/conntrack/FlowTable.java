@@ -7,7 +7,7 @@ import java.io.IOException;
 import java.util.function.Consumer;
 
 /** The conntrack table as the reconciler uses it: over ctnetlink in production, a fake in unit tests. */
-public interface FlowTable extends AutoCloseable {
+interface FlowTable extends AutoCloseable {
 
     /** Streams every flow of {@code family}; false when the kernel flagged the dump inconsistent. */
     boolean dump(AddressFamily family, Consumer<ConntrackFlow> each) throws IOException;

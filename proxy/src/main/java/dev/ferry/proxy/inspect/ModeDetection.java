@@ -2,7 +2,7 @@ package dev.ferry.proxy.inspect;
 
 import dev.ferry.mode.ProxyMode;
 import dev.ferry.mode.inspect.ModeView;
-import dev.ferry.proxy.ProxyModes;
+import dev.ferry.proxy.modes.ProxyModes;
 
 import java.io.IOException;
 import java.util.ArrayList;

@@ -7,7 +7,7 @@ import dev.ferry.ipvs.IpvsTableReader;
 import dev.ferry.ipvs.netlink.RealServer;
 import dev.ferry.ipvs.netlink.VirtualServer;
 import dev.ferry.nativeio.ctnetlink.ConntrackFlow;
-import dev.ferry.proxy.ProxyModes;
+import dev.ferry.proxy.modes.ProxyModes;
 import dev.ferry.userspace.UserspaceMode;
 
 import java.io.IOException;

@@ -5,7 +5,7 @@ import dev.ferry.core.ProxySnapshot;
 import dev.ferry.nativeio.AddressFamily;
 import dev.ferry.nativeio.ctnetlink.ConntrackFlow;
 import dev.ferry.nativeio.ctnetlink.ConntrackTuple;
-import dev.ferry.proxy.ProxyModes;
+import dev.ferry.proxy.modes.ProxyModes;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;

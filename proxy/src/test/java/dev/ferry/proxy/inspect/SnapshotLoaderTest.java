@@ -5,7 +5,7 @@ import dev.ferry.core.Fixtures.Ep;
 import dev.ferry.core.NodeInfo;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.ServicePortState;
-import dev.ferry.proxy.SnapshotLoader;
+import dev.ferry.proxy.source.SnapshotLoader;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
