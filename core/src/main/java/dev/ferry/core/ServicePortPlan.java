@@ -105,27 +105,25 @@ public record ServicePortPlan(
         return state.name();
     }
 
-    /** This family's endpoint selection. */
-    public EndpointSelection selection() {
-        return state.selection(family);
-    }
-
     /** Ready (or else serving-and-terminating) endpoints anywhere, topology-filtered: for Cluster policy. */
     public List<Endpoint> clusterEndpoints() {
-        return selection().clusterEndpoints();
+        return state.selection(family).clusterEndpoints();
     }
 
     /** This node's endpoints: for Local policy. */
     public List<Endpoint> localEndpoints() {
-        return selection().localEndpoints();
+        return state.selection(family).localEndpoints();
     }
 
     /** Every endpoint some traffic may reach (iptables: one KUBE-SEP chain each). */
     public List<Endpoint> reachableEndpoints() {
-        return selection().allReachable();
+        return state.selection(family).allReachable();
     }
 
-    /** The endpoints of a route: the cluster or local set, none for REJECT and DROP. */
+    /**
+     * The endpoints of a route: the cluster or local set, none for REJECT and DROP. (IPVS mode
+     * keeps upstream's older answer for DROP: the cluster endpoints, kubernetes#97081.)
+     */
     public List<Endpoint> endpoints(Route route) {
         return switch (route) {
             case CLUSTER -> clusterEndpoints();

@@ -22,37 +22,53 @@ public final class SyncGuard {
     private SyncGuard() {
     }
 
-    /** {@code backend.sync(snapshot)}; an exception is logged and becomes a failed full sync naming it. */
+    /**
+     * {@code backend.sync(snapshot)}; an exception is logged and becomes a failed full sync naming
+     * it (the backend makes its next sync a full one).
+     *
+     * @param label how logs and the error name the backend, e.g. "iptables IPv4"
+     */
+    public static SyncResult sync(String label, Backend backend, ProxySnapshot snapshot) {
+        return guarded(label, () -> backend.sync(snapshot), "sync");
+    }
+
+    /** {@code backend.sync(snapshot)}, named by its mode. */
     public static SyncResult sync(Backend backend, ProxySnapshot snapshot) {
-        return guarded(backend, () -> backend.sync(snapshot), "sync");
+        return sync(backend.mode(), backend, snapshot);
     }
 
     /** {@code backend.cleanup()}, guarded the same way. */
-    public static SyncResult cleanup(Backend backend) {
-        return guarded(backend, backend::cleanup, "cleanup");
+    public static SyncResult cleanup(String label, Backend backend) {
+        return guarded(label, backend::cleanup, "cleanup");
     }
 
-    /** Runs a whole sync step; false when it failed or threw (the exception is logged). */
+    /** {@code backend.cleanup()}, named by its mode. */
+    public static SyncResult cleanup(Backend backend) {
+        return cleanup(backend.mode(), backend);
+    }
+
+    /** Runs a whole sync step; false when it failed or threw (the exception is logged; the rules in place stay). */
     public static boolean run(String what, BooleanSupplier step) {
         try {
             return step.getAsBoolean();
         } catch (RuntimeException | Error e) {
-            LOG.error("{} failed with an unexpected exception; keeping the rules in place and retrying", what, e);
+            LOG.error("{} failed with an unexpected exception; the rules in place stay", what, e);
             return false;
         }
     }
 
-    private static SyncResult guarded(Backend backend, Supplier<SyncResult> step, String what) {
+    private static SyncResult guarded(String label, Supplier<SyncResult> step, String what) {
         long start = System.nanoTime();
         try {
             SyncResult r = step.get();
             if (r == null) {
-                throw new IllegalStateException(backend.mode() + " " + what + " returned no result");
+                throw new IllegalStateException(label + " " + what + " returned no result");
             }
             return r;
         } catch (RuntimeException | Error e) {
-            LOG.error("{} {} threw; keeping the rules in place", backend.mode(), what, e);
-            return SyncResult.failure(true, Duration.ofNanos(System.nanoTime() - start), what + " failed: " + describe(e));
+            LOG.error("{} {} threw; the rules in place stay", label, what, e);
+            return SyncResult.failure(true, Duration.ofNanos(System.nanoTime() - start),
+                    label + " " + what + " failed: " + describe(e));
         }
     }
 

@@ -28,6 +28,7 @@ public record SyncResult(boolean ok, boolean full, int rulesWritten, Duration du
         if (ok && applyFailed) {
             throw new IllegalArgumentException("a sync that worked cannot have failed to apply");
         }
+        error = oneLine(error);
         owned = Map.copyOf(owned);
         written = Map.copyOf(written);
     }
@@ -37,12 +38,12 @@ public record SyncResult(boolean ok, boolean full, int rulesWritten, Duration du
     }
 
     public static SyncResult failure(boolean full, Duration duration, String error) {
-        return new SyncResult(false, full, 0, duration, oneLine(error), false, Map.of(), Map.of());
+        return new SyncResult(false, full, 0, duration, error, false, Map.of(), Map.of());
     }
 
     /** A failure of the apply step (kubeproxy_sync_proxy_rules_iptables_restore_failures_total counts these). */
     public static SyncResult applyFailure(boolean full, Duration duration, String error) {
-        return new SyncResult(false, full, 0, duration, oneLine(error), true, Map.of(), Map.of());
+        return new SyncResult(false, full, 0, duration, error, true, Map.of(), Map.of());
     }
 
     /** This result with what the backend owns and wrote, by kind. */

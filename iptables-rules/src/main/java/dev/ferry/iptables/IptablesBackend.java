@@ -3,6 +3,7 @@ package dev.ferry.iptables;
 import dev.ferry.core.Backend;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.core.SyncGuard;
 import dev.ferry.core.SyncResult;
 import dev.ferry.core.SyncTimer;
 import dev.ferry.netfilter.CleanupPlan;
@@ -19,7 +20,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -177,7 +177,7 @@ public final class IptablesBackend implements Backend {
         return family;
     }
 
-    /** iptables-restore runs that failed, for kubeproxy_sync_proxy_rules_iptables_restore_failures_total. */
+    /** iptables-restore runs that failed (sync, roll-back and cleanup restores alike). */
     public long restoreFailures() {
         return restoreFailures.get();
     }
@@ -253,8 +253,7 @@ public final class IptablesBackend implements Backend {
                 writer.abandon();
                 return timer.applyFailure(full, error + rollBackFilter(existing, payload.toString()));
             }
-            writer.commit();
-            lastFilterSection = writer.filterSectionWithoutInserts();
+            lastFilterSection = writer.commit();
             needFullSync = false;
             needRead = false;
             if (full) {
@@ -266,8 +265,8 @@ public final class IptablesBackend implements Backend {
                     // written: the rules of our chains in the payload (jumps from built-in chains left out, as upstream)
                     Map.of("filter", payload.isEmpty() ? 0 : stats.filterRulesOwned(),
                             "nat", payload.isEmpty() ? 0 : stats.natRules() - stats.natJumps()));
-        } catch (IOException e) {
-            return timer.failure(full, family + " sync failed: " + e.getMessage());
+        } catch (IOException | IllegalArgumentException e) { // a command failed, or its output did not parse
+            return timer.failure(full, family + " sync failed: " + SyncGuard.describe(e));
         }
     }
 
@@ -318,8 +317,8 @@ public final class IptablesBackend implements Backend {
         } catch (Iptables.RestoreException e) {
             restoreFailures.incrementAndGet();
             return timer.failure(true, "cleanup: " + e.getMessage());
-        } catch (IOException e) {
-            return timer.failure(true, family + " cleanup failed: " + e.getMessage());
+        } catch (IOException | IllegalArgumentException e) {
+            return timer.failure(true, family + " cleanup failed: " + SyncGuard.describe(e));
         }
     }
 

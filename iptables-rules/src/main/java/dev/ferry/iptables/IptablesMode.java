@@ -7,7 +7,7 @@ import dev.ferry.mode.inspect.LiveNode;
 import dev.ferry.mode.inspect.ModeView;
 
 import java.util.List;
-import java.util.Set;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 /** The registration of iptables mode, upstream's default: KUBE-SERVICES, KUBE-SVC-*, KUBE-SEP-* applied with iptables-restore. */
@@ -38,8 +38,8 @@ public final class IptablesMode implements ProxyMode {
     }
 
     @Override
-    public boolean supportsDryRun() {
-        return true; // it prints its iptables-restore input
+    public Optional<String> dryRunUnavailable() {
+        return Optional.empty(); // it prints its iptables-restore input
     }
 
     @Override
@@ -52,10 +52,6 @@ public final class IptablesMode implements ProxyMode {
         return ChainNames::isIptablesModeChain;
     }
 
-    @Override
-    public Set<String> removesLeftoversOf() {
-        return Set.of("userspace"); // its portals would redirect Service traffic to listeners that are gone
-    }
 
     @Override
     public ModeView view(LiveNode node) {

@@ -117,14 +117,9 @@ final class IptablesRuleWriter {
     record Written(Payload payload, Stats stats) {
     }
 
-    /** What the last {@link #write} produced, for the sync result and metrics. */
+    /** What one {@link #write} produced, for the sync result and metrics. */
     record Stats(int filterRules, int natRules, int servicePortsWritten, List<String> deletedChains,
                  List<String> keptStaleChains, int filterRulesOwned, int natRulesOwned, int natJumps) {
-
-        Stats(int filterRules, int natRules, int servicePortsWritten, List<String> deletedChains,
-              List<String> keptStaleChains) {
-            this(filterRules, natRules, servicePortsWritten, deletedChains, keptStaleChains, filterRules, natRules, 0);
-        }
     }
 
     /** Jump rules from built-in chains in the current write: filter, nat. */
@@ -146,7 +141,7 @@ final class IptablesRuleWriter {
         this.conntrackTcpLiberal = conntrackTcpLiberal;
         this.leftovers = Objects.requireNonNull(leftovers, "leftovers");
         // Upstream's cluster-CIDR local-traffic detector uses one CIDR per family.
-        this.servicePortRules = new ServicePortRules(family);
+        this.servicePortRules = new ServicePortRules();
     }
 
     IptablesRuleWriter(IpFamily family, IptablesConfig config, boolean randomFully, boolean conntrackTcpLiberal) {
@@ -198,21 +193,20 @@ final class IptablesRuleWriter {
     }
 
     /**
-     * Our filter chains with all their rules as they are after the last write (whether or not
-     * it rewrote them), without its jump inserts (small: no per-endpoint rules).
+     * The last write was applied: its fragments now describe the node.
+     *
+     * @return our filter chains with all their rules as they now are on the node (whether or not
+     *         the write rewrote them), without its jump inserts: small (no per-endpoint rules), kept
+     *         to roll a later failed write back when no dump was read
      */
-    String filterSectionWithoutInserts() {
-        return filterTop.wholeSection("filter");
-    }
-
-    /** The last write was applied: its fragments now describe the node. */
-    void commit() {
+    String commit() {
         if (pending != null) {
             committed = pending;
             pending = null;
         }
         filterTop.commit();
         natTop.commit();
+        return filterTop.wholeSection("filter");
     }
 
     /** The last write was not applied: forget it (the next write should be full). */

@@ -3,7 +3,6 @@ package dev.ferry.iptables;
 import dev.ferry.core.Cidr;
 import dev.ferry.core.Endpoint;
 import dev.ferry.core.IpAddresses;
-import dev.ferry.core.IpFamily;
 import dev.ferry.core.ServicePort;
 import dev.ferry.core.ServicePortPlan;
 import dev.ferry.core.ServicePortPlan.InternalMasquerade;
@@ -21,8 +20,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes the rules of one service port for one IP family, as upstream's iptables proxier
- * does: its entries in the shared chains (nat KUBE-SERVICES and KUBE-NODEPORTS; filter
+ * Renders the plan of one service port in one IP family ({@link ServicePortPlan}: which
+ * endpoints serve which traffic, what is rejected or dropped, what is masqueraded, the
+ * firewall) as upstream's iptables proxier writes it: its entries in the shared chains (nat KUBE-SERVICES and KUBE-NODEPORTS; filter
  * KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-PROXY-FIREWALL, KUBE-NODEPORTS), kept as a
  * {@link Fragment} so a partial sync can reuse them unchanged, and its own nat chains
  * (KUBE-SVC/SVL/EXT/FW and one KUBE-SEP per endpoint), written only when it changed.
@@ -82,16 +82,11 @@ final class ServicePortRules {
         }
     }
 
-    private final IpFamily family;
     private final LineBuffer services = new LineBuffer();
     private final LineBuffer nodePorts = new LineBuffer();
     private final LineBuffer filter = new LineBuffer();
     /** Scratch: each endpoint's "ip:port" in the current write (by identity: the selection's own objects). */
     private final Map<Endpoint, String> hostPorts = new IdentityHashMap<>();
-    ServicePortRules(IpFamily family) {
-        this.family = family;
-    }
-
     /**
      * @param previous      this port's fragment from an earlier sync, for its chain names; may be null
      * @param previousOnNode {@code previous} is what the node has now (a partial write after a
@@ -303,18 +298,18 @@ final class ServicePortRules {
         }
         if (usesClusterChain) {
             declare(natChains, chains, svc);
-            writeEndpointChoice(natRules, name, port, svc, clusterEndpoints, endpointChains, hostPorts, largeCluster);
+            writeEndpointChoice(natRules, name, plan.affinitySeconds(), svc, clusterEndpoints, endpointChains, hostPorts, largeCluster);
         }
         if (usesLocalChain) {
             declare(natChains, chains, svl);
-            writeEndpointChoice(natRules, name, port, svl, localEndpoints, endpointChains, hostPorts, largeCluster);
+            writeEndpointChoice(natRules, name, plan.affinitySeconds(), svl, localEndpoints, endpointChains, hostPorts, largeCluster);
         }
         String sepComment = largeCluster ? null : RuleText.comment(name);
         // An endpoint chain's rules depend only on the port's name, its endpoint's address and
         // port, session affinity and the comment mode: when those match the previous write, the
         // chain on the node is already right (the port's name, protocol included, is the key).
         boolean keepSameEndpointChains = previousOnNode && previous != null && previous.largeCluster == largeCluster
-                && previous.state.port().sessionAffinity() == port.sessionAffinity();
+                && previous.state.port().sessionAffinity() == (plan.affinitySeconds() > 0);
         int keptRules = 0;
         for (Endpoint ep : reachable) {
             String hostPort = hostPorts.get(ep);
@@ -336,7 +331,7 @@ final class ServicePortRules {
             if (sepComment != null) {
                 natRules.add("-m", "comment").add("--comment", sepComment);
             }
-            if (port.sessionAffinity()) {
+            if (plan.affinitySeconds() > 0) {
                 natRules.add("-m", "recent").add("--name", sep).add("--set");
             }
             natRules.add("-m", protocol).add("-p", protocol).add("-j", "DNAT").add("--to-destination", hostPort).end();
@@ -378,11 +373,11 @@ final class ServicePortRules {
     }
 
     /** Session-affinity rules, then the random choice among the endpoints. */
-    private static void writeEndpointChoice(LineBuffer rules, String name, ServicePort port, String chain,
+    private static void writeEndpointChoice(LineBuffer rules, String name, int affinitySeconds, String chain,
                                             List<Endpoint> endpoints, Map<String, String> endpointChains,
                                             Map<Endpoint, String> hostPorts, boolean largeCluster) {
-        if (port.sessionAffinity()) {
-            String seconds = Integer.toString(port.stickyMaxAgeSeconds());
+        if (affinitySeconds > 0) {
+            String seconds = Integer.toString(affinitySeconds);
             for (Endpoint ep : endpoints) {
                 String sep = endpointChains.get(hostPortOf(hostPorts, ep));
                 rules.start("-A").add(chain);

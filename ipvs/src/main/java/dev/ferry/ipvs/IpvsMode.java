@@ -9,7 +9,7 @@ import dev.ferry.mode.inspect.ModeView;
 
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
@@ -20,16 +20,16 @@ public final class IpvsMode implements ProxyMode {
 
     public static final String NAME = "ipvs";
 
-    private final IpvsTableReader table;
+    private final LiveIpvs live;
 
-    /** Reading this machine's IPVS table for {@code inspect} and {@code trace}. */
+    /** Reading this machine's IPVS table and ipsets for {@code inspect} and {@code trace}. */
     public IpvsMode() {
-        this(IpvsTableReader.kernel());
+        this(LiveIpvs.kernel());
     }
 
-    /** @param table where {@code inspect} and {@code trace} read the IPVS table (tests give a fake) */
-    public IpvsMode(IpvsTableReader table) {
-        this.table = Objects.requireNonNull(table, "table");
+    /** @param live where {@code inspect} and {@code trace} read the IPVS table and ipsets (tests give a fake) */
+    public IpvsMode(LiveIpvs live) {
+        this.live = Objects.requireNonNull(live, "live");
     }
 
     @Override
@@ -61,8 +61,8 @@ public final class IpvsMode implements ProxyMode {
     }
 
     @Override
-    public boolean supportsDryRun() {
-        return false; // IPVS is programmed over netlink: nothing to print
+    public Optional<String> dryRunUnavailable() {
+        return Optional.of("IPVS is programmed over netlink");
     }
 
     @Override
@@ -75,13 +75,9 @@ public final class IpvsMode implements ProxyMode {
         return chain -> false; // its chains share names with iptables mode's; its cleanup removes them
     }
 
-    @Override
-    public Set<String> removesLeftoversOf() {
-        return Set.of();
-    }
 
     @Override
     public ModeView view(LiveNode node) {
-        return new IpvsView(node, table);
+        return new IpvsView(node, live);
     }
 }

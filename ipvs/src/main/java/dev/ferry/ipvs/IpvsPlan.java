@@ -116,41 +116,40 @@ final class IpvsPlan {
         }
 
         void add(ServicePortPlan plan) {
-            ServicePortState state = plan.state();
-            ServicePort port = state.port();
+            ServicePort port = plan.port();
             List<RealServer> internal = realServers(plan, plan.internal());
             List<RealServer> external = realServers(plan, plan.external());
-            if (put(state, plan.clusterIP(), port.port(), internal)) {
+            if (put(plan, plan.clusterIP(), port.port(), internal)) {
                 bind.add(plan.clusterIP());
             }
             for (InetAddress ip : plan.externalIPs()) {
-                addExternal(state, ip, external);
+                addExternal(plan, ip, external);
             }
             for (InetAddress ip : plan.loadBalancerIPs()) {
-                addExternal(state, ip, external);
+                addExternal(plan, ip, external);
             }
             if (port.nodePort() != 0) {
                 for (InetAddress ip : settings.nodePortAddresses()) {
                     if (family.contains(ip)) {
-                        put(state, ip, port.nodePort(), external);
+                        put(plan, ip, port.nodePort(), external);
                     }
                 }
             }
         }
 
-        private void addExternal(ServicePortState state, InetAddress ip, List<RealServer> realServers) {
-            if (put(state, ip, state.port().port(), realServers)
+        private void addExternal(ServicePortPlan plan, InetAddress ip, List<RealServer> realServers) {
+            if (put(plan, ip, plan.port().port(), realServers)
                     && !settings.hostAddresses().contains(ip)) {
                 bind.add(ip);
             }
         }
 
         /** Plans one virtual server; false when another service port already has it. */
-        private boolean put(ServicePortState state, InetAddress ip, int portNumber, List<RealServer> realServers) {
-            ServicePort port = state.port();
+        private boolean put(ServicePortPlan plan, InetAddress ip, int portNumber, List<RealServer> realServers) {
+            ServicePort port = plan.port();
             int flags = "mh".equals(settings.scheduler()) ? VirtualServer.FLAG_SH_PORT : 0;
             VirtualServer vs = new VirtualServer(family, port.protocol(), ip, portNumber, settings.scheduler(), flags,
-                    port.sessionAffinity() ? port.stickyMaxAgeSeconds() : 0, family.bits());
+                    plan.affinitySeconds(), family.bits());
             ServiceKey key = ServiceKey.of(vs);
             PlannedService existing = services.get(key);
             if (existing != null) {
@@ -170,7 +169,7 @@ final class IpvsPlan {
          * still reach the service), which the selection leaves empty when no policy of the port is Cluster.
          */
         private List<RealServer> realServers(ServicePortPlan plan, ServicePortPlan.Route route) {
-            List<Endpoint> endpoints = route == ServicePortPlan.Route.LOCAL ? plan.localEndpoints() : plan.clusterEndpoints();
+            List<Endpoint> endpoints = plan.endpoints(route == ServicePortPlan.Route.DROP ? ServicePortPlan.Route.CLUSTER : route);
             Map<DestKey, RealServer> out = new LinkedHashMap<>();
             for (Endpoint ep : endpoints) {
                 if (!family.contains(ep.ip())) {

@@ -56,7 +56,7 @@ final class IpvsSync {
         Objects.requireNonNull(managedAddresses, "managedAddresses");
         try {
             return new Run(plan, managedAddresses).run();
-        } catch (RuntimeException e) { // the contract: nothing escapes a sync
+        } catch (RuntimeException e) { // this step failed: the backend reports it and goes on with the next
             return IpvsSyncReport.failed("IPVS sync: " + e);
         }
     }

@@ -23,17 +23,18 @@ import java.util.Set;
 
 /**
  * ipvs mode on the live node: its virtual servers and real servers, and which one a packet meets
- * ({@link IpvsTrace}). The table is read once per report; a failed read is shown instead.
+ * ({@link IpvsTrace}). The table is read once per report (a trace reads it afresh); a failed read is
+ * shown instead.
  */
 final class IpvsView implements ModeView {
 
     private final LiveNode node;
-    private final IpvsTableReader reader;
+    private final LiveIpvs ipvs;
     private Object table; // Map<VirtualServer, List<RealServer>> or IOException
 
-    IpvsView(LiveNode node, IpvsTableReader reader) {
+    IpvsView(LiveNode node, LiveIpvs ipvs) {
         this.node = node;
-        this.reader = reader;
+        this.ipvs = ipvs;
     }
 
     @Override
@@ -41,7 +42,7 @@ final class IpvsView implements ModeView {
         if (node.hasLink(DummyLink.NAME)) {
             return Optional.of(Evidence.definite("link " + DummyLink.NAME + " exists"));
         }
-        if (reader.available() && !reader.read().isEmpty()) {
+        if (ipvs.available() && !ipvs.table().isEmpty()) {
             return Optional.of(Evidence.definite("the IPVS table has services"));
         }
         return Optional.empty();
@@ -56,7 +57,7 @@ final class IpvsView implements ModeView {
     private Map<VirtualServer, List<RealServer>> table() throws IOException {
         if (table == null) {
             try {
-                table = reader.read();
+                table = ipvs.table();
             } catch (IOException e) {
                 table = e;
             }
@@ -120,11 +121,11 @@ final class IpvsView implements ModeView {
         }
         Map<String, Set<String>> sets = Map.of();
         try {
-            sets = IpvsTrace.parseIpsetSave(node.ipsetSave());
+            sets = IpvsTrace.parseIpsetSave(ipvs.ipsetSave());
         } catch (IOException e) {
             warnings.println("warning: cannot read the ipsets: " + e.getMessage());
         }
-        return IpvsTrace.render(request, reader.read(), nat, sets, node.localAddresses());
+        return IpvsTrace.render(request, ipvs.table(), nat, sets, node.localAddresses());
     }
 
     /** The virtual servers the port needs in a family: cluster, external and LB IPs, and the node port on any address. */

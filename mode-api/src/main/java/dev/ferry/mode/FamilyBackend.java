@@ -2,6 +2,8 @@ package dev.ferry.mode;
 
 import dev.ferry.core.Backend;
 import dev.ferry.core.IpFamily;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Objects;
 
@@ -9,6 +11,8 @@ import java.util.Objects;
  * A backend with the IP family it programs and the label its log lines carry, e.g. "iptables IPv4".
  */
 public record FamilyBackend(String label, IpFamily family, Backend backend) {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FamilyBackend.class);
 
     public FamilyBackend {
         Objects.requireNonNull(label, "label");
@@ -26,7 +30,7 @@ public record FamilyBackend(String label, IpFamily family, Backend backend) {
         try {
             backend.close();
         } catch (RuntimeException e) {
-            ModeRuntime.log().warn("{}: closing failed: {}", label, e.toString());
+            LOG.warn("{}: closing failed: {}", label, e.toString());
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.ferry.core.IpFamily;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.NetworkSettings;
 
+import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
@@ -18,9 +19,11 @@ import java.util.function.Predicate;
  * @param leftovers           other modes' iptables chains, removed when this mode starts
  * @param tcpEstablishedIdle  --conntrack-tcp-timeout-established: idle timeout of an established TCP connection
  *                            (zero: none)
+ * @param dryRunOutput        for --dry-run, where a mode prints what it would program; null when the
+ *                            node is programmed (then {@code commands} runs real programs too)
  */
 public record ModeContext(Set<IpFamily> families, NetworkSettings network, CommandRunner commands,
-                          Predicate<String> leftovers, Duration tcpEstablishedIdle) {
+                          Predicate<String> leftovers, Duration tcpEstablishedIdle, PrintStream dryRunOutput) {
 
     public ModeContext {
         families = Set.copyOf(families);
@@ -33,8 +36,14 @@ public record ModeContext(Set<IpFamily> families, NetworkSettings network, Comma
         Objects.requireNonNull(tcpEstablishedIdle, "tcpEstablishedIdle");
     }
 
+    /** A context that programs the node (no dry run). */
+    public ModeContext(Set<IpFamily> families, NetworkSettings network, CommandRunner commands,
+                       Predicate<String> leftovers, Duration tcpEstablishedIdle) {
+        this(families, network, commands, leftovers, tcpEstablishedIdle, null);
+    }
+
     /** Whether this run changes the node (false for --dry-run). */
     public boolean appliesChanges() {
-        return commands.appliesChanges();
+        return dryRunOutput == null && commands.appliesChanges();
     }
 }

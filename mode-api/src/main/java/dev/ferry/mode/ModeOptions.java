@@ -37,4 +37,14 @@ public interface ModeOptions {
      * node, both families (--cleanup). One that cannot even be built reports why from its cleanup.
      */
     List<FamilyBackend> cleanup(ModeContext context);
+
+    /**
+     * Removes what this mode left on the node that would disturb another mode and that the other
+     * cannot fold into its own programming (its iptables chains are: {@link ProxyMode#ownedChains()};
+     * a table of its own, say, is not). Called when any other mode starts, before its first sync;
+     * in a dry run ({@link ModeContext#appliesChanges()} false) it changes nothing. Never throws:
+     * what cannot be removed is logged. Default: nothing to remove.
+     */
+    default void removeLeftovers(ModeContext context) {
+    }
 }

@@ -1,8 +1,5 @@
 package dev.ferry.mode;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.List;
 import java.util.Objects;
 
@@ -11,8 +8,6 @@ import java.util.Objects;
  * every backend (sockets, listeners, event loops); the rules stay, as on SIGTERM in every mode.
  */
 public record ModeRuntime(List<FamilyBackend> backends, ModeMetrics metrics) implements AutoCloseable {
-
-    private static final Logger LOG = LoggerFactory.getLogger(ModeRuntime.class);
 
     public ModeRuntime {
         backends = List.copyOf(backends);
@@ -27,9 +22,5 @@ public record ModeRuntime(List<FamilyBackend> backends, ModeMetrics metrics) imp
         for (FamilyBackend b : backends) {
             b.closeQuietly();
         }
-    }
-
-    static Logger log() {
-        return LOG;
     }
 }

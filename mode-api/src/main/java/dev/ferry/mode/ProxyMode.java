@@ -4,7 +4,7 @@ import dev.ferry.mode.inspect.LiveNode;
 import dev.ferry.mode.inspect.ModeView;
 
 import java.util.List;
-import java.util.Set;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
@@ -13,7 +13,7 @@ import java.util.function.Predicate;
  *
  * <p>Everything here is fixed for the mode; what depends on its flags comes from
  * {@link #newOptions()}: a picocli mixin the command line fills, which then starts the mode's
- * backends and builds its cleanup. Implementations are stateless and thread-safe.
+ * backends, builds its cleanup and removes its leftovers. Implementations are stateless and thread-safe.
  */
 public interface ProxyMode {
 
@@ -29,8 +29,11 @@ public interface ProxyMode {
     /** The mode's fields of KubeProxyConfiguration, each setting one of its flags or ignored. */
     List<ConfigField> configFields();
 
-    /** Whether --dry-run can print what the mode would program (false: it programs over netlink). */
-    boolean supportsDryRun();
+    /**
+     * Why --dry-run cannot print what the mode would program (e.g. IPVS: its table is programmed
+     * over netlink and has no text form), or empty when it can.
+     */
+    Optional<String> dryRunUnavailable();
 
     /**
      * Whether the kernel NATs the mode's traffic, so that UDP conntrack flows go stale when
@@ -39,13 +42,12 @@ public interface ProxyMode {
     boolean cleansConntrack();
 
     /**
-     * The iptables chains only this mode creates: another mode removes them when it starts on a
-     * node this one ran on. Matches nothing when the mode leaves nothing another would remove.
+     * The iptables chains only this mode creates. Every other mode removes them when it starts on
+     * a node this one ran on, as upstream's modes clean each other's leftovers (a mode that writes
+     * iptables folds their removal into its own first restore: {@link ModeContext#leftovers()}).
+     * Matches nothing when the mode leaves no chain another would remove.
      */
     Predicate<String> ownedChains();
-
-    /** The modes whose leftovers this mode removes when it starts (their {@link #ownedChains()}). */
-    Set<String> removesLeftoversOf();
 
     /** The mode's view of the live node, for {@code inspect} and {@code trace}. */
     ModeView view(LiveNode node);

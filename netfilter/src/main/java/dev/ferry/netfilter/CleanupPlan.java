@@ -19,13 +19,9 @@ public record CleanupPlan(String payload, int lines, List<String> problems) {
 
     public static final List<String> TABLES = List.of("filter", "nat", "mangle");
 
-    public static CleanupPlan of(IptablesDump dump) {
-        return of(dump, KubeChains::isOurs);
-    }
-
     /**
-     * Like {@link #of(IptablesDump)}, for only the KUBE-* chains {@code remove} accepts (e.g.
-     * another proxy mode's leftovers); every other chain, ours or not, is kept and may pin one.
+     * The plan for the KUBE-* chains {@code remove} accepts (all of them, or another proxy mode's
+     * leftovers); every other chain, ours or not, is kept and may pin one.
      */
     public static CleanupPlan of(IptablesDump dump, Predicate<String> remove) {
         StringBuilder payload = new StringBuilder();

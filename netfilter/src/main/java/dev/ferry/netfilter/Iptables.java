@@ -26,7 +26,7 @@ public final class Iptables {
     public static final List<String> WAIT = List.of("-w", "5", "-W", "100000");
 
     /** {@link #WAIT}, then keep every chain we do not name and the counters of those we rewrite. */
-    public static final List<String> RESTORE_FLAGS = List.of("-w", "5", "-W", "100000", "--noflush", "--counters");
+    public static final List<String> RESTORE_FLAGS = concat(WAIT, List.of("--noflush", "--counters"));
 
     /** iptables-restore refused a payload; nothing of the table it failed in was applied. */
     public static final class RestoreException extends IOException {
@@ -46,6 +46,12 @@ public final class Iptables {
     private final IpFamily family;
     private final CommandRunner runner;
 
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return List.copyOf(out);
+    }
+
     public Iptables(IpFamily family, CommandRunner runner) {
         this.family = Objects.requireNonNull(family, "family");
         this.runner = Objects.requireNonNull(runner, "runner");
@@ -53,11 +59,6 @@ public final class Iptables {
 
     public IpFamily family() {
         return family;
-    }
-
-    /** What runs the programs; a dry-run runner changes nothing ({@link CommandRunner#appliesChanges()}). */
-    public CommandRunner runner() {
-        return runner;
     }
 
     /** "iptables" or "ip6tables". */

@@ -12,7 +12,7 @@ import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
- * Kernel settings the iptables mode reads or needs (names as in /proc/sys, with '/', e.g.
+ * Kernel settings a mode reads or needs (names as in /proc/sys, with '/', e.g.
  * "net/ipv4/conf/all/route_localnet"). Injected so tests can fake them, and so a proxy that
  * programs another network namespace sets that namespace's values.
  */

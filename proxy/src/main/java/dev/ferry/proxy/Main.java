@@ -84,7 +84,7 @@ public final class Main {
     /** {@link #run(String[], PrintStream, PrintStream, CountDownLatch)} with these modes (tests give wrapped ones). */
     static int run(String[] args, PrintStream out, PrintStream err, CountDownLatch stop, ProxyModes modes) {
         if (args.length > 0 && (args[0].equals("inspect") || args[0].equals("trace"))) {
-            return InspectCommands.run(args, out, err); // the node-side debugging tools, not the proxy
+            return InspectCommands.run(args, out, err, modes); // the node-side debugging tools, not the proxy
         }
         ProxyOptions options = new ProxyOptions(modes);
         CommandLine cli = options.commandLine();
@@ -101,7 +101,7 @@ public final class Main {
                 return OK;
             }
             if (options.configFile != null) {
-                file = KubeProxyConfigFile.load(options.configFile);
+                file = KubeProxyConfigFile.load(options.configFile, modes);
                 fromFile = applyConfigFile(file, options, cli, parsed);
             }
             options.validate();
@@ -115,24 +115,29 @@ public final class Main {
             logConfigFile(file, fromFile);
         }
         if (options.writeConfigTo != null) {
-            return writeConfig(cli, options.writeConfigTo, err);
+            return writeConfig(cli, options.writeConfigTo, modes, err);
         }
         CommandRunner commands = options.dryRun ? CommandRunners.dryRun(out) : CommandRunners.process();
+        PrintStream dryRunOutput = options.dryRun ? out : null;
         if (options.cleanup) {
-            return cleanup(options, commands);
+            return cleanup(options, commands, dryRunOutput);
         }
         ProxyMode mode = options.mode();
-        if (options.dryRun && !mode.supportsDryRun()) {
-            err.println("error: --dry-run: not available with --proxy-mode=" + mode.name()
-                    + " (it programs the kernel over netlink: there is no rule text to print)");
+        if (options.dryRun && mode.dryRunUnavailable().isPresent()) {
+            err.println("error: --dry-run: not available with --proxy-mode=" + mode.name() + " ("
+                    + mode.dryRunUnavailable().get() + ")");
             return USAGE;
         }
         ModeRuntime runtime;
         try {
-            runtime = options.options(mode).start(options.context(mode, commands));
+            runtime = options.options(mode).start(options.context(mode, commands, dryRunOutput));
         } catch (ModeUnavailableException e) {
             err.println("error: " + e.getMessage());
             return FAILED;
+        }
+        for (ProxyMode other : options.modes().others(mode)) {
+            // what the other modes left that this one cannot fold into its own rules (their chains it can)
+            options.options(other).removeLeftovers(options.context(other, commands, dryRunOutput));
         }
         String hostname = options.hostname();
         log.info("ferry proxy starting: mode {}, node {}, source {}{}", mode.name(), hostname,
@@ -234,9 +239,9 @@ public final class Main {
     }
 
     /** --write-config-to: the effective configuration as a KubeProxyConfiguration; 0 when written. */
-    private static int writeConfig(CommandLine cli, Path file, PrintStream err) {
+    private static int writeConfig(CommandLine cli, Path file, ProxyModes modes, PrintStream err) {
         try {
-            EffectiveConfig.write(cli.getCommandSpec(), file);
+            EffectiveConfig.write(cli.getCommandSpec(), file, modes);
         } catch (UncheckedIOException e) {
             err.println("error: --write-config-to: " + e.getMessage());
             return FAILED;
@@ -246,11 +251,11 @@ public final class Main {
     }
 
     /** --cleanup: every backend of every mode removes what it owns; 0 when all worked. */
-    private static int cleanup(ProxyOptions options, CommandRunner commands) {
+    private static int cleanup(ProxyOptions options, CommandRunner commands, PrintStream dryRunOutput) {
         boolean allOk = true;
         for (ProxyMode mode : options.modes().all()) {
-            for (FamilyBackend b : options.options(mode).cleanup(options.context(mode, commands))) {
-                SyncResult r = SyncGuard.cleanup(b.backend());
+            for (FamilyBackend b : options.options(mode).cleanup(options.context(mode, commands, dryRunOutput))) {
+                SyncResult r = SyncGuard.cleanup(b.label(), b.backend());
                 if (r.ok()) {
                     log.info("{} cleanup done in {} ms", b.label(), r.duration().toMillis());
                 } else {

@@ -24,7 +24,6 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -264,7 +263,7 @@ final class ProxyDaemon implements AutoCloseable {
         boolean allOk = true;
         for (int i = 0; i < backends.size(); i++) {
             FamilyBackend b = backends.get(i);
-            SyncResult r = SyncGuard.sync(b.backend(), snapshot);
+            SyncResult r = SyncGuard.sync(b.label(), b.backend(), snapshot);
             allOk &= r.ok();
             String kind = r.full() ? "full" : "partial";
             consecutiveFailures[i] = r.ok() ? 0 : consecutiveFailures[i] + 1;

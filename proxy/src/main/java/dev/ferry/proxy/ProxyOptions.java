@@ -19,7 +19,7 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 
-import java.net.InetAddress;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -203,7 +203,7 @@ final class ProxyOptions {
             throw new InvalidFlagException(name("--iptables-min-sync-period") + ": " + GoDuration.format(minSyncPeriod)
                     + " exceeds " + name("--iptables-sync-period") + " " + GoDuration.format(syncPeriod));
         }
-        for (ModeOptions m : modeOptions.values()) {
+        for (ModeOptions m : modeOptions.values()) { // every mode's flags, whichever mode runs, as upstream
             m.validate(this::name);
         }
         if (clusterCidrs.size() > 2 || (clusterCidrs.size() == 2
@@ -262,9 +262,13 @@ final class ProxyOptions {
         return new NetworkSettings(masqueradeBit, masqueradeAll, clusterCidrs, nodePortAddresses);
     }
 
-    /** What a mode starts with: {@code commands} runs (or, for --dry-run, prints) the iptables programs. */
-    ModeContext context(ProxyMode mode, CommandRunner commands) {
-        return new ModeContext(clusterFamilies(), network(), commands, modes.leftoversFor(mode), tcpEstablishedTimeout);
+    /**
+     * What a mode starts with: {@code commands} runs (or, for --dry-run, prints) the iptables
+     * programs; {@code dryRunOutput} is where a dry run prints, null when the node is programmed.
+     */
+    ModeContext context(ProxyMode mode, CommandRunner commands, PrintStream dryRunOutput) {
+        return new ModeContext(clusterFamilies(), network(), commands, modes.leftoversFor(mode), tcpEstablishedTimeout,
+                dryRunOutput);
     }
 
     // ---- value converters: each message says what is wrong; picocli adds the flag's name ----

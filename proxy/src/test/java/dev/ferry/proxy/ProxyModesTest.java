@@ -2,11 +2,13 @@ package dev.ferry.proxy;
 
 import dev.ferry.mode.ConfigField;
 import dev.ferry.mode.FamilyBackend;
+import dev.ferry.mode.FlagNames;
 import dev.ferry.mode.ModeContext;
 import dev.ferry.mode.ModeOptions;
 import dev.ferry.mode.ModeRuntime;
 import dev.ferry.mode.ModeUnavailableException;
 import dev.ferry.mode.ProxyMode;
+import dev.ferry.mode.SyncPeriods;
 import dev.ferry.mode.inspect.LiveNode;
 import dev.ferry.mode.inspect.ModeView;
 import dev.ferry.proxy.modes.ProxyModes;
@@ -26,6 +28,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -100,7 +103,6 @@ class ProxyModesTest {
         for (OptionSpec option : new CommandLine(mode.newOptions()).getCommandSpec().options()) {
             flags.add(option.longestName());
         }
-        assertFalse(flags.isEmpty(), mode.name() + " has no flags");
         for (String flag : flags) {
             assertTrue(r.out().contains(flag), flag + " of " + mode.name() + " in\n" + r.out());
         }
@@ -110,15 +112,12 @@ class ProxyModesTest {
 
     @ParameterizedTest
     @MethodSource("modes")
-    void itsConfigFieldsSetItsOwnFlags(ProxyMode mode) {
-        Set<String> own = new HashSet<>();
-        for (OptionSpec option : new CommandLine(mode.newOptions()).getCommandSpec().options()) {
-            own.addAll(List.of(option.names()));
-        }
+    void itsConfigFieldsSetFlagsOfTheCommandLine(ProxyMode mode) {
+        CommandLine cli = new ProxyOptions().commandLine();
         for (ConfigField field : mode.configFields()) {
             if (!field.ignored()) {
-                assertTrue(own.contains(field.flag()), field.path() + " of " + mode.name() + " sets " + field.flag()
-                        + ", which is not one of its flags " + own);
+                assertNotNull(cli.getCommandSpec().findOption(field.flag()), field.path() + " of " + mode.name()
+                        + " sets " + field.flag() + ", which is not a flag");
             }
         }
     }
@@ -128,7 +127,7 @@ class ProxyModesTest {
         List<String> cleaned = new CopyOnWriteArrayList<>();
         List<ProxyMode> recording = new ArrayList<>();
         for (ProxyMode mode : ProxyModes.builtIn().all()) {
-            recording.add(new Recording(mode, cleaned));
+            recording.add(new Recording(mode, cleaned, new CopyOnWriteArrayList<>()));
         }
         // a dry run: every mode's cleanup is built and run, and nothing on this machine changes
         Run r = main(new ProxyModes(recording), "--cleanup", "--dry-run");
@@ -137,22 +136,34 @@ class ProxyModesTest {
     }
 
     @Test
-    void namesAreUniqueAndLeftoversNameRegisteredModes() {
+    void startingAModeRemovesTheOthersLeftovers() {
+        List<String> removed = new CopyOnWriteArrayList<>();
+        List<ProxyMode> recording = new ArrayList<>();
+        for (ProxyMode mode : ProxyModes.builtIn().all()) {
+            recording.add(new Recording(mode, new CopyOnWriteArrayList<>(), removed));
+        }
+        Run r = main(new ProxyModes(recording), "--proxy-mode=iptables", "--dry-run", "--once",
+                "--manifests=../examples/manifests", "--hostname-override=node-a");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(List.of("ipvs", "userspace"), removed, "every other mode's, not its own");
+    }
+
+    @Test
+    void namesAreUniqueAndEachModeRemovesTheOthersChains() {
         ProxyModes modes = ProxyModes.builtIn();
         Set<String> names = new HashSet<>();
         for (ProxyMode m : modes.all()) {
             assertTrue(names.add(m.name()), "two modes named " + m.name());
         }
-        for (ProxyMode m : modes.all()) {
-            assertFalse(m.removesLeftoversOf().contains(m.name()), m.name() + " removes its own chains at start");
-            assertTrue(names.containsAll(m.removesLeftoversOf()), m.name() + " names an unknown mode");
-            assertNotNull(modes.leftoversFor(m));
-        }
+        assertTrue(modes.leftoversFor(modes.named("iptables")).test("KUBE-PORTALS-CONTAINER"));
+        assertFalse(modes.leftoversFor(modes.named("iptables")).test("KUBE-SVC-AAAAAAAAAAAAAAAA"), "not its own");
+        assertTrue(modes.leftoversFor(modes.named("userspace")).test("KUBE-SVC-AAAAAAAAAAAAAAAA"));
+        assertFalse(modes.leftoversFor(modes.named("userspace")).test("KUBE-MARK-MASQ"), "shared with kubelet: kept");
         assertEquals("iptables", modes.defaultMode().name(), "upstream's default on Linux");
     }
 
-    /** A registered mode whose cleanup records that it ran, then does the real one. */
-    private record Recording(ProxyMode mode, List<String> cleaned) implements ProxyMode {
+    /** A registered mode whose cleanup and leftover removal record that they ran, then do the real ones. */
+    private record Recording(ProxyMode mode, List<String> cleaned, List<String> leftoversRemoved) implements ProxyMode {
         @Override
         public String name() {
             return mode.name();
@@ -166,7 +177,7 @@ class ProxyModesTest {
         @Override
         public ModeOptions newOptions() {
             ModeOptions real = mode.newOptions();
-            return new RecordingOptions(real, () -> cleaned.add(mode.name()));
+            return new RecordingOptions(real, () -> cleaned.add(mode.name()), () -> leftoversRemoved.add(mode.name()));
         }
 
         @Override
@@ -175,8 +186,8 @@ class ProxyModesTest {
         }
 
         @Override
-        public boolean supportsDryRun() {
-            return mode.supportsDryRun();
+        public Optional<String> dryRunUnavailable() {
+            return mode.dryRunUnavailable();
         }
 
         @Override
@@ -190,27 +201,34 @@ class ProxyModesTest {
         }
 
         @Override
-        public Set<String> removesLeftoversOf() {
-            return mode.removesLeftoversOf();
-        }
-
-        @Override
         public ModeView view(LiveNode node) {
             return mode.view(node);
         }
     }
 
-    /** The real options as a mixin (its flags), with cleanup recorded. */
+    /** The real options as a mixin (its flags), with cleanup and leftover removal recorded. */
     public static final class RecordingOptions implements ModeOptions {
         @CommandLine.Mixin
         final Object flags;
         private final ModeOptions real;
         private final Runnable onCleanup;
+        private final Runnable onLeftovers;
 
-        RecordingOptions(ModeOptions real, Runnable onCleanup) {
+        RecordingOptions(ModeOptions real, Runnable onCleanup, Runnable onLeftovers) {
             this.flags = real;
             this.real = real;
             this.onCleanup = onCleanup;
+            this.onLeftovers = onLeftovers;
+        }
+
+        @Override
+        public void validate(FlagNames names) {
+            real.validate(names);
+        }
+
+        @Override
+        public Optional<SyncPeriods> syncPeriods() {
+            return real.syncPeriods();
         }
 
         @Override
@@ -222,6 +240,12 @@ class ProxyModesTest {
         public List<FamilyBackend> cleanup(ModeContext context) {
             onCleanup.run();
             return real.cleanup(context);
+        }
+
+        @Override
+        public void removeLeftovers(ModeContext context) {
+            onLeftovers.run();
+            real.removeLeftovers(context);
         }
     }
 }

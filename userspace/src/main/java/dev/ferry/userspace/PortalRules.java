@@ -9,7 +9,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -35,7 +34,18 @@ final class PortalRules {
     private final Predicate<String> leftovers;
     /** Other modes' leftovers are removed by the first apply that succeeds. */
     private boolean leftoversRemoved;
-    private List<String> warnings = List.of();
+
+    /**
+     * What one apply did.
+     *
+     * @param lines    rule lines written
+     * @param warnings what it left out (skipped portals, leftover chains kept), one message each
+     */
+    record Applied(int lines, List<String> warnings) {
+        Applied {
+            warnings = List.copyOf(warnings);
+        }
+    }
 
     /**
      * @param runner    runs iptables-save / iptables-restore (ip6tables-* for IPv6)
@@ -54,15 +64,15 @@ final class PortalRules {
     /**
      * Makes the portal chains hold exactly these portals (host portals DNAT to
      * {@code hostAddress}) and the built-in chains jump to them; the first successful apply
-     * also removes the iptables mode's chains and jumps (never anything not ours). A portal that
-     * cannot be programmed (SCTP) is left out and named in {@link #warnings()}.
+     * also removes the other modes' chains and the jumps to them (never anything not ours). A portal
+     * that cannot be programmed (SCTP) is left out and named in the result's warnings.
      *
      * @param hostAddress the node's address of this family that host portals DNAT to
-     * @return the number of rule lines written
+     * @return the rule lines written, and what was left out
      * @throws IOException with iptables-restore's message when the rules could not be applied
      *                     (nothing changed then), or when an argument is unusable
      */
-    int apply(List<Portal> portals, InetAddress hostAddress) throws IOException {
+    Applied apply(List<Portal> portals, InetAddress hostAddress) throws IOException {
         try {
             Objects.requireNonNull(portals, "portals");
             Objects.requireNonNull(hostAddress, "hostAddress");
@@ -70,7 +80,6 @@ final class PortalRules {
             IptablesDump before = removeLeftovers ? save("mangle", "filter", "nat") : save("filter", "nat");
             PortalWriter.Output out = PortalWriter.write(family, portals, hostAddress, before,
                     removeLeftovers ? leftovers : chain -> false);
-            warnings = out.warnings();
             try {
                 iptables.restore(out.payload());
             } catch (Iptables.RestoreException e) {
@@ -84,15 +93,10 @@ final class PortalRules {
                             removed.size() <= 10 ? removed : removed.size() + " chains");
                 }
             }
-            return out.lines();
+            return new Applied(out.lines(), out.warnings());
         } catch (RuntimeException e) {
             throw new IOException(family + " portals not applied: " + e, e);
         }
-    }
-
-    /** What the last apply left out (skipped portals, leftover chains kept), one message each. */
-    List<String> warnings() {
-        return warnings;
     }
 
     private List<String> leftoverChains(IptablesDump dump) {

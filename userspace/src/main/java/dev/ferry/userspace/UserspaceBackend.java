@@ -143,9 +143,10 @@ final class UserspaceBackend implements Backend {
             closeGone(present);
             int rules = 0;
             if (portals != null) {
-                rules = portals.apply(wanted, hostAddress(snapshot));
-                if (!portals.warnings().equals(lastWarnings)) {
-                    lastWarnings = portals.warnings();
+                PortalRules.Applied applied = portals.apply(wanted, hostAddress(snapshot));
+                rules = applied.lines();
+                if (!applied.warnings().equals(lastWarnings)) {
+                    lastWarnings = applied.warnings();
                     lastWarnings.forEach(w -> log.warn("portal rules: {}", w));
                 }
             }

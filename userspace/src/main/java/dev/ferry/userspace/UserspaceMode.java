@@ -8,7 +8,7 @@ import dev.ferry.mode.inspect.LiveNode;
 import dev.ferry.mode.inspect.ModeView;
 
 import java.util.List;
-import java.util.Set;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 /** The registration of userspace mode: a Netty forwarder in this process, reached through iptables portal rules. */
@@ -41,8 +41,8 @@ public final class UserspaceMode implements ProxyMode {
     }
 
     @Override
-    public boolean supportsDryRun() {
-        return true; // it prints its portal rules
+    public Optional<String> dryRunUnavailable() {
+        return Optional.empty(); // it prints its portal rules
     }
 
     @Override
@@ -55,10 +55,6 @@ public final class UserspaceMode implements ProxyMode {
         return PortalChains::isPortalChain;
     }
 
-    @Override
-    public Set<String> removesLeftoversOf() {
-        return Set.of("iptables"); // its chains would DNAT Service traffic past the portals
-    }
 
     @Override
     public ModeView view(LiveNode node) {

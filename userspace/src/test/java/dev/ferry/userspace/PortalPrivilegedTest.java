@@ -183,10 +183,10 @@ class PortalPrivilegedTest {
                 new Portal(port("ns", "web", "http", Protocol.TCP, 80, 30080, List.of("172.30.0.10"), List.of(), List.of()), TCP_PROXY),
                 new Portal(port("ns", "dns", "dns", Protocol.UDP, 53, 30053, List.of("172.30.0.53"), List.of(), List.of()), UDP_PROXY),
                 new Portal(port("ns", "sig", "", Protocol.SCTP, 3868, 0, List.of("172.30.0.99"), List.of(), List.of()), 40009));
-        int lines = rules.apply(portals, host);
-        assertTrue(lines > 0);
-        assertEquals(1, rules.warnings().size(), rules.warnings().toString());
-        assertTrue(rules.warnings().get(0).contains("SCTP"), rules.warnings().toString());
+        PortalRules.Applied result = rules.apply(portals, host);
+        assertTrue(result.lines() > 0);
+        assertEquals(1, result.warnings().size(), result.warnings().toString());
+        assertTrue(result.warnings().get(0).contains("SCTP"), result.warnings().toString());
 
         String applied = save();
         for (String chain : List.of("KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-SVC-", "KUBE-SEP-", "KUBE-POSTROUTING",

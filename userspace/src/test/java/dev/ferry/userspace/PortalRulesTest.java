@@ -38,13 +38,13 @@ class PortalRulesTest {
     void oneRestorePerApplyAndReapplyChangesNothing() throws Exception {
         FakeRunner fake = new FakeRunner(IptablesDump.parse(PortalWriterTest.IPTABLES_MODE_NODE));
         PortalRules rules = new PortalRules(IpFamily.IPV4, fake, ChainNames::isIptablesModeChain);
-        int lines = rules.apply(List.of(web, sctp), HOST);
-        assertTrue(lines > 0);
+        PortalRules.Applied applied = rules.apply(List.of(web, sctp), HOST);
+        assertTrue(applied.lines() > 0);
         assertEquals(1, restores(fake));
         assertEquals(List.of("iptables-restore", "-w", "5", "-W", "100000", "--noflush", "--counters"),
                 fake.commands.get(fake.commands.size() - 1));
-        assertEquals(1, rules.warnings().size(), rules.warnings().toString());
-        assertTrue(rules.warnings().get(0).startsWith("ns/sig: protocol SCTP"), rules.warnings().toString());
+        assertEquals(1, applied.warnings().size(), applied.warnings().toString());
+        assertTrue(applied.warnings().get(0).startsWith("ns/sig: protocol SCTP"), applied.warnings().toString());
         String after = fake.state.toSaveText();
         assertFalse(after.contains("KUBE-SERVICES"), after);
         assertTrue(fake.commands.stream().anyMatch(c -> c.contains("mangle")), "the first apply reads mangle");

@@ -11,7 +11,7 @@ import java.util.function.Function;
 
 /**
  * {@code trace} in iptables (and userspace) mode: the packet through the live nat and filter
- * rules by the iptables-rules {@link PacketTracer}, every random branch followed, printed chain
+ * rules by the {@link PacketTracer}, every random branch followed, printed chain
  * by chain: the path all outcomes share, then each outcome's own rest, then the endpoints the
  * packet can reach with their probability and whether it is masqueraded.
  *

@@ -16,7 +16,7 @@ import java.util.Objects;
 /**
  * The live node's iptables rules as the modes that program iptables show them: read once per
  * family for one report (a failed read is remembered and reported the same way each time), a
- * service port's rules picked out, and a packet traced through them.
+ * service port's rules picked out, and a packet traced through them (a trace reads the rules afresh).
  *
  * <p>Not thread-safe: one report, one thread.
  */

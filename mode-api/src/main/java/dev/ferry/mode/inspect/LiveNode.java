@@ -9,17 +9,14 @@ import java.util.Optional;
 
 /**
  * What the inspection tools read from the node they run on, whatever the mode: its iptables
- * rules, ipsets, links, addresses and routes. The proxy reads the real kernel; unit tests pass a
- * fake. A mode reads its own kernel objects (the IPVS table, an nf_tables table) itself. Every
+ * rules, links, addresses and routes. The proxy reads the real kernel; unit tests pass a
+ * fake. A mode reads its own kernel objects (the IPVS table and ipsets, an nf_tables table) itself. Every
  * method reads afresh and fails with an IOException that says what could not be read.
  */
 public interface LiveNode {
 
     /** {@code iptables-save} (IPv4) or {@code ip6tables-save} (IPv6) output, all tables. */
     String iptablesSave(IpFamily family) throws IOException;
-
-    /** {@code ipset save} output (every set; empty when there is none). */
-    String ipsetSave() throws IOException;
 
     /** Whether a link of this name exists (e.g. kube-ipvs0). */
     boolean hasLink(String name);

@@ -7,6 +7,7 @@ import dev.ferry.proxy.modes.ProxyModes;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -26,16 +27,42 @@ final class ConfigSchema {
     static final String API_VERSION = "kubeproxy.config.k8s.io/v1alpha1";
     static final String KIND = "KubeProxyConfiguration";
 
-    /** Object-valued fields: their children are listed by path. */
-    static final Set<String> OBJECTS = Set.of("clientConnection", "logging", "iptables", "ipvs", "nftables", "winkernel",
-            "detectLocal", "conntrack");
-
     /** Checked on its own: only the one mode we implement is accepted. */
     static final String DETECT_LOCAL_MODE = "detectLocalMode";
 
-    static final Map<String, ConfigField> FIELDS;
+    /** The schema of this build's modes. */
+    static final ConfigSchema BUILT_IN = of(ProxyModes.builtIn());
 
-    static {
+    private final Map<String, ConfigField> fields;
+    private final Set<String> objects;
+
+    private ConfigSchema(Map<String, ConfigField> fields) {
+        this.fields = Collections.unmodifiableMap(fields);
+        Set<String> objects = new LinkedHashSet<>();
+        for (String path : fields.keySet()) {
+            for (int dot = path.indexOf('.'); dot > 0; dot = path.indexOf('.', dot + 1)) {
+                objects.add(path.substring(0, dot));
+            }
+        }
+        this.objects = Collections.unmodifiableSet(objects);
+    }
+
+    /** Every field, in the order of upstream's type; each mode's own after the shared ones. */
+    Map<String, ConfigField> fields() {
+        return fields;
+    }
+
+    /** Object-valued fields (every parent of a field's path): their children are listed by path. */
+    Set<String> objects() {
+        return objects;
+    }
+
+    /**
+     * The shared fields and each mode's own. A mode's field may take the place of a shared one that
+     * is only a placeholder (ignored: a section no mode implemented yet, e.g. nftables.*); a mode
+     * claiming a field another mode or the daemon acts on is a bug.
+     */
+    static ConfigSchema of(ProxyModes modes) {
         Map<String, ConfigField> f = new LinkedHashMap<>();
         // where the API server is, who we are
         flag(f, "clientConnection.kubeconfig", Kind.STRING, "--kubeconfig");
@@ -47,7 +74,8 @@ final class ConfigSchema {
         flag(f, "healthzBindAddress", Kind.STRING, "--healthz-bind-address");
         flag(f, "metricsBindAddress", Kind.STRING, "--metrics-bind-address");
         flag(f, "mode", Kind.STRING, "--proxy-mode");
-        // the iptables section's shared settings (masquerade bit and all, sync periods serve every mode)
+        // the iptables section: the masquerade bit and masquerade-all every mode uses; the sync periods of
+        // every mode without its own (ipvs mode has ipvs.syncPeriod)
         flag(f, "iptables.masqueradeBit", Kind.INT, "--iptables-masquerade-bit");
         flag(f, "iptables.masqueradeAll", Kind.BOOL, "--masquerade-all");
         zeroIsDefault(f, "iptables.syncPeriod", "--iptables-sync-period");
@@ -90,18 +118,16 @@ final class ConfigSchema {
         ignored(f, "windowsRunAsService", Kind.BOOL, null);
         ignored(f, "resourceContainer", Kind.STRING, "/kube-proxy");
         // each mode's own section (or fields), as the mode registers them
-        for (ProxyMode mode : ProxyModes.builtIn().all()) {
+        for (ProxyMode mode : modes.all()) {
             for (ConfigField field : mode.configFields()) {
-                if (f.put(field.path(), field) != null) {
+                ConfigField before = f.put(field.path(), field);
+                if (before != null && !before.ignored()) {
                     throw new IllegalStateException("mode " + mode.name() + " registers config field " + field.path()
-                            + " twice");
+                            + ", which is already " + before.flag() + "'s");
                 }
             }
         }
-        FIELDS = Collections.unmodifiableMap(f);
-    }
-
-    private ConfigSchema() {
+        return new ConfigSchema(f);
     }
 
     private static void flag(Map<String, ConfigField> f, String path, Kind kind, String flag) {
@@ -114,15 +140,5 @@ final class ConfigSchema {
 
     private static void ignored(Map<String, ConfigField> f, String path, Kind kind, Object upstreamDefault) {
         f.put(path, ConfigField.ignored(path, kind, upstreamDefault));
-    }
-
-    /** The field that sets {@code flag}'s option, or null. */
-    static ConfigField forFlag(String flag) {
-        for (ConfigField field : FIELDS.values()) {
-            if (flag.equals(field.flag())) {
-                return field;
-            }
-        }
-        return null;
     }
 }

@@ -9,6 +9,7 @@ import dev.ferry.core.IpAddresses;
 import dev.ferry.mode.ConfigField;
 import dev.ferry.mode.FlagText;
 import dev.ferry.mode.GoDuration;
+import dev.ferry.proxy.modes.ProxyModes;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
@@ -45,13 +46,17 @@ public final class EffectiveConfig {
     private EffectiveConfig() {
     }
 
-    /** The document, from the current values of {@code spec}'s options. */
+    /** The document, from the current values of {@code spec}'s options (this build's modes). */
     public static String yaml(CommandSpec spec) {
+        return yaml(spec, ConfigSchema.BUILT_IN);
+    }
+
+    private static String yaml(CommandSpec spec, ConfigSchema schema) {
         Map<String, Object> root = new TreeMap<>();
         root.put("apiVersion", ConfigSchema.API_VERSION);
         root.put("kind", ConfigSchema.KIND);
         root.put(ConfigSchema.DETECT_LOCAL_MODE, "ClusterCIDR");
-        for (ConfigField field : ConfigSchema.FIELDS.values()) {
+        for (ConfigField field : schema.fields().values()) {
             if (!field.ignored()) {
                 put(root, field.path(), value(field, ConfigFlags.option(spec, field.flag()).getValue()));
             }
@@ -64,10 +69,10 @@ public final class EffectiveConfig {
         }
     }
 
-    /** Writes {@link #yaml} to {@code file}, replacing it. */
-    public static void write(CommandSpec spec, Path file) {
+    /** Writes {@link #yaml} of the fields of {@code modes} to {@code file}, replacing it. */
+    public static void write(CommandSpec spec, Path file, ProxyModes modes) {
         try {
-            Files.writeString(file, yaml(spec));
+            Files.writeString(file, yaml(spec, ConfigSchema.of(modes)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

@@ -9,6 +9,7 @@ import dev.ferry.core.IpAddresses;
 import dev.ferry.mode.ConfigField;
 import dev.ferry.mode.ConfigField.Kind;
 import dev.ferry.mode.GoDuration;
+import dev.ferry.proxy.modes.ProxyModes;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -49,16 +50,27 @@ public final class KubeProxyConfigFile {
     }
 
     private final String source;
+    private final ConfigSchema schema;
     private final List<Setting> settings = new ArrayList<>();
     private final List<Ignored> ignored = new ArrayList<>();
     private byte[] content = new byte[0];
 
-    private KubeProxyConfigFile(String source) {
+    private KubeProxyConfigFile(String source, ConfigSchema schema) {
         this.source = source;
+        this.schema = schema;
     }
 
-    /** Reads and checks {@code file}. */
+    /** Reads and checks {@code file} against the fields of this build's modes. */
     public static KubeProxyConfigFile load(Path file) throws ConfigFileException {
+        return load(file, ConfigSchema.BUILT_IN);
+    }
+
+    /** Reads and checks {@code file} against the shared fields and those of {@code modes}. */
+    public static KubeProxyConfigFile load(Path file, ProxyModes modes) throws ConfigFileException {
+        return load(file, ConfigSchema.of(modes));
+    }
+
+    private static KubeProxyConfigFile load(Path file, ConfigSchema schema) throws ConfigFileException {
         Objects.requireNonNull(file, "file");
         byte[] content;
         try {
@@ -66,13 +78,17 @@ public final class KubeProxyConfigFile {
         } catch (IOException e) {
             throw new ConfigFileException(file.toString(), "cannot read it: " + e, e);
         }
-        KubeProxyConfigFile config = parse(file.toString(), new String(content, StandardCharsets.UTF_8));
+        KubeProxyConfigFile config = parse(file.toString(), new String(content, StandardCharsets.UTF_8), schema);
         config.content = content;
         return config;
     }
 
     /** Checks {@code text}; {@code source} names it in messages. */
     static KubeProxyConfigFile parse(String source, String text) throws ConfigFileException {
+        return parse(source, text, ConfigSchema.BUILT_IN);
+    }
+
+    private static KubeProxyConfigFile parse(String source, String text, ConfigSchema schema) throws ConfigFileException {
         JsonNode root = read(source, text);
         if (text(root, "kind").equals("ConfigMap") && text(root, "apiVersion").equals("v1")) {
             JsonNode conf = root.path("data").path(CONFIGMAP_KEY);
@@ -83,7 +99,7 @@ public final class KubeProxyConfigFile {
             source = source + " (data." + CONFIGMAP_KEY + ")";
             root = read(source, conf.asText());
         }
-        KubeProxyConfigFile config = new KubeProxyConfigFile(source);
+        KubeProxyConfigFile config = new KubeProxyConfigFile(source, schema);
         config.checkType(root, "apiVersion", ConfigSchema.API_VERSION);
         config.checkType(root, "kind", ConfigSchema.KIND);
         config.walk(root, "");
@@ -147,14 +163,14 @@ public final class KubeProxyConfigFile {
             Map.Entry<String, JsonNode> e = it.next();
             String path = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
             JsonNode value = e.getValue();
-            ConfigField field = ConfigSchema.FIELDS.get(path);
+            ConfigField field = schema.fields().get(path);
             if (prefix.isEmpty() && (path.equals("apiVersion") || path.equals("kind"))) {
                 continue;
             } else if (field != null) {
                 leaf(field, value);
             } else if (path.equals(ConfigSchema.DETECT_LOCAL_MODE)) {
                 detectLocalMode(value);
-            } else if (ConfigSchema.OBJECTS.contains(path)) {
+            } else if (schema.objects().contains(path)) {
                 if (value.isObject()) {
                     walk(value, path);
                 } else if (!value.isNull()) {
@@ -168,9 +184,9 @@ public final class KubeProxyConfigFile {
     }
 
     /** Names a known sibling that differs only in case: the usual slip. */
-    private static String suggestion(String prefix, String name) {
-        List<String> known = new ArrayList<>(ConfigSchema.FIELDS.keySet());
-        known.addAll(ConfigSchema.OBJECTS);
+    private String suggestion(String prefix, String name) {
+        List<String> known = new ArrayList<>(schema.fields().keySet());
+        known.addAll(schema.objects());
         known.add(ConfigSchema.DETECT_LOCAL_MODE);
         for (String path : known) {
             int dot = path.lastIndexOf('.');

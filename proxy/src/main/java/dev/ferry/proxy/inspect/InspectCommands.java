@@ -47,15 +47,19 @@ public final class InspectCommands {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** For argv whose first word is "inspect" or "trace". */
+    /** For argv whose first word is "inspect" or "trace", with this build's modes. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, ProxyModes.builtIn());
+    }
+
+    /** The same with {@code modes}, whose views read the node. */
+    public static int run(String[] args, PrintStream out, PrintStream err, ProxyModes modes) {
         // the sources log at INFO; an operator reading a report wants only warnings on stderr
         if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
             root.setLevel(Level.WARN); // another SLF4J binding: leave it alone, as Logging does
         }
         return run(args, out, err, new Env() {
             private final NodeState node = new KernelNode();
-            private final ProxyModes modes = ProxyModes.builtIn();
 
             @Override
             public NodeState node() {

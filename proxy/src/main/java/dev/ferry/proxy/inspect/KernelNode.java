@@ -18,12 +18,8 @@ import java.net.NetworkInterface;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -38,11 +34,6 @@ final class KernelNode implements NodeState {
     @Override
     public String iptablesSave(IpFamily family) throws IOException {
         return new Iptables(family, COMMANDS).saveText();
-    }
-
-    @Override
-    public String ipsetSave() throws IOException {
-        return run(List.of("ipset", "save"));
     }
 
     @Override

@@ -26,11 +26,14 @@ final class ModeDetection {
 
     /** --proxy-mode given: that mode. */
     static Detected given(ProxyModes modes, String name, NodeState node) {
-        ProxyMode mode;
-        try {
-            mode = modes.named(name);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--proxy-mode: \"" + name + "\" is not one of " + modes.names(), e);
+        ProxyMode mode = null;
+        for (ProxyMode m : modes.all()) {
+            if (m.name().equals(name)) {
+                mode = m;
+            }
+        }
+        if (mode == null) { // "" too: the tools read a node, they do not assume a mode
+            throw new IllegalArgumentException("--proxy-mode: \"" + name + "\" is not one of " + modes.names());
         }
         return new Detected(mode, mode.view(node), "--proxy-mode");
     }

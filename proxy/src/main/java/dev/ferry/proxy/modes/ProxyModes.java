@@ -62,15 +62,21 @@ public final class ProxyModes {
         return modes.stream().map(ProxyMode::name).collect(Collectors.joining(", "));
     }
 
-    /** The chains of the other modes whose leftovers {@code mode} removes when it starts. */
+    /**
+     * The chains every other mode owns, which {@code mode} removes when it starts (upstream's modes
+     * clean each other's leftovers).
+     */
     public Predicate<String> leftoversFor(ProxyMode mode) {
         Objects.requireNonNull(mode, "mode");
         Predicate<String> out = chain -> false;
-        for (ProxyMode other : modes) {
-            if (other != mode && mode.removesLeftoversOf().contains(other.name())) {
-                out = out.or(other.ownedChains());
-            }
+        for (ProxyMode other : others(mode)) {
+            out = out.or(other.ownedChains());
         }
         return out;
+    }
+
+    /** Every mode but {@code mode}, in registry order. */
+    public List<ProxyMode> others(ProxyMode mode) {
+        return modes.stream().filter(m -> !m.name().equals(mode.name())).toList();
     }
 }

@@ -3,7 +3,7 @@ package dev.ferry.proxy.inspect;
 import dev.ferry.core.IpFamily;
 import dev.ferry.iptables.IptablesMode;
 import dev.ferry.ipvs.IpvsMode;
-import dev.ferry.ipvs.IpvsTableReader;
+import dev.ferry.ipvs.LiveIpvs;
 import dev.ferry.ipvs.netlink.RealServer;
 import dev.ferry.ipvs.netlink.VirtualServer;
 import dev.ferry.nativeio.ctnetlink.ConntrackFlow;
@@ -40,16 +40,21 @@ final class FakeNode implements NodeState {
         return s;
     }
 
-    /** The IPVS table as ipvs mode's view reads it. */
-    IpvsTableReader ipvsTable() {
-        return new IpvsTableReader() {
+    /** The IPVS table and ipsets as ipvs mode's view reads them. */
+    LiveIpvs ipvsTable() {
+        return new LiveIpvs() {
             @Override
             public boolean available() {
                 return hasIpvs;
             }
 
             @Override
-            public Map<VirtualServer, List<RealServer>> read() throws IOException {
+            public String ipsetSave() {
+                return ipsets;
+            }
+
+            @Override
+            public Map<VirtualServer, List<RealServer>> table() throws IOException {
                 if (!hasIpvs) {
                     throw new IOException("list IPVS services: the ip_vs module is not loaded");
                 }
@@ -61,11 +66,6 @@ final class FakeNode implements NodeState {
     /** The built-in modes, ipvs mode reading this node's fake IPVS table. */
     ProxyModes modes() {
         return new ProxyModes(List.of(new IptablesMode(), new IpvsMode(ipvsTable()), new UserspaceMode()));
-    }
-
-    @Override
-    public String ipsetSave() {
-        return ipsets;
     }
 
     @Override
