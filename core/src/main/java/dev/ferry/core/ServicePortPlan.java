@@ -210,13 +210,18 @@ public record ServicePortPlan(
             InternalMasquerade masquerade = !internal.served() ? InternalMasquerade.NONE
                     : masqueradeAll ? InternalMasquerade.ALL
                     : podCidr.isPresent() ? InternalMasquerade.NOT_FROM_PODS : InternalMasquerade.NONE;
-            List<Cidr> ranges = new ArrayList<>();
+            List<Cidr> ranges = List.of(); // most ports have none: no list per port and sync
             boolean admitsNode = false;
-            for (Cidr c : port.loadBalancerSourceRanges()) {
-                if (c.family() == family) {
-                    ranges.add(c);
-                    admitsNode |= nodeIP != null && c.contains(nodeIP);
+            List<Cidr> allRanges = port.loadBalancerSourceRanges();
+            if (!allRanges.isEmpty()) {
+                List<Cidr> ofFamily = new ArrayList<>(allRanges.size());
+                for (Cidr c : allRanges) {
+                    if (c.family() == family) {
+                        ofFamily.add(c);
+                        admitsNode |= nodeIP != null && c.contains(nodeIP);
+                    }
                 }
+                ranges = List.copyOf(ofFamily);
             }
             return Optional.of(new ServicePortPlan(state, family, clusterIP.get(), ofFamily(port.externalIPs()),
                     ofFamily(port.loadBalancerIPs()), ranges, internal, external, hasEndpoints, usesCluster, usesLocal,
@@ -233,17 +238,24 @@ public record ServicePortPlan(
             return usesLocal ? Route.LOCAL : Route.DROP;
         }
 
+        /** The addresses of this family; {@code all} itself (immutable, from ServicePort) when no other family is in it. */
         private List<InetAddress> ofFamily(List<InetAddress> all) {
-            if (all.isEmpty()) {
+            int matching = 0;
+            for (InetAddress a : all) {
+                if (family.contains(a)) {
+                    matching++;
+                }
+            }
+            if (matching == all.size()) {
                 return all;
             }
-            List<InetAddress> out = new ArrayList<>(all.size());
+            List<InetAddress> out = new ArrayList<>(matching);
             for (InetAddress a : all) {
                 if (family.contains(a)) {
                     out.add(a);
                 }
             }
-            return out;
+            return List.copyOf(out);
         }
     }
 }
