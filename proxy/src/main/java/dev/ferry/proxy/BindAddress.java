@@ -6,9 +6,19 @@ import java.net.InetAddress;
 
 /**
  * An "ip:port" a server listens on ("[v6]:port" for IPv6), as --healthz-bind-address and
- * --metrics-bind-address take it.
+ * --metrics-bind-address take it; an IP alone means the server's default port, as upstream's IPPortVar.
  */
 record BindAddress(InetAddress address, int port) {
+
+    /** {@code text} as ip:port, or an IP alone with {@code defaultPort}. */
+    static BindAddress parse(String text, int defaultPort) {
+        return isAddressAlone(text) ? new BindAddress(IpAddresses.parse(text), defaultPort) : parse(text);
+    }
+
+    /** Whether {@code text} is an IP address without a port (IPv6 without brackets). */
+    static boolean isAddressAlone(String text) {
+        return IpAddresses.isValid(text);
+    }
 
     static BindAddress parse(String text) {
         int colon = text.lastIndexOf(':');

@@ -238,6 +238,9 @@ public final class KubeProxyConfigFile {
             case NUMBER -> { ok = value.isNumber(); expected = "a number"; }
             case STRING_LIST -> { ok = value.isArray(); expected = "a list of strings"; }
             case BOOL_MAP -> { ok = value.isObject(); expected = "a map of feature names to true or false"; }
+            case QUANTITY -> { ok = value.isTextual() || value.isNumber(); expected = "a quantity (e.g. \"64Ki\" or 0)"; }
+            case NANOS_OR_DURATION -> { ok = value.isTextual() || value.isIntegralNumber(); expected = "a duration string or nanoseconds"; }
+            case VMODULE_LIST -> { ok = value.isArray(); expected = "a list of {filePattern, verbosity}"; }
             default -> { ok = true; expected = ""; }
         }
         if (!ok) {
@@ -257,8 +260,16 @@ public final class KubeProxyConfigFile {
                             "expected true or false, got " + gate.getValue());
                 }
             }
-        } else if (field.kind() == Kind.DURATION) {
+        } else if (field.kind() == Kind.DURATION || (field.kind() == Kind.NANOS_OR_DURATION && value.isTextual())) {
             duration(field, value.asText());
+        } else if (field.kind() == Kind.VMODULE_LIST) {
+            for (int i = 0; i < value.size(); i++) {
+                JsonNode item = value.get(i);
+                if (!item.isObject() || !item.path("filePattern").isTextual() || !item.path("verbosity").isIntegralNumber()) {
+                    throw new ConfigFileException(source, field.path() + "[" + i + "]",
+                            "expected {filePattern: string, verbosity: integer}, got " + item);
+                }
+            }
         }
     }
 
@@ -272,6 +283,9 @@ public final class KubeProxyConfigFile {
 
     /** The value as its flag takes it; null when upstream's defaulting would leave the default. */
     private String flagValue(ConfigField field, JsonNode value) throws ConfigFileException {
+        if (field.zeroMeansDefault() && zero(value)) {
+            return null;
+        }
         switch (field.kind()) {
             case STRING -> {
                 String s = value.asText();
@@ -289,8 +303,21 @@ public final class KubeProxyConfigFile {
             case DURATION -> {
                 return field.zeroMeansDefault() && duration(field, value.asText()).isZero() ? null : value.asText();
             }
-            case BOOL, INT -> {
+            case BOOL, INT, NUMBER, QUANTITY -> {
                 return value.asText();
+            }
+            case NANOS_OR_DURATION -> {
+                return value.isTextual() ? value.asText() : GoDuration.format(Duration.ofNanos(value.asLong()));
+            }
+            case BOOL_MAP -> {
+                List<String> gates = new ArrayList<>();
+                value.fields().forEachRemaining(g -> gates.add(g.getKey() + "=" + g.getValue().asBoolean()));
+                return gates.isEmpty() ? null : String.join(",", gates);
+            }
+            case VMODULE_LIST -> {
+                List<String> items = new ArrayList<>();
+                value.forEach(item -> items.add(item.path("filePattern").asText() + "=" + item.path("verbosity").asLong()));
+                return items.isEmpty() ? null : String.join(",", items);
             }
             case STRING_LIST -> {
                 List<String> items = new ArrayList<>();
@@ -355,16 +382,13 @@ public final class KubeProxyConfigFile {
             return "ferry leaves the kernel's conntrack settings alone";
         }
         if (path.startsWith("clientConnection.")) {
-            return "the API client keeps fabric8's defaults";
+            return "fabric8's client reads application/json";
         }
-        if (path.startsWith("logging.")) {
-            return "ferry's logging takes --v and --logging-format only";
+        if (path.equals("logging.sanitization")) {
+            return "removed from upstream's logging configuration (v1.28)";
         }
         if (path.startsWith("detectLocal.")) {
             return "only detectLocalMode ClusterCIDR is supported";
-        }
-        if (path.equals("featureGates")) {
-            return "ferry has no feature gates";
         }
         return "ferry does not act on it";
     }
