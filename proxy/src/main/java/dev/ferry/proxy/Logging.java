@@ -64,20 +64,13 @@ final class Logging {
      * @throws IllegalStateException naming the file when the log file cannot be opened
      */
     static synchronized void configure(LoggingFlags flags, LogOutput output, boolean dryRun) {
+        reset();
         configure(flags.verbosity(), flags.format());
         LoggerContext ctx = context();
         if (ctx == null || !(stderr(ctx) instanceof OutputStreamAppender<ILoggingEvent> err)) {
             return; // someone else's logback configuration: leave it alone
         }
         ch.qos.logback.classic.Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
-        for (String name : new String[] {FILE_APPENDER, STDOUT_APPENDER}) {
-            Appender<ILoggingEvent> old = root.getAppender(name);
-            if (old != null) {
-                root.detachAppender(old);
-                old.stop();
-            }
-        }
-        err.clearAllFilters();
         boolean json = flags.format().equals("json");
         if (output.file() != null) {
             root.addAppender(fileAppender(ctx, output, json));
@@ -96,6 +89,24 @@ final class Logging {
             out.start();
             root.addAppender(out);
         }
+    }
+
+    /** Back to logback.xml's setup: standard error only, text, verbosity 0 (tests call it after theirs). */
+    static synchronized void reset() {
+        configure(0, "text");
+        LoggerContext ctx = context();
+        if (ctx == null || !(stderr(ctx) instanceof OutputStreamAppender<ILoggingEvent> err)) {
+            return;
+        }
+        ch.qos.logback.classic.Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
+        for (String name : new String[] {FILE_APPENDER, STDOUT_APPENDER}) {
+            Appender<ILoggingEvent> old = root.getAppender(name);
+            if (old != null) {
+                root.detachAppender(old);
+                old.stop();
+            }
+        }
+        err.clearAllFilters();
     }
 
     static void setVerbosity(int v) {

@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -103,7 +102,7 @@ public final class FeatureGates {
         set.forEach((name, on) -> {
             Gate g = KNOWN.get(name);
             if (g.stage() == Stage.GA || g.stage() == Stage.DEPRECATED) {
-                out.add("--feature-gates: setting " + g.stage().name().toLowerCase(Locale.ROOT) + " feature gate " + name + "="
+                out.add("--feature-gates: setting " + (g.stage() == Stage.GA ? "GA" : "deprecated") + " feature gate " + name + "="
                         + on + "; it will be removed in a future release (as upstream warns)");
             }
         });
