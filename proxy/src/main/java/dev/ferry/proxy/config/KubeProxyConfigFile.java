@@ -103,6 +103,7 @@ public final class KubeProxyConfigFile {
         config.checkType(root, "apiVersion", ConfigSchema.API_VERSION);
         config.checkType(root, "kind", ConfigSchema.KIND);
         config.walk(root, "");
+        config.defaultAddressesForIpv6();
         return config;
     }
 
@@ -325,6 +326,24 @@ public final class KubeProxyConfigFile {
                 return items.isEmpty() ? null : String.join(",", items);
             }
             default -> throw new IllegalStateException(field + " has no flag syntax");
+        }
+    }
+
+    /**
+     * Upstream's defaulting: with an IPv6 bindAddress, an unset healthzBindAddress is [::]:10256
+     * and an unset metricsBindAddress [::1]:10249 (the IPv4 defaults otherwise).
+     */
+    private void defaultAddressesForIpv6() {
+        boolean ipv6 = settings.stream().anyMatch(s -> s.field().equals("bindAddress") && IpAddresses.isValid(s.value())
+                && IpAddresses.parse(s.value()) instanceof java.net.Inet6Address);
+        if (!ipv6) {
+            return;
+        }
+        if (settings.stream().noneMatch(s -> s.field().equals("healthzBindAddress"))) {
+            settings.add(new Setting("healthzBindAddress", "--healthz-bind-address", "[::]:10256"));
+        }
+        if (settings.stream().noneMatch(s -> s.field().equals("metricsBindAddress"))) {
+            settings.add(new Setting("metricsBindAddress", "--metrics-bind-address", "[::1]:10249"));
         }
     }
 

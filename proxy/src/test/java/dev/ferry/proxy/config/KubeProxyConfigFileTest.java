@@ -111,6 +111,17 @@ class KubeProxyConfigFileTest {
     }
 
     @Test
+    void anIpv6BindAddressMakesTheDefaultServerAddressesIpv6AsUpstreamsDefaulting() throws Exception {
+        Map<String, String> f = byField(parse("bindAddress: \"fd00::5\"\n"));
+        assertEquals("[::]:10256", f.get("healthzBindAddress"));
+        assertEquals("[::1]:10249", f.get("metricsBindAddress"));
+        f = byField(parse("bindAddress: \"::\"\nmetricsBindAddress: \"[::]:9999\"\n"));
+        assertEquals("[::]:10256", f.get("healthzBindAddress"));
+        assertEquals("[::]:9999", f.get("metricsBindAddress"), "a field given is kept");
+        assertEquals(null, byField(parse("bindAddress: 10.0.0.5\n")).get("healthzBindAddress"), "IPv4: the flags' defaults");
+    }
+
+    @Test
     void ignoredFieldsAreListedOnlyWhenTheyCarryAValue() throws Exception {
         KubeProxyConfigFile f = parse("""
                 oomScoreAdj: -999
