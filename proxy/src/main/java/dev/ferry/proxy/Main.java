@@ -19,6 +19,7 @@ import dev.ferry.proxy.conntrack.ConntrackReconciler;
 import dev.ferry.proxy.events.NodeEvents;
 import dev.ferry.proxy.inspect.InspectCommands;
 import dev.ferry.proxy.modes.ProxyModes;
+import dev.ferry.proxy.modes.UnregisteredModeLeftovers;
 import dev.ferry.proxy.source.ApiClients;
 import dev.ferry.proxy.source.ApiSource;
 import dev.ferry.proxy.source.FileSource;
@@ -139,6 +140,7 @@ public final class Main {
             // what the other modes left that this one cannot fold into its own rules (their chains it can)
             options.options(other).removeLeftovers(options.context(other, commands, dryRunOutput));
         }
+        UnregisteredModeLeftovers.of(options.modes()).remove(options.dryRun); // never fatal, as upstream's
         String hostname = options.hostname();
         log.info("ferry proxy starting: mode {}, node {}, source {}{}", mode.name(), hostname,
                 options.manifests != null ? "manifests in " + options.manifests : "API server",
@@ -265,6 +267,7 @@ public final class Main {
                 b.closeQuietly();
             }
         }
+        allOk &= UnregisteredModeLeftovers.of(options.modes()).remove(options.dryRun);
         return allOk ? OK : FAILED;
     }
 }
