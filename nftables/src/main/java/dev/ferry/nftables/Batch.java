@@ -27,8 +27,8 @@ final class Batch {
     private boolean ended;
 
     Batch() {
-        messages.add(NfTables.NFNL_MSG_BATCH_BEGIN, NetlinkMessage.NLM_F_REQUEST,
-                NfTables.nfgenmsg(NfTables.FAMILY_UNSPEC, NfTables.SUBSYSTEM));
+        messages.add(NftNumbers.NFNL_MSG_BATCH_BEGIN, NetlinkMessage.NLM_F_REQUEST,
+                NftNumbers.nfgenmsg(NftNumbers.FAMILY_UNSPEC, NftNumbers.SUBSYSTEM));
     }
 
     /**
@@ -41,7 +41,7 @@ final class Batch {
         if (ended) {
             throw new IllegalStateException("the batch was sent");
         }
-        messages.add(NfTables.type(message), NfTables.COMMAND_FLAGS, payload);
+        messages.add(NftNumbers.type(message), NftNumbers.COMMAND_FLAGS, payload);
         commands.add(command);
     }
 
@@ -52,8 +52,8 @@ final class Batch {
     /** The messages with END added, as sent. */
     NetlinkBatch end() {
         if (!ended) {
-            messages.add(NfTables.NFNL_MSG_BATCH_END, NetlinkMessage.NLM_F_REQUEST,
-                    NfTables.nfgenmsg(NfTables.FAMILY_UNSPEC, NfTables.SUBSYSTEM));
+            messages.add(NftNumbers.NFNL_MSG_BATCH_END, NetlinkMessage.NLM_F_REQUEST,
+                    NftNumbers.nfgenmsg(NftNumbers.FAMILY_UNSPEC, NftNumbers.SUBSYSTEM));
             ended = true;
         }
         return messages;

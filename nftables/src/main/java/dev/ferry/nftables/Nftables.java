@@ -52,15 +52,15 @@ public final class Nftables implements AutoCloseable {
 
     /** Every table, of every family, in the kernel's order. */
     public List<Table> tables() throws IOException {
-        return socket.dumpAll(NfTables.type(NfTables.NFT_MSG_GETTABLE),
-                NfTables.nfgenmsg(NfTables.FAMILY_UNSPEC, 0), "list nftables tables", DUMP_ATTEMPTS, Table::decode);
+        return socket.dumpAll(NftNumbers.type(NftNumbers.NFT_MSG_GETTABLE),
+                NftNumbers.nfgenmsg(NftNumbers.FAMILY_UNSPEC, 0), "list nftables tables", DUMP_ATTEMPTS, Table::decode);
     }
 
     /** Whether {@code table} exists. */
     public boolean exists(Table table) throws IOException {
         Objects.requireNonNull(table, "table");
         try {
-            socket.request(NfTables.type(NfTables.NFT_MSG_GETTABLE), 0, table.namePayload(), "get " + table);
+            socket.request(NftNumbers.type(NftNumbers.NFT_MSG_GETTABLE), 0, table.namePayload(), "get " + table);
             return true;
         } catch (NetlinkException e) {
             if (e.errno() == Errno.ENOENT) {
@@ -93,7 +93,7 @@ public final class Nftables implements AutoCloseable {
     /** Buffers the deletion of {@code table} (it must exist when the transaction runs). */
     void delete(Table table) {
         Objects.requireNonNull(table, "table");
-        pending.add(NfTables.NFT_MSG_DELTABLE, table.namePayload(), "delete " + table);
+        pending.add(NftNumbers.NFT_MSG_DELTABLE, table.namePayload(), "delete " + table);
     }
 
     /** Sends the buffered commands as one transaction; nothing when none is buffered. */

@@ -31,8 +31,8 @@ public record Table(TableFamily family, String name) {
 
     /** nfgenmsg of the table's family, then NFTA_TABLE_NAME. */
     byte[] namePayload() {
-        return new AttributeWriter().header(NfTables.nfgenmsg(family.number(), 0))
-                .putString(NfTables.NFTA_TABLE_NAME, name).toByteArray();
+        return new AttributeWriter().header(NftNumbers.nfgenmsg(family.number(), 0))
+                .putString(NftNumbers.NFTA_TABLE_NAME, name).toByteArray();
     }
 
     /**
@@ -43,12 +43,12 @@ public record Table(TableFamily family, String name) {
      */
     static Table decode(NetlinkMessage message) {
         ByteBuffer p = message.payload();
-        if (p.remaining() < NfTables.NFGENMSG_LENGTH) {
+        if (p.remaining() < NftNumbers.NFGENMSG_LENGTH) {
             throw new IllegalArgumentException("table message of " + p.remaining() + " bytes has no nfgenmsg");
         }
         TableFamily family = TableFamily.of(p.get(0) & 0xff);
-        String name = NetlinkAttribute.find(NetlinkAttribute.parse(p.position(NfTables.NFGENMSG_LENGTH)),
-                NfTables.NFTA_TABLE_NAME).map(NetlinkAttribute::string)
+        String name = NetlinkAttribute.find(NetlinkAttribute.parse(p.position(NftNumbers.NFGENMSG_LENGTH)),
+                NftNumbers.NFTA_TABLE_NAME).map(NetlinkAttribute::string)
                 .orElseThrow(() -> new IllegalArgumentException("table message without NFTA_TABLE_NAME"));
         return family == null ? null : new Table(family, name);
     }

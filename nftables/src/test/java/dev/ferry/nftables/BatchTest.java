@@ -34,7 +34,7 @@ class BatchTest {
     @Test
     void deletingATableIsNftsMessageExceptThatWeAskForAnAcknowledgement() {
         Batch batch = new Batch();
-        batch.add(NfTables.NFT_MSG_DELTABLE, new Table(TableFamily.IPV4, "kube-proxy").namePayload(),
+        batch.add(NftNumbers.NFT_MSG_DELTABLE, new Table(TableFamily.IPV4, "kube-proxy").namePayload(),
                 "delete table ip kube-proxy");
         String ours = HexFormat.of().formatHex(batch.end().encode(0, 0));
         // nft sends NLM_F_REQUEST (0x0001) only; we add NLM_F_ACK (0x0004) so success is confirmed too.
@@ -105,13 +105,13 @@ class BatchTest {
         int messages = batch.end().size();
         assertEquals(4, messages, "BEGIN, two commands, END");
         assertEquals(4, batch.end().size(), "END is added once");
-        assertThrows(IllegalStateException.class, () -> batch.add(NfTables.NFT_MSG_DELTABLE, new byte[4], "x"));
+        assertThrows(IllegalStateException.class, () -> batch.add(NftNumbers.NFT_MSG_DELTABLE, new byte[4], "x"));
     }
 
     private static Batch twoCommands() {
         Batch batch = new Batch();
         for (Table t : KubeProxyTables.ALL) {
-            batch.add(NfTables.NFT_MSG_DELTABLE, t.namePayload(), "delete " + t);
+            batch.add(NftNumbers.NFT_MSG_DELTABLE, t.namePayload(), "delete " + t);
         }
         return batch;
     }

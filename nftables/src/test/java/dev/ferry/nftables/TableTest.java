@@ -33,16 +33,16 @@ class TableTest {
     void decodesTheKernelsDescriptionOfATable() {
         // NEWTABLE as the kernel dumps it: nfgenmsg (family 10, version 0, res_id = generation), name, flags, use, handle.
         byte[] payload = new AttributeWriter().header(new byte[] {10, 0, 0, 7})
-                .putString(NfTables.NFTA_TABLE_NAME, "kube-proxy").putBe32(2, 0).putBe32(3, 5)
+                .putString(NftNumbers.NFTA_TABLE_NAME, "kube-proxy").putBe32(2, 0).putBe32(3, 5)
                 .put(4, new byte[] {0, 0, 0, 0, 0, 0, 0, 3}).toByteArray();
-        Table t = Table.decode(new NetlinkMessage(NfTables.type(NfTables.NFT_MSG_NEWTABLE), 2, 1, 0, ByteBuffer.wrap(payload)));
+        Table t = Table.decode(new NetlinkMessage(NftNumbers.type(NftNumbers.NFT_MSG_NEWTABLE), 2, 1, 0, ByteBuffer.wrap(payload)));
         assertEquals(new Table(TableFamily.IPV6, "kube-proxy"), t);
     }
 
     @Test
     void aFamilyWeDoNotKnowIsSkippedAndAMessageWithoutNameIsMalformed() {
         byte[] unknown = new AttributeWriter().header(new byte[] {99, 0, 0, 0})
-                .putString(NfTables.NFTA_TABLE_NAME, "t").toByteArray();
+                .putString(NftNumbers.NFTA_TABLE_NAME, "t").toByteArray();
         assertNull(Table.decode(new NetlinkMessage(0xa00, 2, 1, 0, ByteBuffer.wrap(unknown))));
         byte[] nameless = new AttributeWriter().header(new byte[] {2, 0, 0, 0}).putBe32(2, 0).toByteArray();
         assertThrows(IllegalArgumentException.class,

@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
  * The nf_tables netlink numbers (uapi linux/netfilter/nf_tables.h and nfnetlink.h) this package
  * speaks, and the nfgenmsg header every message starts with. Numbers in attributes are big-endian.
  */
-final class NfTables {
+final class NftNumbers {
 
     /** NFNL_SUBSYS_NFTABLES: the high byte of every nf_tables message type. */
     static final int SUBSYSTEM = 10;
@@ -31,7 +31,7 @@ final class NfTables {
     /** NLM_F_REQUEST and NLM_F_ACK: a command whose success the kernel confirms, so a batch's outcome is known. */
     static final int COMMAND_FLAGS = NetlinkMessage.NLM_F_REQUEST | NetlinkMessage.NLM_F_ACK;
 
-    private NfTables() {
+    private NftNumbers() {
     }
 
     /** The netlink message type of nf_tables message {@code message} (NFT_MSG_*). */
