@@ -4,6 +4,7 @@ import dev.ferry.core.SyncGuard;
 import dev.ferry.core.SyncResult;
 import dev.ferry.mode.FamilyBackend;
 import dev.ferry.mode.InvalidFlagException;
+import dev.ferry.mode.ModeContext;
 import dev.ferry.mode.ModeRuntime;
 import dev.ferry.mode.ModeUnavailableException;
 import dev.ferry.mode.ProxyMode;
@@ -19,6 +20,7 @@ import dev.ferry.proxy.conntrack.ConntrackReconciler;
 import dev.ferry.proxy.events.NodeEvents;
 import dev.ferry.proxy.inspect.InspectCommands;
 import dev.ferry.proxy.modes.ProxyModes;
+import dev.ferry.proxy.node.NodeSetup;
 import dev.ferry.proxy.source.ApiClients;
 import dev.ferry.proxy.source.ApiSource;
 import dev.ferry.proxy.source.FileSource;
@@ -46,7 +48,8 @@ import java.util.function.Function;
  * "inspect" and "trace" as the first argument run the inspection tools instead.
  *
  * <p>Order: flags, then --config (its fields fill the options no flag set), checks, logging,
- * then --write-config-to, --cleanup, or the proxy.
+ * then --write-config-to, --cleanup, or the proxy: the node's conntrack settings, the mode (or,
+ * for --init-only, exit), the OOM score, the source and the syncs.
  */
 public final class Main {
 
@@ -128,6 +131,12 @@ public final class Main {
                     + mode.dryRunUnavailable().get() + ")");
             return USAGE;
         }
+        // upstream's node-level settings: conntrack before the mode starts, the OOM score once it runs
+        NodeSetup node = NodeSetup.thisProcess(!options.dryRun, options::name);
+        NodeSetup.Result conntrack = node.conntrack(options.node.conntrack());
+        if (options.node.initOnly()) {
+            return initOnly(options, mode, options.context(mode, commands, dryRunOutput), conntrack, err);
+        }
         ModeRuntime runtime;
         try {
             runtime = options.options(mode).start(options.context(mode, commands, dryRunOutput));
@@ -139,6 +148,7 @@ public final class Main {
             // what the other modes left that this one cannot fold into its own rules (their chains it can)
             options.options(other).removeLeftovers(options.context(other, commands, dryRunOutput));
         }
+        node.oomScore(options.node.oomScoreAdj());
         String hostname = options.hostname();
         log.info("ferry proxy starting: mode {}, node {}, source {}{}", mode.name(), hostname,
                 options.manifests != null ? "manifests in " + options.manifests : "API server",
@@ -248,6 +258,23 @@ public final class Main {
         }
         log.info("wrote the configuration to {}", file);
         return OK;
+    }
+
+    /**
+     * --init-only, as upstream: the settings that need full privileges (the conntrack sysctls, set
+     * already, and whatever the mode sets as it starts), then exit without syncing and without the
+     * OOM score; 0 when every value was set.
+     */
+    private static int initOnly(ProxyOptions options, ProxyMode mode, ModeContext context, NodeSetup.Result conntrack,
+            PrintStream err) {
+        try (ModeRuntime runtime = options.options(mode).start(context)) {
+            log.info("initialized (--init-only): conntrack settings {}, {} mode started and stopped; exiting",
+                    conntrack.ok() ? "set" : "not all set (see above)", mode.name());
+        } catch (ModeUnavailableException e) {
+            err.println("error: " + e.getMessage());
+            return FAILED;
+        }
+        return conntrack.ok() ? OK : FAILED;
     }
 
     /** --cleanup: every backend of every mode removes what it owns; 0 when all worked. */
