@@ -4,7 +4,6 @@ import dev.ferry.core.SyncGuard;
 import dev.ferry.core.SyncResult;
 import dev.ferry.mode.FamilyBackend;
 import dev.ferry.mode.InvalidFlagException;
-import dev.ferry.mode.ModeContext;
 import dev.ferry.mode.ModeRuntime;
 import dev.ferry.mode.ModeUnavailableException;
 import dev.ferry.mode.ProxyMode;
@@ -134,9 +133,6 @@ public final class Main {
         // upstream's node-level settings: conntrack before the mode starts, the OOM score once it runs
         NodeSetup node = NodeSetup.thisProcess(!options.dryRun, options::name);
         NodeSetup.Result conntrack = node.conntrack(options.node.conntrack());
-        if (options.node.initOnly()) {
-            return initOnly(options, mode, options.context(mode, commands, dryRunOutput), conntrack, err);
-        }
         ModeRuntime runtime;
         try {
             runtime = options.options(mode).start(options.context(mode, commands, dryRunOutput));
@@ -147,6 +143,9 @@ public final class Main {
         for (ProxyMode other : options.modes().others(mode)) {
             // what the other modes left that this one cannot fold into its own rules (their chains it can)
             options.options(other).removeLeftovers(options.context(other, commands, dryRunOutput));
+        }
+        if (options.node.initOnly()) {
+            return initialized(runtime, mode, conntrack);
         }
         node.oomScore(options.node.oomScoreAdj());
         String hostname = options.hostname();
@@ -261,19 +260,14 @@ public final class Main {
     }
 
     /**
-     * --init-only, as upstream: the settings that need full privileges (the conntrack sysctls, set
-     * already, and whatever the mode sets as it starts), then exit without syncing and without the
-     * OOM score; 0 when every value was set.
+     * --init-only, as upstream: what needs full privileges is done (the conntrack settings, the
+     * mode's start-up kernel settings, the other modes' leftovers); exit without syncing and without
+     * the OOM score. 0 when every value was set.
      */
-    private static int initOnly(ProxyOptions options, ProxyMode mode, ModeContext context, NodeSetup.Result conntrack,
-            PrintStream err) {
-        try (ModeRuntime runtime = options.options(mode).start(context)) {
-            log.info("initialized (--init-only): conntrack settings {}, {} mode started and stopped; exiting",
-                    conntrack.ok() ? "set" : "not all set (see above)", mode.name());
-        } catch (ModeUnavailableException e) {
-            err.println("error: " + e.getMessage());
-            return FAILED;
-        }
+    private static int initialized(ModeRuntime runtime, ProxyMode mode, NodeSetup.Result conntrack) {
+        runtime.close();
+        log.info("initialized (--init-only): conntrack settings {}, {} mode started and stopped; exiting",
+                conntrack.ok() ? "set" : "not all set (see above)", mode.name());
         return conntrack.ok() ? OK : FAILED;
     }
 
