@@ -12,6 +12,7 @@ import dev.ferry.mode.SyncPeriods;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.NetworkSettings;
 import dev.ferry.proxy.modes.ProxyModes;
+import dev.ferry.proxy.node.NodeOptions;
 import dev.ferry.proxy.source.Hostnames;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -104,12 +105,6 @@ final class ProxyOptions {
             description = "Where the metrics server listens; empty disables it. Default: ${DEFAULT-VALUE}.")
     BindAddress metricsBindAddress;
 
-    @Option(names = "--conntrack-tcp-timeout-established", paramLabel = "DURATION", defaultValue = "24h",
-            converter = FlagConverters.DurationConverter.class,
-            description = "Idle timeout of established TCP connections (userspace mode closes both sides; 0: none). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    Duration tcpEstablishedTimeout;
-
     @Option(names = "--cleanup", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = FlagConverters.BoolConverter.class,
             description = "Remove every rule this program installs, in every mode, and exit.")
     boolean cleanup;
@@ -135,6 +130,9 @@ final class ProxyOptions {
             description = "text, or json: one JSON object per line (timestamp, level, loggerName, formattedMessage, "
                     + "kvpList, ...). Default: ${DEFAULT-VALUE}.")
     String loggingFormat;
+
+    /** Upstream's node-level flags: conntrack sizing and timeouts, the OOM score, --init-only. */
+    final NodeOptions node = new NodeOptions();
 
     /** Flags whose value came from the config file, and how messages name them then. */
     private final Map<String, String> fromFile = new HashMap<>();
@@ -171,6 +169,7 @@ final class ProxyOptions {
             }
         };
         CommandLine cli = new CommandLine(this, factory).setOverwrittenOptionsAllowed(true);
+        cli.addMixin("node", node);
         modeOptions.forEach(cli::addMixin);
         cli.addMixin("help", new HelpOptions()); // after every mode's flags, as the last lines of --help
         StringBuilder section = new StringBuilder("\nProxy modes (--proxy-mode, or the config file's mode):\n");
@@ -267,7 +266,7 @@ final class ProxyOptions {
      * programs; {@code dryRunOutput} is where a dry run prints, null when the node is programmed.
      */
     ModeContext context(ProxyMode mode, CommandRunner commands, PrintStream dryRunOutput) {
-        return new ModeContext(clusterFamilies(), network(), commands, modes.leftoversFor(mode), tcpEstablishedTimeout,
+        return new ModeContext(clusterFamilies(), network(), commands, modes.leftoversFor(mode), node.tcpEstablishedTimeout(),
                 dryRunOutput);
     }
 
