@@ -12,6 +12,7 @@ import dev.ferry.ipvs.netlink.IpvsClient;
 import dev.ferry.ipvs.netlink.VirtualServer;
 import dev.ferry.nativeio.rtnetlink.Links;
 import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.KernelSettingException;
 import dev.ferry.netfilter.LocalAddresses;
 import dev.ferry.netfilter.NodePortAddresses;
 import dev.ferry.netfilter.Sysctls;
@@ -208,6 +209,8 @@ final class IpvsBackend implements Backend {
         }
         try {
             sysctls.write(name, value);
+        } catch (KernelSettingException e) {
+            throw e; // names the sysctl and why it could not be set
         } catch (IOException e) {
             throw new IOException("cannot set sysctl " + name + "=" + value + ": " + e.getMessage(), e);
         }

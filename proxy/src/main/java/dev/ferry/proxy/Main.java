@@ -20,6 +20,8 @@ import dev.ferry.proxy.events.NodeEvents;
 import dev.ferry.proxy.flags.CommandLineArgs;
 import dev.ferry.proxy.inspect.InspectCommands;
 import dev.ferry.proxy.modes.ProxyModes;
+import dev.ferry.proxy.modes.UnregisteredModeLeftovers;
+import dev.ferry.proxy.node.NodeSetup;
 import dev.ferry.proxy.source.ApiClients;
 import dev.ferry.proxy.source.ApiSource;
 import dev.ferry.proxy.source.FileSource;
@@ -49,7 +51,8 @@ import java.util.function.Function;
  * usage (of the proxy, or of a command).
  *
  * <p>Order: flags, then --config (its fields fill the options no flag set), checks, logging,
- * then --write-config-to, --cleanup, or the proxy.
+ * then --write-config-to, --cleanup, or the proxy: the node's conntrack settings, the mode (or,
+ * for --init-only, exit), the OOM score, the source and the syncs.
  */
 public final class Main {
 
@@ -149,6 +152,9 @@ public final class Main {
                     + mode.dryRunUnavailable().get() + ")");
             return USAGE;
         }
+        // upstream's node-level settings: conntrack before the mode starts, the OOM score once it runs
+        NodeSetup node = NodeSetup.thisProcess(!options.dryRun, options::name);
+        NodeSetup.Result conntrack = node.conntrack(options.node.conntrack());
         ModeRuntime runtime;
         try {
             runtime = options.options(mode).start(options.context(mode, commands, dryRunOutput));
@@ -160,6 +166,11 @@ public final class Main {
             // what the other modes left that this one cannot fold into its own rules (their chains it can)
             options.options(other).removeLeftovers(options.context(other, commands, dryRunOutput));
         }
+        UnregisteredModeLeftovers.of(options.modes()).remove(options.dryRun); // never fatal, as upstream's
+        if (options.node.initOnly()) {
+            return initialized(runtime, mode, conntrack);
+        }
+        node.oomScore(options.node.oomScoreAdj());
         String hostname = options.hostname();
         log.info("ferry proxy starting: mode {}, node {}, source {}{}", mode.name(), hostname,
                 options.manifests != null ? "manifests in " + options.manifests : "API server",
@@ -302,6 +313,18 @@ public final class Main {
         return OK;
     }
 
+    /**
+     * --init-only, as upstream: what needs full privileges is done (the conntrack settings, the
+     * mode's start-up kernel settings, the other modes' leftovers); exit without syncing and without
+     * the OOM score. 0 when every value was set.
+     */
+    private static int initialized(ModeRuntime runtime, ProxyMode mode, NodeSetup.Result conntrack) {
+        runtime.close();
+        log.info("initialized (--init-only): conntrack settings {}, {} mode started and stopped; exiting",
+                conntrack.ok() ? "set" : "not all set (see above)", mode.name());
+        return conntrack.ok() ? OK : FAILED;
+    }
+
     /** --cleanup: every backend of every mode removes what it owns; 0 when all worked. */
     private static int cleanup(ProxyOptions options, CommandRunner commands, PrintStream dryRunOutput) {
         boolean allOk = true;
@@ -317,6 +340,7 @@ public final class Main {
                 b.closeQuietly();
             }
         }
+        allOk &= UnregisteredModeLeftovers.of(options.modes()).remove(options.dryRun);
         return allOk ? OK : FAILED;
     }
 }

@@ -21,6 +21,7 @@ import dev.ferry.proxy.flags.LoggingFlags;
 import dev.ferry.proxy.flags.RemovedFlags;
 import dev.ferry.proxy.flags.ServerFlags;
 import dev.ferry.proxy.modes.ProxyModes;
+import dev.ferry.proxy.node.NodeOptions;
 import dev.ferry.proxy.source.Hostnames;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -117,12 +118,6 @@ final class ProxyOptions {
                     + "Default: ${DEFAULT-VALUE}.")
     BindAddress metricsBindAddress;
 
-    @Option(names = "--conntrack-tcp-timeout-established", paramLabel = "DURATION", defaultValue = "24h",
-            converter = FlagConverters.DurationConverter.class,
-            description = "Idle timeout of established TCP connections (userspace mode closes both sides; 0: none). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    Duration tcpEstablishedTimeout;
-
     @Option(names = "--cleanup", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = FlagConverters.BoolConverter.class,
             description = "Remove every rule this program installs, in every mode, and exit.")
     boolean cleanup;
@@ -155,6 +150,9 @@ final class ProxyOptions {
     final KlogFlags klog = new KlogFlags();
     final RemovedFlags removed = new RemovedFlags();
     final HelpOptions help = new HelpOptions();
+
+    /** Upstream's node-level flags: conntrack sizing and timeouts, the OOM score, --init-only. */
+    final NodeOptions node = new NodeOptions();
 
     /** Flags whose value came from the config file, and how messages name them then. */
     private final Map<String, String> fromFile = new HashMap<>();
@@ -223,6 +221,7 @@ final class ProxyOptions {
             }
         };
         CommandLine cli = new CommandLine(this, factory).setOverwrittenOptionsAllowed(true);
+        cli.addMixin("node", node);
         cli.addMixin("api", apiClient);
         cli.addMixin("servers", servers);
         cli.addMixin("logging", logging);
@@ -383,7 +382,7 @@ final class ProxyOptions {
      * programs; {@code dryRunOutput} is where a dry run prints, null when the node is programmed.
      */
     ModeContext context(ProxyMode mode, CommandRunner commands, PrintStream dryRunOutput) {
-        return new ModeContext(clusterFamilies(), network(), commands, modes.leftoversFor(mode), tcpEstablishedTimeout,
+        return new ModeContext(clusterFamilies(), network(), commands, modes.leftoversFor(mode), node.tcpEstablishedTimeout(),
                 dryRunOutput);
     }
 

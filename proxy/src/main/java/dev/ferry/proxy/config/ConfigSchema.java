@@ -84,7 +84,15 @@ final class ConfigSchema {
         // traffic from pods, NodePorts
         flag(f, "clusterCIDR", Kind.STRING, "--cluster-cidr");
         flag(f, "nodePortAddresses", Kind.STRING_LIST, "--nodeport-addresses");
+        // the node: conntrack sizing and timeouts, the OOM score (null: upstream's default; 0: leave alone)
+        flag(f, "conntrack.maxPerCore", Kind.INT, "--conntrack-max-per-core");
+        flag(f, "conntrack.min", Kind.INT, "--conntrack-min");
         flag(f, "conntrack.tcpEstablishedTimeout", Kind.DURATION, "--conntrack-tcp-timeout-established");
+        flag(f, "conntrack.tcpCloseWaitTimeout", Kind.DURATION, "--conntrack-tcp-timeout-close-wait");
+        flag(f, "conntrack.tcpBeLiberal", Kind.BOOL, "--conntrack-tcp-be-liberal");
+        flag(f, "conntrack.udpTimeout", Kind.DURATION, "--conntrack-udp-timeout");
+        flag(f, "conntrack.udpStreamTimeout", Kind.DURATION, "--conntrack-udp-timeout-stream");
+        flag(f, "oomScoreAdj", Kind.INT, "--oom-score-adj");
         // logging: upstream's logsapi fields we have flags for
         flag(f, "logging.format", Kind.STRING, "--logging-format");
         flag(f, "logging.verbosity", Kind.INT, "--v");
@@ -101,14 +109,7 @@ final class ConfigSchema {
         flag(f, "enableProfiling", Kind.BOOL, "--profiling");
         flag(f, "showHiddenMetricsForVersion", Kind.STRING, "--show-hidden-metrics-for-version");
         // accepted, not acted on
-        ignored(f, "oomScoreAdj", Kind.INT, -999);
         ignored(f, "conntrack.max", Kind.INT, null);
-        ignored(f, "conntrack.maxPerCore", Kind.INT, 32768);
-        ignored(f, "conntrack.min", Kind.INT, 131072);
-        ignored(f, "conntrack.tcpCloseWaitTimeout", Kind.DURATION, "1h0m0s");
-        ignored(f, "conntrack.tcpBeLiberal", Kind.BOOL, null);
-        ignored(f, "conntrack.udpTimeout", Kind.DURATION, null);
-        ignored(f, "conntrack.udpStreamTimeout", Kind.DURATION, null);
         ignored(f, "detectLocal.bridgeInterface", Kind.STRING, null);
         ignored(f, "detectLocal.interfaceNamePrefix", Kind.STRING, null);
         ignored(f, "nftables.masqueradeBit", Kind.INT, 14);

@@ -397,8 +397,8 @@ public final class KubeProxyConfigFile {
         if (path.startsWith("winkernel.") || path.equals("windowsRunAsService")) {
             return "Windows only";
         }
-        if (path.startsWith("conntrack.")) {
-            return "ferry leaves the kernel's conntrack settings alone";
+        if (path.equals("conntrack.max")) {
+            return "upstream removed it: conntrack.maxPerCore and conntrack.min size the table";
         }
         if (path.startsWith("clientConnection.")) {
             return "fabric8's client reads application/json";

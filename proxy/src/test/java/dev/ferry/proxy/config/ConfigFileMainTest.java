@@ -130,6 +130,13 @@ class ConfigFileMainTest {
                 Arguments.of("clusterCIDR", "10.244.0.0/16,fd00:10:244::/56", "--cluster-cidr=10.244.0.0/16,fd00:10:244::/56"),
                 Arguments.of("nodePortAddresses", "[192.168.0.0/16, primary]", "--nodeport-addresses=192.168.0.0/16,primary"),
                 Arguments.of("conntrack.tcpEstablishedTimeout", "1h", "--conntrack-tcp-timeout-established=1h"),
+                Arguments.of("conntrack.maxPerCore", "0", "--conntrack-max-per-core=0"),
+                Arguments.of("conntrack.min", "262144", "--conntrack-min=262144"),
+                Arguments.of("conntrack.tcpCloseWaitTimeout", "0s", "--conntrack-tcp-timeout-close-wait=0"),
+                Arguments.of("conntrack.tcpBeLiberal", "true", "--conntrack-tcp-be-liberal"),
+                Arguments.of("conntrack.udpTimeout", "30s", "--conntrack-udp-timeout=30s"),
+                Arguments.of("conntrack.udpStreamTimeout", "2m", "--conntrack-udp-timeout-stream=120s"),
+                Arguments.of("oomScoreAdj", "-500", "--oom-score-adj=-500"),
                 Arguments.of("logging.format", "json", "--logging-format=json"),
                 Arguments.of("logging.verbosity", "3", "--v=3"),
                 Arguments.of("logging.flushFrequency", "1000000000", "--log-flush-frequency=1s"),
@@ -216,6 +223,12 @@ class ConfigFileMainTest {
         String fromKubeadm = effective("--config=src/test/resources/config/kubeadm-config.conf");
         assertEquals(effective("--cluster-cidr=10.244.0.0/16", "--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf",
                 "--bind-address=0.0.0.0"), fromKubeadm);
+        // kubeadm leaves the node-level fields null: upstream's defaults, which raise nf_conntrack_max and the OOM score
+        assertEquals(32768, at(fromKubeadm, "conntrack.maxPerCore").asInt());
+        assertEquals(131072, at(fromKubeadm, "conntrack.min").asInt());
+        assertEquals("24h0m0s", at(fromKubeadm, "conntrack.tcpEstablishedTimeout").asText());
+        assertEquals("1h0m0s", at(fromKubeadm, "conntrack.tcpCloseWaitTimeout").asText());
+        assertEquals(-999, at(fromKubeadm, "oomScoreAdj").asInt());
         assertEquals(fromKubeadm.replace("/var/lib/kube-proxy/kubeconfig.conf", kubeconfig.toString()),
                 effective("--config=src/test/resources/config/kubeadm-config.conf", "--kubeconfig=" + kubeconfig),
                 "a flag overrides kubeadm's path");
@@ -284,16 +297,20 @@ class ConfigFileMainTest {
         logs.start();
         main.addAppender(logs);
         try {
-            effective("--config=" + file("oomScoreAdj: -500\nconntrack:\n  maxPerCore: 0\n  udpTimeout: 30s\n"
-                    + "logging: {sanitization: true}\nwinkernel: {networkName: x}\n"));
+            effective("--config=" + file("oomScoreAdj: -500\nconntrack:\n  max: 5\n  maxPerCore: 0\n  udpTimeout: 30s\n"
+                    + "logging: {sanitization: true}\nwinkernel: {networkName: x}\ndetectLocal: {bridgeInterface: br0}\n"));
         } finally {
             main.detachAppender(logs);
         }
         List<String> warnings = logs.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).toList();
         assertEquals(4, warnings.size(), warnings.toString());
-        assertTrue(warnings.get(0).endsWith("field oomScoreAdj (-500) is ignored: ferry does not act on it"), warnings.get(0));
-        assertTrue(warnings.stream().anyMatch(w -> w.contains("field conntrack.udpTimeout (\"30s\") is ignored")), warnings.toString());
+        assertTrue(warnings.get(0).endsWith("field conntrack.max (5) is ignored: upstream removed it: conntrack.maxPerCore "
+                + "and conntrack.min size the table"), warnings.get(0));
+        assertTrue(warnings.stream().noneMatch(w -> w.contains("field oomScoreAdj") || w.contains("field conntrack.udpTimeout")
+                || w.contains("field conntrack.maxPerCore")), "the node-level fields are acted on: " + warnings);
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("field detectLocal.bridgeInterface (\"br0\") is ignored")),
+                warnings.toString());
         assertTrue(warnings.stream().anyMatch(w -> w.contains("field logging.sanitization (true) is ignored")), warnings.toString());
         assertTrue(warnings.stream().anyMatch(w -> w.contains("field winkernel.networkName (\"x\") is ignored: Windows only")),
                 warnings.toString());

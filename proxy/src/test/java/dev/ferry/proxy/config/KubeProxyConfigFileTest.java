@@ -138,11 +138,15 @@ class KubeProxyConfigFileTest {
                 conntrack: {maxPerCore: 0, udpTimeout: 30s}
                 nftables: {masqueradeBit: 13}
                 """);
-        assertEquals(List.of("oomScoreAdj", "conntrack.udpTimeout", "nftables.masqueradeBit"),
+        assertEquals(List.of("nftables.masqueradeBit"),
                 f.ignored().stream().map(KubeProxyConfigFile.Ignored::field).toList());
-        assertEquals("-998", f.ignored().get(0).value());
-        assertEquals("ferry has no nftables mode", f.ignored().get(2).why());
-        assertEquals(Map.of("featureGates", "NFTablesProxyMode=true"), byField(f), "featureGates sets --feature-gates");
+        assertEquals("ferry has no nftables mode", f.ignored().get(0).why());
+        assertEquals(List.of(new KubeProxyConfigFile.Setting("oomScoreAdj", "--oom-score-adj", "-998"),
+                new KubeProxyConfigFile.Setting("featureGates", "--feature-gates", "NFTablesProxyMode=true"),
+                new KubeProxyConfigFile.Setting("conntrack.maxPerCore", "--conntrack-max-per-core", "0"),
+                new KubeProxyConfigFile.Setting("conntrack.udpTimeout", "--conntrack-udp-timeout", "30s")), f.settings(),
+                "the node-level fields are acted on, a zero included (it leaves the kernel's value alone); "
+                        + "featureGates sets --feature-gates");
     }
 
     @Test
@@ -159,13 +163,15 @@ class KubeProxyConfigFileTest {
     void kubeadmsDefaultConfigConfLoadsWithoutWarnings() throws Exception {
         KubeProxyConfigFile f = KubeProxyConfigFile.load(Path.of("src/test/resources/config/kubeadm-config.conf"));
         // what is left after upstream's defaulting: the values kubeadm chose, and zeros that are real values
+        // (conntrack.maxPerCore, min, the TCP timeouts and oomScoreAdj are null: upstream's defaults apply)
         assertEquals(Map.ofEntries(Map.entry("clientConnection.kubeconfig", "/var/lib/kube-proxy/kubeconfig.conf"),
                 Map.entry("bindAddress", "0.0.0.0"), Map.entry("clusterCIDR", "10.244.0.0/16"),
                 Map.entry("iptables.masqueradeAll", "false"), Map.entry("ipvs.minSyncPeriod", "0s"),
                 Map.entry("ipvs.strictARP", "false"), Map.entry("ipvs.tcpTimeout", "0s"), Map.entry("ipvs.tcpFinTimeout", "0s"),
-                Map.entry("ipvs.udpTimeout", "0s"), Map.entry("logging.verbosity", "0"),
-                Map.entry("bindAddressHardFail", "false"), Map.entry("enableProfiling", "false")),
-                byField(f));
+                Map.entry("ipvs.udpTimeout", "0s"), Map.entry("conntrack.tcpBeLiberal", "false"),
+                Map.entry("conntrack.udpTimeout", "0s"), Map.entry("conntrack.udpStreamTimeout", "0s"),
+                Map.entry("logging.verbosity", "0"), Map.entry("bindAddressHardFail", "false"),
+                Map.entry("enableProfiling", "false")), byField(f));
         assertEquals(List.of(), f.ignored());
     }
 
