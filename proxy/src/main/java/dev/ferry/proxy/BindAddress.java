@@ -1,6 +1,8 @@
 package dev.ferry.proxy;
 
 import dev.ferry.core.IpAddresses;
+import dev.ferry.mode.FlagConverters;
+import picocli.CommandLine.ITypeConverter;
 
 import java.net.InetAddress;
 
@@ -51,5 +53,28 @@ record BindAddress(InetAddress address, int port) {
     @Override
     public String toString() {
         return IpAddresses.hostPort(address, port);
+    }
+
+    /** --healthz-bind-address: ip:port, or an IP alone with port 10256, as upstream's IPPortVar; "" disables the server. */
+    static final class HealthzConverter implements ITypeConverter<BindAddress> {
+        @Override
+        public BindAddress convert(String value) {
+            return flagValue(value, ProxyOptions.HEALTHZ_PORT);
+        }
+    }
+
+    /** --metrics-bind-address: the same with port 10249. */
+    static final class MetricsConverter implements ITypeConverter<BindAddress> {
+        @Override
+        public BindAddress convert(String value) {
+            return flagValue(value, ProxyOptions.METRICS_PORT);
+        }
+    }
+
+    private static BindAddress flagValue(String value, int defaultPort) {
+        if (value.isBlank()) {
+            return null; // disabled
+        }
+        return FlagConverters.parsed(value.trim(), v -> parse(v, defaultPort));
     }
 }

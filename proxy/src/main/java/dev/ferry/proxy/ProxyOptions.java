@@ -16,6 +16,7 @@ import dev.ferry.proxy.flags.CommandLineArgs;
 import dev.ferry.proxy.flags.FeatureGateFlags;
 import dev.ferry.proxy.flags.FeatureGates;
 import dev.ferry.proxy.flags.FlagGroup;
+import dev.ferry.proxy.flags.HelpFlags;
 import dev.ferry.proxy.flags.KlogFlags;
 import dev.ferry.proxy.flags.LoggingFlags;
 import dev.ferry.proxy.flags.RemovedFlags;
@@ -51,7 +52,7 @@ import java.util.Set;
  * {@link #validate()} checks what depends on several flags; both fail naming the flag.
  */
 @Command(name = "ferry-proxy", sortOptions = false, usageHelpWidth = 110, abbreviateSynopsis = true,
-        versionProvider = ProxyOptions.Version.class,
+        versionProvider = HelpFlags.Version.class,
         description = "A drop-in replacement for kube-proxy: programs this node so that traffic to a Service "
                 + "reaches its endpoints.%n")
 final class ProxyOptions {
@@ -107,13 +108,13 @@ final class ProxyOptions {
     List<String> nodePortAddresses = new ArrayList<>();
 
     @Option(names = HEALTHZ_BIND_ADDRESS, paramLabel = "IP[:PORT]", defaultValue = "0.0.0.0:10256",
-            converter = HealthzAddressConverter.class,
+            converter = BindAddress.HealthzConverter.class,
             description = "Where the health check server listens (an IP alone: port 10256); empty disables it. "
                     + "Default: ${DEFAULT-VALUE}.")
     BindAddress healthzBindAddress;
 
     @Option(names = METRICS_BIND_ADDRESS, paramLabel = "IP[:PORT]", defaultValue = "127.0.0.1:10249",
-            converter = MetricsAddressConverter.class,
+            converter = BindAddress.MetricsConverter.class,
             description = "Where the metrics server listens (an IP alone: port 10249); empty disables it. "
                     + "Default: ${DEFAULT-VALUE}.")
     BindAddress metricsBindAddress;
@@ -149,7 +150,7 @@ final class ProxyOptions {
     final FeatureGateFlags featureGates = new FeatureGateFlags();
     final KlogFlags klog = new KlogFlags();
     final RemovedFlags removed = new RemovedFlags();
-    final HelpOptions help = new HelpOptions();
+    final HelpFlags help = new HelpFlags();
 
     /** Upstream's node-level flags: conntrack sizing and timeouts, the OOM score, --init-only. */
     final NodeOptions node = new NodeOptions();
@@ -316,19 +317,9 @@ final class ProxyOptions {
         return out;
     }
 
-    /**
-     * Whether --version asks for the version (upstream's verflag: true or raw print it; false does
-     * not; vX.Y.Z, which upstream reports as its version, is refused here, naming the flag).
-     */
+    /** Whether --version asks for the version (upstream's values; a bad one throws, naming the flag). */
     boolean versionRequested() {
-        String v = help.version;
-        if (v.equals("true") || v.equals("raw")) {
-            return true;
-        }
-        if (v.equals("false")) {
-            return false;
-        }
-        throw new InvalidFlagException("--version: \"" + v + "\": ferry reports its own version; use --version or --version=raw");
+        return help.versionRequested();
     }
 
     /** --bind-address as upstream reads it: the node's primary IP, overriding the Node's; null when unspecified (0.0.0.0, ::). */
@@ -427,47 +418,6 @@ final class ProxyOptions {
                 throw new TypeConversionException("\"" + value + "\" is out of range 0..31");
             }
             return bit;
-        }
-    }
-
-    /** An ip:port, or an IP alone with the health server's port, as upstream's IPPortVar; "" disables the server. */
-    static final class HealthzAddressConverter implements ITypeConverter<BindAddress> {
-        @Override
-        public BindAddress convert(String value) {
-            return bindAddress(value, HEALTHZ_PORT);
-        }
-    }
-
-    /** The same with the metrics server's port. */
-    static final class MetricsAddressConverter implements ITypeConverter<BindAddress> {
-        @Override
-        public BindAddress convert(String value) {
-            return bindAddress(value, METRICS_PORT);
-        }
-    }
-
-    private static BindAddress bindAddress(String value, int defaultPort) {
-        if (value.isBlank()) {
-            return null; // disabled
-        }
-        return FlagConverters.parsed(value.trim(), v -> BindAddress.parse(v, defaultPort));
-    }
-
-    /** -h/--help and --version, listed last; --version takes upstream's values (true, false, raw, or vX.Y.Z). */
-    static final class HelpOptions {
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-        boolean help;
-
-        @Option(names = {"-V", "--version"}, arity = "0..1", fallbackValue = "true", defaultValue = "false",
-                paramLabel = "true|raw", description = "Print version information and exit.")
-        String version;
-    }
-
-    static final class Version implements picocli.CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            String v = ProxyOptions.class.getPackage().getImplementationVersion();
-            return new String[] {"ferry-proxy " + (v == null ? "(development build)" : v)};
         }
     }
 
