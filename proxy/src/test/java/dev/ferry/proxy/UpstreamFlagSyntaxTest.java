@@ -94,6 +94,25 @@ class UpstreamFlagSyntaxTest {
     }
 
     @Test
+    void bindAddressChoosesTheNodePortAddressForPrimary() throws IOException {
+        InetAddress local = dev.ferry.netfilter.LocalAddresses.ofThisMachine().addresses().stream()
+                .filter(a -> a instanceof java.net.Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress())
+                .findFirst().orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(local != null, "this machine has no IPv4 address but loopback");
+        String[] common = {"--manifests=../examples/manifests", "--hostname-override=node-1", "--dry-run", "--once",
+                "--nodeport-addresses=primary"};
+        ProxyOptionsTest.Run withOverride = ProxyOptionsTest.main(Stream.concat(Stream.of(common),
+                Stream.of("--bind-address=" + local.getHostAddress())).toArray(String[]::new));
+        assertEquals(0, withOverride.status(), withOverride.err());
+        assertTrue(withOverride.out().contains("-d " + local.getHostAddress() + " -j KUBE-NODEPORTS"),
+                "NodePorts on the --bind-address only:\n" + withOverride.out());
+        ProxyOptionsTest.Run without = ProxyOptionsTest.main(common);
+        assertEquals(0, without.status(), without.err());
+        assertTrue(without.out().contains("--dst-type LOCAL -j KUBE-NODEPORTS"),
+                "the example Node lists no address: no primary IP, so every local address, as upstream:\n" + without.out());
+    }
+
+    @Test
     void versionTakesUpstreamsValues() {
         ProxyOptionsTest.Run raw = ProxyOptionsTest.main("--version=raw");
         assertEquals(0, raw.status());
