@@ -87,7 +87,7 @@ class IpvsRulesPrivilegedTest {
 
     private IpvsRules.Applied apply(ProxySnapshot snap) throws IOException {
         IpvsSets sets = new IpsetWriter(IpFamily.IPV4, CONFIG).write(snap, List.of(Snap.ip("10.0.0.1")));
-        return IpvsRules.apply(inside, sets, new IpvsRuleWriter(IpFamily.IPV4, CONFIG, true));
+        return IpvsRules.apply(inside, sets, CONFIG.localTraffic(IpFamily.IPV4, null), new IpvsRuleWriter(IpFamily.IPV4, CONFIG, true));
     }
 
     private TreeSet<String> setNames() throws IOException {
@@ -208,7 +208,7 @@ class IpvsRulesPrivilegedTest {
                 .build();
         NetworkSettings config = NetworkSettings.defaults().withClusterCidrs(List.of(dev.ferry.core.Cidr.parse("fd00:244::/64")));
         IpvsSets sets = new IpsetWriter(IpFamily.IPV6, config).write(snap, List.of(Snap.ip("2001:db8::1")));
-        IpvsRules.apply(inside, sets, new IpvsRuleWriter(IpFamily.IPV6, config, true));
+        IpvsRules.apply(inside, sets, config.localTraffic(IpFamily.IPV6, null), new IpvsRuleWriter(IpFamily.IPV6, config, true));
 
         TreeSet<String> expected = new TreeSet<>();
         for (KubeIpSet s : KubeIpSet.values()) {
