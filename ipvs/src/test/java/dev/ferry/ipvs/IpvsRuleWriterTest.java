@@ -2,12 +2,15 @@ package dev.ferry.ipvs;
 
 import dev.ferry.core.Cidr;
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.LocalTraffic;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.netfilter.NetworkSettings;
 import org.junit.jupiter.api.Test;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -97,6 +100,23 @@ class IpvsRuleWriterTest {
         String none = write(NetworkSettings.defaults(), IpFamily.IPV4, false, sets, List.of());
         assertTrue(none.contains("--match-set KUBE-CLUSTER-IP src,dst -j KUBE-MARK-MASQ\n"), none);
         assertTrue(none.contains("-j MASQUERADE\n"), "no --random-fully when iptables lacks it");
+    }
+
+    /** Upstream's IPVS proxier writes the detector's IfNotLocal() after the ClusterIP set match. */
+    @Test
+    void clusterIpMasqueradeUsesEachDetectorsNotLocalMatch() {
+        IpvsSets sets = sets(IpFamily.IPV4, clusterNodePortExternal(), "10.0.0.1");
+        Map<LocalTraffic, String> cases = new LinkedHashMap<>();
+        cases.put(new LocalTraffic.SourceCidr(Cidr.parse("10.244.1.0/24")), "! -s 10.244.1.0/24");
+        cases.put(new LocalTraffic.InInterface("cbr0"), "! -i cbr0");
+        cases.put(new LocalTraffic.InInterfacePrefix("veth"), "! -i veth+");
+        cases.forEach((local, match) -> {
+            String text = new IpvsRuleWriter(IpFamily.IPV4, NetworkSettings.defaults(), true).write(sets, local, List.of());
+            assertEquals(List.of("-A KUBE-SERVICES -m comment --comment \"Kubernetes service cluster ip + port for masquerade "
+                            + "purpose\" -m set --match-set KUBE-CLUSTER-IP dst,dst " + match + " -j KUBE-MARK-MASQ"),
+                    text.lines().filter(l -> l.contains("--match-set KUBE-CLUSTER-IP") && l.contains("KUBE-MARK-MASQ")).toList(),
+                    local::toString);
+        });
     }
 
     @Test
