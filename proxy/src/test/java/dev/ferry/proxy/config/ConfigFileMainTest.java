@@ -128,6 +128,9 @@ class ConfigFileMainTest {
                 Arguments.of("portRange", "30000-30100", "--proxy-port-range=30000-30100"),
                 Arguments.of("udpIdleTimeout", "1s", "--udp-timeout=1s"),
                 Arguments.of("clusterCIDR", "10.244.0.0/16,fd00:10:244::/56", "--cluster-cidr=10.244.0.0/16,fd00:10:244::/56"),
+                Arguments.of("detectLocalMode", "NodeCIDR", "--detect-local-mode=NodeCIDR"),
+                Arguments.of("detectLocal.bridgeInterface", "cbr0", "--pod-bridge-interface=cbr0"),
+                Arguments.of("detectLocal.interfaceNamePrefix", "veth", "--pod-interface-name-prefix=veth"),
                 Arguments.of("nodePortAddresses", "[192.168.0.0/16, primary]", "--nodeport-addresses=192.168.0.0/16,primary"),
                 Arguments.of("conntrack.tcpEstablishedTimeout", "1h", "--conntrack-tcp-timeout-established=1h"),
                 Arguments.of("conntrack.maxPerCore", "0", "--conntrack-max-per-core=0"),
@@ -245,7 +248,12 @@ class ConfigFileMainTest {
                 {"nodePortAddresses: [eth0]\n", "field nodePortAddresses: \"eth0\" is neither a CIDR nor \"primary\""},
                 {"healthzBindAddress: \"[1.2.3.4]:1\"\n", "field healthzBindAddress: "},
                 {"logging:\n  format: xml\n", "field logging.format: \"xml\" is not a logging format"},
-                {"logging:\n  verbosity: -1\n", "field logging.verbosity: \"-1\" is negative"}}) {
+                {"logging:\n  verbosity: -1\n", "field logging.verbosity: \"-1\" is negative"},
+                {"detectLocalMode: Pods\n", "field detectLocalMode: \"Pods\" is not a local traffic detection mode"},
+                {"detectLocalMode: nodeCIDR\n", "did you mean NodeCIDR?"},
+                {"detectLocalMode: BridgeInterface\n", "--pod-bridge-interface: must be set: field detectLocalMode (config file "},
+                {"detectLocalMode: InterfaceNamePrefix\ndetectLocal:\n  interfaceNamePrefix: averyveryverylongone\n",
+                        "is longer than 14 characters"}}) {
             Run r = run("--config=" + file(c[0]));
             assertEquals(2, r.status(), c[0]);
             assertTrue(r.err().contains(c[1]), r.err());
