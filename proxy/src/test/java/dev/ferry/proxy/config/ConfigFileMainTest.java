@@ -278,19 +278,17 @@ class ConfigFileMainTest {
         main.addAppender(logs);
         try {
             effective("--config=" + file("oomScoreAdj: -500\nconntrack:\n  max: 5\n  maxPerCore: 0\n  udpTimeout: 30s\n"
-                    + "featureGates: {SomeGate: true}\nwinkernel: {networkName: x}\ndetectLocal: {bridgeInterface: br0}\n"));
+                    + "featureGates: {SomeGate: true}\nwinkernel: {networkName: x}\n"));
         } finally {
             main.detachAppender(logs);
         }
         List<String> warnings = logs.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).toList();
-        assertEquals(4, warnings.size(), warnings.toString());
+        assertEquals(3, warnings.size(), warnings.toString());
         assertTrue(warnings.get(0).endsWith("field conntrack.max (5) is ignored: upstream removed it: conntrack.maxPerCore "
                 + "and conntrack.min size the table"), warnings.get(0));
         assertTrue(warnings.stream().noneMatch(w -> w.contains("field oomScoreAdj") || w.contains("field conntrack.udpTimeout")
                 || w.contains("field conntrack.maxPerCore")), "the node-level fields are acted on: " + warnings);
-        assertTrue(warnings.stream().anyMatch(w -> w.contains("field detectLocal.bridgeInterface (\"br0\") is ignored")),
-                warnings.toString());
         assertTrue(warnings.stream().anyMatch(w -> w.contains("field featureGates ({\"SomeGate\":true}) is ignored")), warnings.toString());
         assertTrue(warnings.stream().anyMatch(w -> w.contains("field winkernel.networkName (\"x\") is ignored: Windows only")),
                 warnings.toString());
