@@ -23,7 +23,8 @@ import java.util.function.Consumer;
  * the node must now serve.
  *
  * <p>Threads: the {@code update*} methods run on source threads and then call the change
- * listener (normally the sync runner's {@code request}) outside any lock. {@link #snapshot()}
+ * listener (normally the sync runner's {@code request}) and, for this node's Node, the node
+ * listener ({@link #onNodeUpdate}) outside any lock. {@link #snapshot()}
  * runs on the sync thread only; the applied state below is confined to that thread.
  */
 public final class ChangeTracker {

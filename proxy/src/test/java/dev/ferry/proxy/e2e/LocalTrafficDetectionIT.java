@@ -31,7 +31,7 @@ class LocalTrafficDetectionIT {
     final NodeFixture fx = NodeFixture.files(2);
 
     /** Service to-b1 (endpoint b1) and Service to-pod (endpoint the client pod, which serves its peer port too). */
-    private void services() {
+    static void services(NodeFixture fx) {
         fx.publish("to-b1", Manifests.service("to-b1", TO_B1, List.of(PEER)) + "---\n"
                 + Manifests.slice("to-b1", "to-b1-1", List.of(PEER), Manifests.ips("b1")));
         fx.publish("to-pod", Manifests.service("to-pod", TO_POD, List.of(PEER)) + "---\n"
@@ -44,43 +44,48 @@ class LocalTrafficDetectionIT {
     }
 
     /** What the endpoint behind {@code clusterIp} sees as the client's address, from {@code client}. */
-    private String peerSeen(NetNs client, String clusterIp) {
+    private static String peerSeen(NodeFixture fx, NetNs client, String clusterIp) {
         Proc.Result r = Clients.tcp(client, clusterIp, PEER.port());
         assertTrue(r.ok(), () -> "TCP from " + client + " to " + clusterIp + ": " + r.describe() + "\n" + fx.checks().state());
         return r.out().strip();
     }
 
-    private void assertPeer(String expected, NetNs client, String clusterIp, String why) {
-        String seen = peerSeen(client, clusterIp);
+    static void assertPeer(NodeFixture fx, String expected, NetNs client, String clusterIp, String why) {
+        String seen = peerSeen(fx, client, clusterIp);
         assertEquals(expected, seen, () -> why + ": the endpoint saw " + seen + "\n" + fx.checks().state());
     }
 
     @Test
     void interfaceNamePrefixCallsLocalWhatArrivesOnAnInterfaceNamedSoWhateverItsSource() {
-        services();
+        services(fx);
         fx.startProxy("--detect-local-mode=InterfaceNamePrefix", "--pod-interface-name-prefix=vex");
         fx.checks().awaitServed(TO_B1, PEER.port());
-        assertMasqueradesUnless("! -i vex+");
+        assertMasqueradesUnless(fx, "! -i vex+");
 
-        assertPeer(Topology.EXT_IP, fx.ext(), TO_B1, "from vext (prefix vex), outside the cluster CIDR: not masqueraded");
-        assertPeer(Topology.NODE_BRIDGE_IP, fx.pod(), TO_B1, "from vpod, inside the cluster CIDR: masqueraded");
+        assertPeer(fx, Topology.EXT_IP, fx.ext(), TO_B1, "from vext (prefix vex), outside the cluster CIDR: not masqueraded");
+        assertPeer(fx, Topology.NODE_BRIDGE_IP, fx.pod(), TO_B1, "from vpod, inside the cluster CIDR: masqueraded");
     }
 
     @Test
     void bridgeInterfaceCallsLocalWhatArrivesOnTheBridge() {
-        services();
+        services(fx);
         fx.startProxy("--detect-local-mode=BridgeInterface", "--pod-bridge-interface=fybr0");
         fx.checks().awaitServed(TO_POD, PEER.port());
-        assertMasqueradesUnless("! -i fybr0");
+        assertMasqueradesUnless(fx, "! -i fybr0");
 
-        assertPeer(Topology.backendIp("b2"), fx.topology().backend("b2"), TO_POD, "b2 from the bridge: not masqueraded");
-        assertPeer(Topology.NODE_BRIDGE_IP, fx.pod(), TO_B1, "the pod from vpod, inside the cluster CIDR: masqueraded");
-        assertPeer(Topology.NODE_POD_LINK_IP, fx.ext(), TO_POD, "outside, from vext: masqueraded");
+        assertPeer(fx, Topology.backendIp("b2"), fx.topology().backend("b2"), TO_POD, "b2 from the bridge: not masqueraded");
+        assertPeer(fx, Topology.NODE_BRIDGE_IP, fx.pod(), TO_B1, "the pod from vpod, inside the cluster CIDR: masqueraded");
+        assertPeer(fx, Topology.NODE_POD_LINK_IP, fx.ext(), TO_POD, "outside, from vext: masqueraded");
     }
 
     @Test
     void nodeCidrWaitsForThePodCidrsUsesThemAndExitsWhenTheyChange() {
-        services();
+        nodeCidrLifeCycle(fx);
+    }
+
+    /** NodeCIDR from start to exit, with the Node published to {@code fx}'s source (files or the API server). */
+    static void nodeCidrLifeCycle(NodeFixture fx) {
+        services(fx);
         Proc proxy = fx.startProxy("--detect-local-mode=NodeCIDR");
         Wait.until("the proxy waiting for the Node's podCIDRs", Checks.PROGRAMMED,
                 () -> proxy.err().contains("waiting for node " + ProxyProcess.NODE_NAME + " to be allocated podCIDRs"),
@@ -90,9 +95,9 @@ class LocalTrafficDetectionIT {
 
         fx.publish("node", node("10.244.0.0/24")); // the backends' bridge network, not the pod's link
         fx.checks().awaitServed(TO_B1, PEER.port());
-        assertMasqueradesUnless("! -s 10.244.0.0/24");
-        assertPeer(Topology.backendIp("b2"), fx.topology().backend("b2"), TO_POD, "b2, in the node's podCIDR: not masqueraded");
-        assertPeer(Topology.NODE_BRIDGE_IP, fx.pod(), TO_B1, "the pod, in the cluster CIDR but not the node's: masqueraded");
+        assertMasqueradesUnless(fx, "! -s 10.244.0.0/24");
+        assertPeer(fx, Topology.backendIp("b2"), fx.topology().backend("b2"), TO_POD, "b2, in the node's podCIDR: not masqueraded");
+        assertPeer(fx, Topology.NODE_BRIDGE_IP, fx.pod(), TO_B1, "the pod, in the cluster CIDR but not the node's: masqueraded");
 
         fx.publish("node", node("10.244.5.0/24"));
         assertTrue(proxy.waitFor(Checks.PROGRAMMED), () -> "still running after the podCIDRs changed\n" + fx.checks().state());
@@ -102,7 +107,7 @@ class LocalTrafficDetectionIT {
     }
 
     /** Both Services' chains masquerade what {@code notLocal} matches (iptables-save puts the match first). */
-    private void assertMasqueradesUnless(String notLocal) {
+    static void assertMasqueradesUnless(NodeFixture fx, String notLocal) {
         List<String> rules = Rules.kube(fx.checks().save()).stream()
                 .filter(l -> l.startsWith("nat: -A KUBE-SVC-") && l.endsWith("-j KUBE-MARK-MASQ")).toList();
         assertEquals(2, rules.size(), fx.checks()::state);
