@@ -292,7 +292,7 @@ final class IpvsBackend implements Backend {
 
         try {
             IpvsSets sets = ipsetWriter.write(snapshot, planner, nodeAddresses);
-            written += IpvsRules.apply(runner, sets, ruleWriter).iptablesLines();
+            written += IpvsRules.apply(runner, sets, planner.localTraffic(), ruleWriter).iptablesLines();
         } catch (IOException | RuntimeException e) {
             errors.add("ipsets and iptables rules: " + message(e));
             applyFailed = true; // kubeproxy_sync_proxy_rules_iptables_restore_failures_total counts it

@@ -175,6 +175,7 @@ public final class Main {
         log.info("ferry proxy starting: mode {}, node {}, source {}{}", mode.name(), hostname,
                 options.manifests != null ? "manifests in " + options.manifests : "API server",
                 options.dryRun ? ", dry run" : "");
+        options.localTraffic.logSettings(log, options.clusterCidrs, options.clusterFamilies());
         Function<dev.ferry.core.ChangeTracker, Source> sourceFactory;
         InputProblems problems = InputProblems.logging();
         KubernetesClient api = null;
@@ -198,6 +199,7 @@ public final class Main {
             if (primary != null) {
                 daemon.tracker().overridePrimaryAddress(primary); // --bind-address, as upstream's node IP override
             }
+            NodePodCidrs podCidrs = options.localTraffic.watchPodCidrs(daemon.tracker(), stop::countDown);
             daemon.startSource();
             NodeEvents events = api == null || options.once || options.dryRun ? null : new NodeEvents(api, hostname);
             if (events != null) {
@@ -220,6 +222,9 @@ public final class Main {
                 // the kernel NATs the mode's traffic (iptables' DNAT, IPVS with net/ipv4/vs/conntrack=1): UDP flows go stale
                 daemon.cleanConntrack(ConntrackReconciler.overNetlink());
             }
+            if (!podCidrs.awaitAllocated(NodePodCidrs.TIMEOUT, stop)) {
+                return FAILED; // as upstream: no rules without the node's podCIDRs
+            }
             if (options.once) {
                 if (!daemon.awaitSourceSynced(ONCE_SYNC_TIMEOUT)) {
                     log.error("the initial state did not arrive within {} s; not syncing", ONCE_SYNC_TIMEOUT.toSeconds());
@@ -237,8 +242,9 @@ public final class Main {
                 }
             }
             log.info("stopping; the rules stay in place");
-            // as upstream: a changed config file ends the process, and so does a server that cannot listen with hard-fail
-            return configChanged.get() || cannotListen.get() ? FAILED : OK;
+            // as upstream: a changed config file, or NodeCIDR's podCIDRs, ends the process, and so does a server
+            // that cannot listen with --bind-address-hard-fail
+            return configChanged.get() || podCidrs.changed() || cannotListen.get() ? FAILED : OK;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return OK;

@@ -27,6 +27,7 @@ import dev.ferry.proxy.source.Hostnames;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.TypeConversionException;
@@ -84,8 +85,12 @@ final class ProxyOptions {
     String hostnameOverride;
 
     @Option(names = "--cluster-cidr", paramLabel = "CIDR", converter = FlagConverters.CidrConverter.class, split = ",",
-            description = "The pod network(s), one per IP family; traffic to a ClusterIP from outside it is masqueraded.")
+            description = "The pod network(s), one per IP family; with --detect-local-mode=ClusterCIDR, traffic to a "
+                    + "ClusterIP from outside it is masqueraded.")
     List<Cidr> clusterCidrs = new ArrayList<>();
+
+    @Mixin
+    final LocalTrafficOptions localTraffic = new LocalTrafficOptions();
 
     @Option(names = "--masquerade-all", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
             converter = FlagConverters.BoolConverter.class, description = "Masquerade every packet sent to a ClusterIP.")
@@ -270,6 +275,7 @@ final class ProxyOptions {
         for (ModeOptions m : modeOptions.values()) { // every mode's flags, whichever mode runs, as upstream
             m.validate(this::name);
         }
+        localTraffic.validate(this::name);
         if (clusterCidrs.size() > 2 || (clusterCidrs.size() == 2
                 && clusterCidrs.get(0).family() == clusterCidrs.get(1).family())) {
             throw new InvalidFlagException(name("--cluster-cidr") + ": at most one CIDR per IP family, got " + clusterCidrs);
@@ -365,7 +371,7 @@ final class ProxyOptions {
 
     /** The node's network settings every mode shares. */
     NetworkSettings network() {
-        return new NetworkSettings(masqueradeBit, masqueradeAll, clusterCidrs, nodePortAddresses);
+        return new NetworkSettings(masqueradeBit, masqueradeAll, localTraffic.detection(clusterCidrs), nodePortAddresses);
     }
 
     /**

@@ -27,9 +27,6 @@ final class ConfigSchema {
     static final String API_VERSION = "kubeproxy.config.k8s.io/v1alpha1";
     static final String KIND = "KubeProxyConfiguration";
 
-    /** Checked on its own: only the one mode we implement is accepted. */
-    static final String DETECT_LOCAL_MODE = "detectLocalMode";
-
     /** The schema of this build's modes. */
     static final ConfigSchema BUILT_IN = of(ProxyModes.builtIn());
 
@@ -83,6 +80,9 @@ final class ConfigSchema {
         zeroIsDefault(f, "iptables.minSyncPeriod", "--iptables-min-sync-period");
         // traffic from pods, NodePorts
         flag(f, "clusterCIDR", Kind.STRING, "--cluster-cidr");
+        flag(f, "detectLocalMode", Kind.STRING, "--detect-local-mode");
+        flag(f, "detectLocal.bridgeInterface", Kind.STRING, "--pod-bridge-interface");
+        flag(f, "detectLocal.interfaceNamePrefix", Kind.STRING, "--pod-interface-name-prefix");
         flag(f, "nodePortAddresses", Kind.STRING_LIST, "--nodeport-addresses");
         // the node: conntrack sizing and timeouts, the OOM score (null: upstream's default; 0: leave alone)
         flag(f, "conntrack.maxPerCore", Kind.INT, "--conntrack-max-per-core");
@@ -110,8 +110,6 @@ final class ConfigSchema {
         flag(f, "showHiddenMetricsForVersion", Kind.STRING, "--show-hidden-metrics-for-version");
         // accepted, not acted on
         ignored(f, "conntrack.max", Kind.INT, null);
-        ignored(f, "detectLocal.bridgeInterface", Kind.STRING, null);
-        ignored(f, "detectLocal.interfaceNamePrefix", Kind.STRING, null);
         ignored(f, "nftables.masqueradeBit", Kind.INT, 14);
         ignored(f, "nftables.masqueradeAll", Kind.BOOL, null);
         ignored(f, "nftables.syncPeriod", Kind.DURATION, "30s");

@@ -55,7 +55,6 @@ public final class EffectiveConfig {
         Map<String, Object> root = new TreeMap<>();
         root.put("apiVersion", ConfigSchema.API_VERSION);
         root.put("kind", ConfigSchema.KIND);
-        root.put(ConfigSchema.DETECT_LOCAL_MODE, "ClusterCIDR");
         for (ConfigField field : schema.fields().values()) {
             if (!field.ignored()) {
                 put(root, field.path(), value(field, ConfigFlags.option(spec, field.flag()).getValue()));

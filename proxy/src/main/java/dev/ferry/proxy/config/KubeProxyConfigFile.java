@@ -169,8 +169,6 @@ public final class KubeProxyConfigFile {
                 continue;
             } else if (field != null) {
                 leaf(field, value);
-            } else if (path.equals(ConfigSchema.DETECT_LOCAL_MODE)) {
-                detectLocalMode(value);
             } else if (schema.objects().contains(path)) {
                 if (value.isObject()) {
                     walk(value, path);
@@ -188,7 +186,6 @@ public final class KubeProxyConfigFile {
     private String suggestion(String prefix, String name) {
         List<String> known = new ArrayList<>(schema.fields().keySet());
         known.addAll(schema.objects());
-        known.add(ConfigSchema.DETECT_LOCAL_MODE);
         for (String path : known) {
             int dot = path.lastIndexOf('.');
             String parent = dot < 0 ? "" : path.substring(0, dot);
@@ -197,18 +194,6 @@ public final class KubeProxyConfigFile {
             }
         }
         return "";
-    }
-
-    private void detectLocalMode(JsonNode value) throws ConfigFileException {
-        if (value.isNull() || (value.isTextual() && (value.asText().isEmpty() || value.asText().equals("ClusterCIDR")))) {
-            return;
-        }
-        if (value.isTextual() && List.of("NodeCIDR", "BridgeInterface", "InterfaceNamePrefix").contains(value.asText())) {
-            throw new ConfigFileException(source, ConfigSchema.DETECT_LOCAL_MODE, value + " is not supported: ferry "
-                    + "tells pod traffic by the cluster CIDR only (ClusterCIDR, the default)");
-        }
-        throw new ConfigFileException(source, ConfigSchema.DETECT_LOCAL_MODE, value
-                + " is not a local traffic detection mode (ClusterCIDR, NodeCIDR, BridgeInterface, InterfaceNamePrefix)");
     }
 
     private void leaf(ConfigField field, JsonNode value) throws ConfigFileException {
@@ -405,9 +390,6 @@ public final class KubeProxyConfigFile {
         }
         if (path.equals("logging.sanitization")) {
             return "removed from upstream's logging configuration (v1.28)";
-        }
-        if (path.startsWith("detectLocal.")) {
-            return "only detectLocalMode ClusterCIDR is supported";
         }
         return "ferry does not act on it";
     }

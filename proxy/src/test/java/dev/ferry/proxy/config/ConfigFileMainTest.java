@@ -128,6 +128,9 @@ class ConfigFileMainTest {
                 Arguments.of("portRange", "30000-30100", "--proxy-port-range=30000-30100"),
                 Arguments.of("udpIdleTimeout", "1s", "--udp-timeout=1s"),
                 Arguments.of("clusterCIDR", "10.244.0.0/16,fd00:10:244::/56", "--cluster-cidr=10.244.0.0/16,fd00:10:244::/56"),
+                Arguments.of("detectLocalMode", "NodeCIDR", "--detect-local-mode=NodeCIDR"),
+                Arguments.of("detectLocal.bridgeInterface", "cbr0", "--pod-bridge-interface=cbr0"),
+                Arguments.of("detectLocal.interfaceNamePrefix", "veth", "--pod-interface-name-prefix=veth"),
                 Arguments.of("nodePortAddresses", "[192.168.0.0/16, primary]", "--nodeport-addresses=192.168.0.0/16,primary"),
                 Arguments.of("conntrack.tcpEstablishedTimeout", "1h", "--conntrack-tcp-timeout-established=1h"),
                 Arguments.of("conntrack.maxPerCore", "0", "--conntrack-max-per-core=0"),
@@ -273,7 +276,12 @@ class ConfigFileMainTest {
                 {"logging:\n  vmodule: [{filePattern: a, verbosity: x}]\n", "field logging.vmodule[0]: expected"},
                 {"clientConnection:\n  burst: -1\n", "field clientConnection.burst: \"-1\" is negative"},
                 {"showHiddenMetricsForVersion: \"1.30\"\n", "must be omitted or have the value '1.33'"},
-                {"logging:\n  verbosity: -1\n", "field logging.verbosity: \"-1\" is negative"}}) {
+                {"logging:\n  verbosity: -1\n", "field logging.verbosity: \"-1\" is negative"},
+                {"detectLocalMode: Pods\n", "field detectLocalMode: \"Pods\" is not a local traffic detection mode"},
+                {"detectLocalMode: nodeCIDR\n", "did you mean NodeCIDR?"},
+                {"detectLocalMode: BridgeInterface\n", "--pod-bridge-interface: must be set: field detectLocalMode (config file "},
+                {"detectLocalMode: InterfaceNamePrefix\ndetectLocal:\n  interfaceNamePrefix: averyveryverylongone\n",
+                        "is longer than 14 characters"}}) {
             Run r = run("--config=" + file(c[0]));
             assertEquals(2, r.status(), c[0]);
             assertTrue(r.err().contains(c[1]), r.err());
@@ -298,19 +306,17 @@ class ConfigFileMainTest {
         main.addAppender(logs);
         try {
             effective("--config=" + file("oomScoreAdj: -500\nconntrack:\n  max: 5\n  maxPerCore: 0\n  udpTimeout: 30s\n"
-                    + "logging: {sanitization: true}\nwinkernel: {networkName: x}\ndetectLocal: {bridgeInterface: br0}\n"));
+                    + "logging: {sanitization: true}\nwinkernel: {networkName: x}\n"));
         } finally {
             main.detachAppender(logs);
         }
         List<String> warnings = logs.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).toList();
-        assertEquals(4, warnings.size(), warnings.toString());
+        assertEquals(3, warnings.size(), warnings.toString());
         assertTrue(warnings.get(0).endsWith("field conntrack.max (5) is ignored: upstream removed it: conntrack.maxPerCore "
                 + "and conntrack.min size the table"), warnings.get(0));
         assertTrue(warnings.stream().noneMatch(w -> w.contains("field oomScoreAdj") || w.contains("field conntrack.udpTimeout")
                 || w.contains("field conntrack.maxPerCore")), "the node-level fields are acted on: " + warnings);
-        assertTrue(warnings.stream().anyMatch(w -> w.contains("field detectLocal.bridgeInterface (\"br0\") is ignored")),
-                warnings.toString());
         assertTrue(warnings.stream().anyMatch(w -> w.contains("field logging.sanitization (true) is ignored")), warnings.toString());
         assertTrue(warnings.stream().anyMatch(w -> w.contains("field winkernel.networkName (\"x\") is ignored: Windows only")),
                 warnings.toString());

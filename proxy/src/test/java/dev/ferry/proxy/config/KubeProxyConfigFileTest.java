@@ -59,8 +59,7 @@ class KubeProxyConfigFileTest {
         "nodePortAddresses: 10.0.0.0/8\\n|field nodePortAddresses: expected a list of strings",
         "nodePortAddresses: [10.0.0.0/8, 7]\\n|field nodePortAddresses[1]: expected a string, got 7",
         "featureGates:\\n  Foo: maybe\\n|field featureGates.Foo: expected true or false",
-        "detectLocalMode: NodeCIDR\\n|field detectLocalMode: \"NodeCIDR\" is not supported",
-        "detectLocalMode: Pods\\n|field detectLocalMode: \"Pods\" is not a local traffic detection mode",
+        "detectLocalMode: 3\\n|field detectLocalMode: expected a string, got 3",
     })
     void valuesOfTheWrongTypeOrSyntaxFailNamingTheField(String body, String expected) {
         String message = error(body.replace("\\n", "\n"));
