@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 
+import java.net.InetAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,6 +47,7 @@ public final class ChangeTracker {
     private final Map<NamespacedName, Set<NamespacedName>> slicesByService = new HashMap<>();
     private final TreeMap<ServicePortName, ServicePortState> states = new TreeMap<>(ProxySnapshot.ORDER);
     private NodeInfo node;
+    private volatile InetAddress primaryOverride; // --bind-address; null: the Node's own
     private long generation;
 
     /** Why this node should stop receiving load-balancer traffic; null while it is eligible. Read by /healthz. */
@@ -72,6 +74,17 @@ public final class ChangeTracker {
         return hostname;
     }
 
+    /**
+     * Makes {@code primary} this node's primary address of its family, whatever its Node lists
+     * (upstream's --bind-address). Call before the first update.
+     */
+    public void overridePrimaryAddress(InetAddress primary) {
+        synchronized (nodeLock) {
+            primaryOverride = Objects.requireNonNull(primary, "primary");
+            node = node.withPrimary(primary);
+        }
+    }
+
     public void updateService(Service previous, Service current) {
         if (services.update(previous, current)) {
             onChange.run();
@@ -92,6 +105,10 @@ public final class ChangeTracker {
         nodeIneligible = ineligibility(current);
         Map<String, String> labels = current.getMetadata().getLabels() == null ? Map.of() : current.getMetadata().getLabels();
         NodeInfo info = new NodeInfo(hostname, labels, nodeAddresses(current), podCidrs(current));
+        InetAddress primary = primaryOverride;
+        if (primary != null) {
+            info = info.withPrimary(primary);
+        }
         boolean changed;
         synchronized (nodeLock) {
             changed = !info.equals(pendingNode != null ? pendingNode : node);

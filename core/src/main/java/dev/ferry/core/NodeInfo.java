@@ -35,6 +35,17 @@ public record NodeInfo(String name, Map<String, String> labels, List<InetAddress
         return labels.getOrDefault(ZONE_LABEL, "");
     }
 
+    /**
+     * This node with {@code primary} as the primary address of its family (upstream's --bind-address
+     * override): listed first, the Node's other addresses after it.
+     */
+    public NodeInfo withPrimary(InetAddress primary) {
+        List<InetAddress> all = new java.util.ArrayList<>();
+        all.add(Objects.requireNonNull(primary, "primary"));
+        addresses.stream().filter(a -> !a.equals(primary)).forEach(all::add);
+        return new NodeInfo(name, labels, all, podCidrs);
+    }
+
     /** The node's primary address of a family, as upstream picks it: the first listed. */
     public Optional<InetAddress> primaryAddress(IpFamily family) {
         return addresses.stream().filter(family::contains).findFirst();

@@ -17,6 +17,7 @@ import dev.ferry.proxy.config.EffectiveConfig;
 import dev.ferry.proxy.config.KubeProxyConfigFile;
 import dev.ferry.proxy.conntrack.ConntrackReconciler;
 import dev.ferry.proxy.events.NodeEvents;
+import dev.ferry.proxy.flags.CommandLineArgs;
 import dev.ferry.proxy.inspect.InspectCommands;
 import dev.ferry.proxy.modes.ProxyModes;
 import dev.ferry.proxy.modes.UnregisteredModeLeftovers;
@@ -34,6 +35,7 @@ import picocli.CommandLine.ParseResult;
 
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -45,7 +47,8 @@ import java.util.function.Function;
  * Entry point of proxy.jar. Exit status: 0 done (or stopped by SIGTERM/SIGINT), 1 a sync or
  * cleanup failed (--once, --cleanup), the proxy could not start, or the --config file changed
  * (as upstream: the DaemonSet restarts it with the new file), 2 a bad flag or config file.
- * "inspect" and "trace" as the first argument run the inspection tools instead.
+ * "inspect" and "trace" as the first argument run the inspection tools instead, and "help" shows the
+ * usage (of the proxy, or of a command).
  *
  * <p>Order: flags, then --config (its fields fill the options no flag set), checks, logging,
  * then --write-config-to, --cleanup, or the proxy: the node's conntrack settings, the mode (or,
@@ -91,29 +94,47 @@ public final class Main {
         }
         ProxyOptions options = new ProxyOptions(modes);
         CommandLine cli = options.commandLine();
+        if (args.length > 0 && args[0].equals("help")) {
+            return help(args, cli, out, err, modes);
+        }
         KubeProxyConfigFile file = null;
         List<ConfigFlags.Applied> fromFile = List.of();
         try {
-            ParseResult parsed = cli.parseArgs(args);
+            ParseResult parsed = options.parse(args);
             if (cli.isUsageHelpRequested()) {
                 cli.usage(out);
                 return OK;
             }
-            if (cli.isVersionHelpRequested()) {
+            if (options.versionRequested()) {
                 cli.printVersionHelp(out);
                 return OK;
+            }
+            if (parsed.hasSubcommand()) {
+                throw new InvalidFlagException("the command " + parsed.subcommand().commandSpec().name()
+                        + " must come first: proxy.jar " + parsed.subcommand().commandSpec().name() + " ...");
             }
             if (options.configFile != null) {
                 file = KubeProxyConfigFile.load(options.configFile, modes);
                 fromFile = applyConfigFile(file, options, cli, parsed);
             }
             options.validate();
-        } catch (CommandLine.ParameterException | InvalidFlagException | ConfigFileException e) {
+        } catch (CommandLine.ParameterException e) {
+            err.println("error: " + e.getMessage());
+            CommandLineArgs.suggestion(e).ifPresent(s -> err.println("Did you mean " + s + "?"));
+            err.println("Run with --help to see the flags.");
+            return USAGE;
+        } catch (InvalidFlagException | ConfigFileException e) {
             err.println("error: " + e.getMessage());
             err.println("Run with --help to see the flags.");
             return USAGE;
         }
-        Logging.configure(options.verbosity, options.loggingFormat);
+        try {
+            Logging.configure(options.logging, options.klog.output(), options.dryRun);
+        } catch (IllegalStateException e) {
+            err.println("error: " + e.getMessage());
+            return FAILED;
+        }
+        options.warnings().forEach(log::warn);
         if (file != null) {
             logConfigFile(file, fromFile);
         }
@@ -164,7 +185,7 @@ public final class Main {
             try {
                 KubernetesClient client = ApiClients.connect(options.kubeconfig, options.master);
                 api = client;
-                sourceFactory = tracker -> new ApiSource(client, tracker);
+                sourceFactory = tracker -> new ApiSource(client, tracker, options.apiClient.configSyncPeriod());
             } catch (RuntimeException e) {
                 log.error("cannot connect to the API server: {}", e.getMessage());
                 runtime.close();
@@ -174,12 +195,17 @@ public final class Main {
         SyncPeriods periods = options.syncPeriods();
         try (ProxyDaemon daemon = new ProxyDaemon(hostname, problems, mode.name(), runtime, sourceFactory,
                 periods.min(), periods.max())) {
+            InetAddress primary = options.primaryAddressOverride();
+            if (primary != null) {
+                daemon.tracker().overridePrimaryAddress(primary); // --bind-address, as upstream's node IP override
+            }
             NodePodCidrs podCidrs = options.localTraffic.watchPodCidrs(daemon.tracker(), stop::countDown);
             daemon.startSource();
             NodeEvents events = api == null || options.once || options.dryRun ? null : new NodeEvents(api, hostname);
             if (events != null) {
                 events.recordStartingInBackground(); // upstream's "birth cry"
             }
+            AtomicBoolean cannotListen = new AtomicBoolean();
             if (!options.once && !options.dryRun) {
                 daemon.serveHealthCheckNodePorts(options.nodePortAddresses);
                 // /healthz, /livez, /metrics and /proxyMode; a server that cannot listen is a Warning on the Node
@@ -187,6 +213,9 @@ public final class Main {
                     if (events != null) {
                         events.recordWarning(reason, error);
                     }
+                }, !options.servers.bindAddressHardFail() ? null : () -> {
+                    cannotListen.set(true);
+                    stop.countDown();
                 });
             }
             if (!options.dryRun && mode.cleansConntrack()) {
@@ -213,14 +242,37 @@ public final class Main {
                 }
             }
             log.info("stopping; the rules stay in place");
-            // as upstream: a changed config file, or NodeCIDR's podCIDRs, ends the process
-            return configChanged.get() || podCidrs.changed() ? FAILED : OK;
+            // as upstream: a changed config file, or NodeCIDR's podCIDRs, ends the process, and so does a server
+            // that cannot listen with --bind-address-hard-fail
+            return configChanged.get() || podCidrs.changed() || cannotListen.get() ? FAILED : OK;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return OK;
         } finally {
             out.flush();
         }
+    }
+
+    /**
+     * {@code proxy.jar help [COMMAND]}: this usage, or a command's; an unknown command is a usage
+     * error with the nearest one suggested.
+     */
+    private static int help(String[] args, CommandLine cli, PrintStream out, PrintStream err, ProxyModes modes) {
+        if (args.length == 1 || args[1].equals("help")) {
+            cli.usage(out);
+            return OK;
+        }
+        if (args[1].equals("inspect") || args[1].equals("trace")) {
+            return InspectCommands.run(new String[] {args[1], "--help"}, out, err, modes);
+        }
+        err.println("error: help: unknown command \"" + args[1] + "\" (commands: "
+                + String.join(", ", CommandLineArgs.COMMANDS) + ")");
+        try {
+            cli.parseArgs(args[1]);
+        } catch (CommandLine.ParameterException e) {
+            CommandLineArgs.suggestion(e).ifPresent(s -> err.println("Did you mean " + s + "?"));
+        }
+        return USAGE;
     }
 
     /** The file's fields fill the options whose flags were not given; messages then name the field. */

@@ -64,9 +64,10 @@ final class ConfigSchema {
         // where the API server is, who we are
         flag(f, "clientConnection.kubeconfig", Kind.STRING, "--kubeconfig");
         ignored(f, "clientConnection.acceptContentTypes", Kind.STRING, null);
-        ignored(f, "clientConnection.contentType", Kind.STRING, "application/vnd.kubernetes.protobuf");
-        ignored(f, "clientConnection.qps", Kind.NUMBER, 5);
-        ignored(f, "clientConnection.burst", Kind.INT, 10);
+        zeroIsDefault(f, "clientConnection.contentType", Kind.STRING, "--kube-api-content-type");
+        zeroIsDefault(f, "clientConnection.qps", Kind.NUMBER, "--kube-api-qps");
+        zeroIsDefault(f, "clientConnection.burst", Kind.INT, "--kube-api-burst");
+        zeroIsDefault(f, "configSyncPeriod", Kind.DURATION, "--config-sync-period");
         flag(f, "hostnameOverride", Kind.STRING, "--hostname-override");
         flag(f, "healthzBindAddress", Kind.STRING, "--healthz-bind-address");
         flag(f, "metricsBindAddress", Kind.STRING, "--metrics-bind-address");
@@ -95,15 +96,19 @@ final class ConfigSchema {
         // logging: upstream's logsapi fields we have flags for
         flag(f, "logging.format", Kind.STRING, "--logging-format");
         flag(f, "logging.verbosity", Kind.INT, "--v");
-        ignored(f, "logging.flushFrequency", Kind.ANY, null);
-        ignored(f, "logging.vmodule", Kind.ANY, null);
-        ignored(f, "logging.options", Kind.ANY, null);
+        zeroIsDefault(f, "logging.flushFrequency", Kind.NANOS_OR_DURATION, "--log-flush-frequency");
+        flag(f, "logging.vmodule", Kind.VMODULE_LIST, "--vmodule");
+        flag(f, "logging.options.text.splitStream", Kind.BOOL, "--log-text-split-stream");
+        zeroIsDefault(f, "logging.options.text.infoBufferSize", Kind.QUANTITY, "--log-text-info-buffer-size");
+        flag(f, "logging.options.json.splitStream", Kind.BOOL, "--log-json-split-stream");
+        zeroIsDefault(f, "logging.options.json.infoBufferSize", Kind.QUANTITY, "--log-json-info-buffer-size");
+        ignored(f, "logging.sanitization", Kind.BOOL, null); // removed from logging in v1.28; older ConfigMaps have it
+        // gates, servers
+        flag(f, "featureGates", Kind.BOOL_MAP, "--feature-gates");
+        flag(f, "bindAddressHardFail", Kind.BOOL, "--bind-address-hard-fail");
+        flag(f, "enableProfiling", Kind.BOOL, "--profiling");
+        flag(f, "showHiddenMetricsForVersion", Kind.STRING, "--show-hidden-metrics-for-version");
         // accepted, not acted on
-        ignored(f, "featureGates", Kind.BOOL_MAP, null);
-        ignored(f, "bindAddressHardFail", Kind.BOOL, null);
-        ignored(f, "enableProfiling", Kind.BOOL, null);
-        ignored(f, "showHiddenMetricsForVersion", Kind.STRING, null);
-        ignored(f, "configSyncPeriod", Kind.DURATION, "15m0s");
         ignored(f, "conntrack.max", Kind.INT, null);
         ignored(f, "nftables.masqueradeBit", Kind.INT, 14);
         ignored(f, "nftables.masqueradeAll", Kind.BOOL, null);
@@ -135,6 +140,10 @@ final class ConfigSchema {
 
     private static void zeroIsDefault(Map<String, ConfigField> f, String path, String flag) {
         f.put(path, ConfigField.zeroIsDefault(path, flag));
+    }
+
+    private static void zeroIsDefault(Map<String, ConfigField> f, String path, Kind kind, String flag) {
+        f.put(path, ConfigField.zeroIsDefault(path, kind, flag));
     }
 
     private static void ignored(Map<String, ConfigField> f, String path, Kind kind, Object upstreamDefault) {

@@ -141,7 +141,22 @@ class ConfigFileMainTest {
                 Arguments.of("conntrack.udpStreamTimeout", "2m", "--conntrack-udp-timeout-stream=120s"),
                 Arguments.of("oomScoreAdj", "-500", "--oom-score-adj=-500"),
                 Arguments.of("logging.format", "json", "--logging-format=json"),
-                Arguments.of("logging.verbosity", "3", "--v=3"));
+                Arguments.of("logging.verbosity", "3", "--v=3"),
+                Arguments.of("logging.flushFrequency", "1000000000", "--log-flush-frequency=1s"),
+                Arguments.of("logging.vmodule", "[{filePattern: proxier, verbosity: 4}]", "--vmodule=proxier=4"),
+                Arguments.of("logging.options.text.splitStream", "true", "--log-text-split-stream"),
+                Arguments.of("logging.options.text.infoBufferSize", "64Ki", "--log-text-info-buffer-size=64Ki"),
+                Arguments.of("logging.options.json.splitStream", "true", "--log-json-split-stream"),
+                Arguments.of("logging.options.json.infoBufferSize", "1M", "--log-json-info-buffer-size=1M"),
+                Arguments.of("clientConnection.qps", "2.5", "--kube-api-qps=2.5"),
+                Arguments.of("clientConnection.burst", "20", "--kube-api-burst=20"),
+                Arguments.of("clientConnection.contentType", "application/json", "--kube-api-content-type=application/json"),
+                Arguments.of("configSyncPeriod", "1m", "--config-sync-period=60s"),
+                Arguments.of("featureGates", "{LoggingAlphaOptions: true, NFTablesProxyMode: true}",
+                        "--feature-gates=LoggingAlphaOptions=true,NFTablesProxyMode=true"),
+                Arguments.of("bindAddressHardFail", "true", "--bind-address-hard-fail"),
+                Arguments.of("enableProfiling", "true", "--profiling"),
+                Arguments.of("showHiddenMetricsForVersion", "\"1.33\"", "--show-hidden-metrics-for-version=1.33"));
     }
 
     @Test
@@ -158,9 +173,16 @@ class ConfigFileMainTest {
         value = value.replace("KUBECONFIG", kubeconfig.toString());
         flag = flag.replace("KUBECONFIG", kubeconfig.toString());
         String[] parts = field.split("\\.");
-        String body = parts.length == 1 ? field + ": " + value + "\n" : parts[0] + ":\n  " + parts[1] + ": " + value + "\n";
-        String fromFile = effective("--config=" + file(body));
-        String fromFlag = effective(flag);
+        StringBuilder body = new StringBuilder();
+        String indent = "";
+        for (int i = 0; i < parts.length - 1; i++, indent += "  ") {
+            body.append(indent).append(parts[i]).append(":\n");
+        }
+        body.append(indent).append(parts[parts.length - 1]).append(": ").append(value).append("\n");
+        // the alpha logging options need their gate, in the file and on the command line alike
+        String gate = field.startsWith("logging.options.") ? "--feature-gates=LoggingAlphaOptions=true" : "--once=false";
+        String fromFile = effective(gate, "--config=" + file(body.toString()));
+        String fromFlag = effective(gate, flag);
         String defaults = effective();
         assertEquals(fromFlag, fromFile, field);
         assertNotEquals(at(defaults, field), at(fromFile, field), field + " must differ from its default: " + fromFile);
@@ -247,7 +269,13 @@ class ConfigFileMainTest {
                 {"clusterCIDR: 10.244.0.0/99\n", "field clusterCIDR: "},
                 {"nodePortAddresses: [eth0]\n", "field nodePortAddresses: \"eth0\" is neither a CIDR nor \"primary\""},
                 {"healthzBindAddress: \"[1.2.3.4]:1\"\n", "field healthzBindAddress: "},
-                {"logging:\n  format: xml\n", "field logging.format: \"xml\" is not a logging format"},
+                {"logging:\n  format: xml\n", "field logging.format: \"xml\" is not a log format"},
+                {"featureGates: {SomeGate: true}\n", "field featureGates: unrecognized feature gate: SomeGate"},
+                {"featureGates: {NFTablesProxyMode: false}\n", "field featureGates: cannot set feature gate NFTablesProxyMode "
+                        + "to false, feature is locked to true"},
+                {"logging:\n  vmodule: [{filePattern: a, verbosity: x}]\n", "field logging.vmodule[0]: expected"},
+                {"clientConnection:\n  burst: -1\n", "field clientConnection.burst: \"-1\" is negative"},
+                {"showHiddenMetricsForVersion: \"1.30\"\n", "must be omitted or have the value '1.33'"},
                 {"logging:\n  verbosity: -1\n", "field logging.verbosity: \"-1\" is negative"},
                 {"detectLocalMode: Pods\n", "field detectLocalMode: \"Pods\" is not a local traffic detection mode"},
                 {"detectLocalMode: nodeCIDR\n", "did you mean NodeCIDR?"},
@@ -278,7 +306,7 @@ class ConfigFileMainTest {
         main.addAppender(logs);
         try {
             effective("--config=" + file("oomScoreAdj: -500\nconntrack:\n  max: 5\n  maxPerCore: 0\n  udpTimeout: 30s\n"
-                    + "featureGates: {SomeGate: true}\nwinkernel: {networkName: x}\n"));
+                    + "logging: {sanitization: true}\nwinkernel: {networkName: x}\n"));
         } finally {
             main.detachAppender(logs);
         }
@@ -289,7 +317,7 @@ class ConfigFileMainTest {
                 + "and conntrack.min size the table"), warnings.get(0));
         assertTrue(warnings.stream().noneMatch(w -> w.contains("field oomScoreAdj") || w.contains("field conntrack.udpTimeout")
                 || w.contains("field conntrack.maxPerCore")), "the node-level fields are acted on: " + warnings);
-        assertTrue(warnings.stream().anyMatch(w -> w.contains("field featureGates ({\"SomeGate\":true}) is ignored")), warnings.toString());
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("field logging.sanitization (true) is ignored")), warnings.toString());
         assertTrue(warnings.stream().anyMatch(w -> w.contains("field winkernel.networkName (\"x\") is ignored: Windows only")),
                 warnings.toString());
     }

@@ -110,6 +110,17 @@ class KubeProxyConfigFileTest {
     }
 
     @Test
+    void anIpv6BindAddressMakesTheDefaultServerAddressesIpv6AsUpstreamsDefaulting() throws Exception {
+        Map<String, String> f = byField(parse("bindAddress: \"fd00::5\"\n"));
+        assertEquals("[::]:10256", f.get("healthzBindAddress"));
+        assertEquals("[::1]:10249", f.get("metricsBindAddress"));
+        f = byField(parse("bindAddress: \"::\"\nmetricsBindAddress: \"[::]:9999\"\n"));
+        assertEquals("[::]:10256", f.get("healthzBindAddress"));
+        assertEquals("[::]:9999", f.get("metricsBindAddress"), "a field given is kept");
+        assertEquals(null, byField(parse("bindAddress: 10.0.0.5\n")).get("healthzBindAddress"), "IPv4: the flags' defaults");
+    }
+
+    @Test
     void ignoredFieldsAreListedOnlyWhenTheyCarryAValue() throws Exception {
         KubeProxyConfigFile f = parse("""
                 oomScoreAdj: -999
@@ -126,14 +137,15 @@ class KubeProxyConfigFileTest {
                 conntrack: {maxPerCore: 0, udpTimeout: 30s}
                 nftables: {masqueradeBit: 13}
                 """);
-        assertEquals(List.of("featureGates", "nftables.masqueradeBit"),
+        assertEquals(List.of("nftables.masqueradeBit"),
                 f.ignored().stream().map(KubeProxyConfigFile.Ignored::field).toList());
-        assertEquals("{\"NFTablesProxyMode\":true}", f.ignored().get(0).value());
-        assertEquals("ferry has no nftables mode", f.ignored().get(1).why());
+        assertEquals("ferry has no nftables mode", f.ignored().get(0).why());
         assertEquals(List.of(new KubeProxyConfigFile.Setting("oomScoreAdj", "--oom-score-adj", "-998"),
+                new KubeProxyConfigFile.Setting("featureGates", "--feature-gates", "NFTablesProxyMode=true"),
                 new KubeProxyConfigFile.Setting("conntrack.maxPerCore", "--conntrack-max-per-core", "0"),
                 new KubeProxyConfigFile.Setting("conntrack.udpTimeout", "--conntrack-udp-timeout", "30s")), f.settings(),
-                "the node-level fields are acted on, a zero included (it leaves the kernel's value alone)");
+                "the node-level fields are acted on, a zero included (it leaves the kernel's value alone); "
+                        + "featureGates sets --feature-gates");
     }
 
     @Test
@@ -157,7 +169,8 @@ class KubeProxyConfigFileTest {
                 Map.entry("ipvs.strictARP", "false"), Map.entry("ipvs.tcpTimeout", "0s"), Map.entry("ipvs.tcpFinTimeout", "0s"),
                 Map.entry("ipvs.udpTimeout", "0s"), Map.entry("conntrack.tcpBeLiberal", "false"),
                 Map.entry("conntrack.udpTimeout", "0s"), Map.entry("conntrack.udpStreamTimeout", "0s"),
-                Map.entry("logging.verbosity", "0")), byField(f));
+                Map.entry("logging.verbosity", "0"), Map.entry("bindAddressHardFail", "false"),
+                Map.entry("enableProfiling", "false")), byField(f));
         assertEquals(List.of(), f.ignored());
     }
 
