@@ -2,6 +2,7 @@ package dev.ferry.core;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 
 /**
@@ -200,5 +201,18 @@ public final class IpAddresses {
     public static String hostPort(InetAddress address, int port) {
         String ip = format(address);
         return address instanceof Inet6Address ? "[" + ip + "]:" + port : ip + ":" + port;
+    }
+
+    /**
+     * A socket address as operators write it ({@code 127.0.0.1:10249}, {@code [::]:10256}), not as
+     * {@link InetSocketAddress#toString()} does ({@code /[0:0:0:0:0:0:0:0]:10256}); an unresolved
+     * one as its host name and port.
+     */
+    public static String hostPort(InetSocketAddress address) {
+        if (address.getAddress() != null) {
+            return hostPort(address.getAddress(), address.getPort());
+        }
+        String host = address.getHostString();
+        return host.indexOf(':') >= 0 ? "[" + host + "]:" + address.getPort() : host + ":" + address.getPort();
     }
 }

@@ -1,8 +1,11 @@
 package dev.ferry.core;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.InetSocketAddress;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,6 +27,15 @@ class IpAddressesTest {
     })
     void parsesAndFormatsCanonically(String in, String out) {
         assertEquals(out, IpAddresses.format(IpAddresses.parse(in)));
+    }
+
+    @Test
+    void socketAddressesReadAsOperatorsWriteThem() {
+        assertEquals("[::]:10256", IpAddresses.hostPort(new InetSocketAddress(IpAddresses.parse("::"), 10256)));
+        assertEquals("0.0.0.0:10256", IpAddresses.hostPort(new InetSocketAddress(IpAddresses.parse("0.0.0.0"), 10256)));
+        assertEquals("127.0.0.1:10249", IpAddresses.hostPort(new InetSocketAddress(IpAddresses.parse("127.0.0.1"), 10249)));
+        assertEquals("[fd00::1]:80", IpAddresses.hostPort(new InetSocketAddress(IpAddresses.parse("FD00:0:0:0:0:0:0:1"), 80)));
+        assertEquals("example.com:80", IpAddresses.hostPort(InetSocketAddress.createUnresolved("example.com", 80)));
     }
 
     @ParameterizedTest

@@ -1,6 +1,7 @@
 package dev.ferry.netfilter;
 
 import java.io.ByteArrayOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -115,16 +116,25 @@ public final class CommandRunners {
      * Runs nothing: prints the input of every {@code *-restore} command (the rules that would
      * be applied) to {@code out} and answers every {@code *-save} command with empty output, as
      * if the node had no rules yet. Every command succeeds.
+     *
+     * <p>Streamed input goes to {@code out} as the payload writes it, chunk by chunk: a 10,000
+     * Service payload (30 MB) is never copied into a buffer, a byte array and a String first.
+     * Concurrent commands print one after the other, never interleaved.
      */
     public static CommandRunner dryRun(PrintStream out) {
         Objects.requireNonNull(out, "out");
         return new CommandRunner() {
             @Override
-            public Result run(List<String> argv, byte[] stdin) {
+            public Result run(List<String> argv, byte[] stdin) throws IOException {
+                return runStreaming(argv, stdin == null ? null : s -> s.write(stdin));
+            }
+
+            @Override
+            public Result runStreaming(List<String> argv, Input stdin) throws IOException {
                 String program = argv.isEmpty() ? "" : argv.get(0);
                 if (program.endsWith("-restore") && stdin != null) {
                     synchronized (out) {
-                        out.print(new String(stdin, StandardCharsets.UTF_8));
+                        stdin.writeTo(new KeptOpen(out));
                         out.flush();
                     }
                 }
@@ -136,6 +146,23 @@ public final class CommandRunners {
                 return false;
             }
         };
+    }
+
+    /** {@code out} for an input writer that may close what it is given: the dry run's output stays open. */
+    private static final class KeptOpen extends FilterOutputStream {
+        KeptOpen(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len); // whole chunks, not FilterOutputStream's byte at a time
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.flush();
+        }
     }
 
     static CommandRunner.Result runProcess(List<String> argv, CommandRunner.Input stdin, Duration timeout)

@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * appender {@value #APPENDER}).
  *
  * <p>Verbosity, as klog's levels map onto ours: 0..1 info, 2..3 debug for our packages, 4 and
- * more trace; libraries stay at info (debug from 6).
+ * more trace; libraries stay at info (debug from 6). fabric8's informer logs a stack trace with
+ * each failed list; the API source logs each failure in one line already (with the stack from
+ * 4 on), so that logger speaks only from 6.
  *
  * <p>Format: text is logback.xml's pattern; json is logback's own JsonEncoder, one object per
  * line with timestamp (epoch ms), level, threadName, loggerName, formattedMessage, kvpList (the
@@ -46,6 +48,9 @@ final class Logging {
     static final String APPENDER = "STDERR";
     static final String FILE_APPENDER = "FILE";
     static final String STDOUT_APPENDER = "STDOUT";
+
+    /** fabric8's list-and-watch loop (a warning with a stack trace per failed attempt). */
+    static final String INFORMER_REFLECTOR = "io.fabric8.kubernetes.client.informers.impl.cache.Reflector";
 
     /** logback.xml's encoder, kept to switch back from json (tests do) and to copy its pattern. */
     private static Encoder<ILoggingEvent> textEncoder;
@@ -116,6 +121,7 @@ final class Logging {
         }
         ctx.getLogger("dev.ferry").setLevel(v >= 4 ? Level.TRACE : v >= 2 ? Level.DEBUG : Level.INFO);
         ctx.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(v >= 6 ? Level.DEBUG : Level.INFO);
+        ctx.getLogger(INFORMER_REFLECTOR).setLevel(v >= 6 ? null : Level.ERROR);
     }
 
     /** "text" or "json" (checked by the flag's converter). */

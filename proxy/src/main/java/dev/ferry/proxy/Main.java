@@ -152,6 +152,17 @@ public final class Main {
                     + mode.dryRunUnavailable().get() + ")");
             return USAGE;
         }
+        KubernetesClient api = null;
+        if (options.manifests == null && !options.node.initOnly()) {
+            // before the node is touched: without an API server there is nothing to do
+            try {
+                api = ApiClients.connect(options.kubeconfig, options.master);
+            } catch (RuntimeException e) {
+                err.println("error: " + (e instanceof IllegalArgumentException ? "" : "cannot connect to the API server: ")
+                        + e.getMessage());
+                return FAILED;
+            }
+        }
         // upstream's node-level settings: conntrack before the mode starts, the OOM score once it runs
         NodeSetup node = NodeSetup.thisProcess(!options.dryRun, options::name);
         NodeSetup.Result conntrack = node.conntrack(options.node.conntrack());
@@ -160,6 +171,9 @@ public final class Main {
             runtime = options.options(mode).start(options.context(mode, commands, dryRunOutput));
         } catch (ModeUnavailableException e) {
             err.println("error: " + e.getMessage());
+            if (api != null) {
+                api.close();
+            }
             return FAILED;
         }
         for (ProxyMode other : options.modes().others(mode)) {
@@ -176,22 +190,11 @@ public final class Main {
                 options.manifests != null ? "manifests in " + options.manifests : "API server",
                 options.dryRun ? ", dry run" : "");
         options.localTraffic.logSettings(log, options.clusterCidrs, options.clusterFamilies());
-        Function<dev.ferry.core.ChangeTracker, Source> sourceFactory;
         InputProblems problems = InputProblems.logging();
-        KubernetesClient api = null;
-        if (options.manifests != null) {
-            sourceFactory = tracker -> new FileSource(options.manifests, tracker, problems, FileSource.DEFAULT_INTERVAL);
-        } else {
-            try {
-                KubernetesClient client = ApiClients.connect(options.kubeconfig, options.master);
-                api = client;
-                sourceFactory = tracker -> new ApiSource(client, tracker, options.apiClient.configSyncPeriod());
-            } catch (RuntimeException e) {
-                log.error("cannot connect to the API server: {}", e.getMessage());
-                runtime.close();
-                return FAILED;
-            }
-        }
+        KubernetesClient client = api;
+        Function<dev.ferry.core.ChangeTracker, Source> sourceFactory = client == null
+                ? tracker -> new FileSource(options.manifests, tracker, problems, FileSource.DEFAULT_INTERVAL)
+                : tracker -> new ApiSource(client, tracker, options.apiClient.configSyncPeriod());
         SyncPeriods periods = options.syncPeriods();
         try (ProxyDaemon daemon = new ProxyDaemon(hostname, problems, mode.name(), runtime, sourceFactory,
                 periods.min(), periods.max())) {

@@ -1,5 +1,6 @@
 package dev.ferry.userspace;
 
+import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.netfilter.CleanupPlan;
@@ -68,11 +69,11 @@ final class PortalWriter {
     static Output write(IpFamily family, List<Portal> portals, InetAddress hostAddress, IptablesDump existing,
                         Predicate<String> leftovers) {
         if (!family.contains(hostAddress)) {
-            throw new IllegalArgumentException("host address " + hostAddress.getHostAddress() + " is not " + family);
+            throw new IllegalArgumentException("host address " + IpAddresses.format(hostAddress) + " is not " + family);
         }
         if (hostAddress.isLoopbackAddress() || hostAddress.isAnyLocalAddress()) {
             // Packets DNATed to loopback from another interface are dropped as martians (upstream found the same).
-            throw new IllegalArgumentException("host address " + hostAddress.getHostAddress()
+            throw new IllegalArgumentException("host address " + IpAddresses.format(hostAddress)
                     + " cannot be a DNAT target: use one of the node's non-loopback addresses");
         }
         List<Portal> sorted = new ArrayList<>(portals);

@@ -1,5 +1,6 @@
 package dev.ferry.userspace;
 
+import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
 import dev.ferry.mode.FamilyBackend;
 import dev.ferry.mode.FlagConverters;
@@ -83,13 +84,13 @@ final class UserspaceModeOptions implements ModeOptions {
                     new PortalRules(IpFamily.IPV4, context.commands(), context.leftovers()), bindAddress, portRange);
             label = UserspaceMode.NAME;
             log.info("userspace mode: {} forwarder, listeners on {} (ports {}), iptables portal rules redirect to them",
-                    describe(forwarders), bindAddress.getHostAddress(), portRange);
+                    describe(forwarders), IpAddresses.format(bindAddress), portRange);
         } else {
             backend = UserspaceBackend.direct(forwarders, bindAddress, LocalAddresses.ofThisMachine());
             label = UserspaceMode.NAME + " (direct)";
             log.warn("userspace mode without iptables portal rules ({}): only Service addresses local to this machine "
                     + "are served, by listeners bound to them directly, and NodePorts on {}; {} forwarder", why,
-                    bindAddress.getHostAddress(), describe(forwarders));
+                    IpAddresses.format(bindAddress), describe(forwarders));
         }
         return new ModeRuntime(List.of(new FamilyBackend(label, IpFamily.IPV4, backend)),
                 new UserspaceMetrics(backend::stats));

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.health;
 
+import dev.ferry.core.IpAddresses;
 import dev.ferry.proxy.http.HttpEndpoint;
 import dev.ferry.proxy.metrics.ProxyMetrics;
 import org.slf4j.Logger;
@@ -48,7 +49,8 @@ public final class HealthServer implements AutoCloseable {
                                      ProxyMetrics metrics) throws IOException {
         HealthServer hs = new HealthServer(health, nodeEligible, metrics);
         hs.endpoint = HttpEndpoint.start(address, "ferry-healthz", hs::answer);
-        log.info("serving /healthz and /livez on {}", hs.address());
+        // as asked (0.0.0.0, not the dual-stack socket's ::), with the port it got
+        log.info("serving /healthz and /livez on {}", IpAddresses.hostPort(address.getAddress(), hs.address().getPort()));
         return hs;
     }
 

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.metrics;
 
+import dev.ferry.core.IpAddresses;
 import dev.ferry.proxy.http.HttpEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +40,8 @@ public final class MetricsServer implements AutoCloseable {
     public static MetricsServer start(InetSocketAddress address, ProxyMetrics metrics) throws IOException {
         MetricsServer ms = new MetricsServer(metrics);
         ms.endpoint = HttpEndpoint.start(address, "ferry-metrics", ms::answer);
-        log.info("serving /metrics and /proxyMode on {}", ms.address());
+        // as asked (0.0.0.0, not the dual-stack socket's ::), with the port it got
+        log.info("serving /metrics and /proxyMode on {}", IpAddresses.hostPort(address.getAddress(), ms.address().getPort()));
         return ms;
     }
 

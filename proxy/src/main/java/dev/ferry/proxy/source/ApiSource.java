@@ -4,6 +4,7 @@ import dev.ferry.core.ChangeTracker;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import org.slf4j.Logger;
@@ -85,11 +86,32 @@ public final class ApiSource implements Source {
         Watched<T> w = new Watched<>(what, informer, update);
         informer.addEventHandler(w);
         informer.exceptionHandler((isStarted, t) -> {
-            log.warn("watching {} failed ({}); retrying", what, t.toString());
+            // one line per attempt, as upstream's reflector logs; the stack only at -v=4 and more
+            if (log.isTraceEnabled()) {
+                log.warn("watching {} at {} failed: {}; retrying", what, client.getMasterUrl(), reason(t), t);
+            } else {
+                log.warn("watching {} at {} failed: {}; retrying", what, client.getMasterUrl(), reason(t));
+            }
             return true;
         });
         w.listed = informer.start().toCompletableFuture();
         watched.add(w);
+    }
+
+    /**
+     * What went wrong, without the wrappers: the API server's answer (e.g. 403 and its message),
+     * else the cause at the bottom ("ConnectException: Connection refused").
+     */
+    static String reason(Throwable t) {
+        Throwable cause = t;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            if (cause instanceof KubernetesClientException k && k.getCode() > 0) {
+                break; // the server answered: its status and message say it best
+            }
+            cause = cause.getCause();
+        }
+        String message = cause.getMessage() == null ? "" : ": " + cause.getMessage().strip().replace('\n', ' ');
+        return cause.getClass().getSimpleName() + message;
     }
 
     /**

@@ -9,6 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.security.DigestInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -50,7 +52,12 @@ public final class FileSource implements Source {
     private static final Logger log = LoggerFactory.getLogger(FileSource.class);
     public static final Duration DEFAULT_INTERVAL = Duration.ofMillis(500);
 
-    private record FileState(String hash, List<ManifestParser.Parsed> objects) {
+    /**
+     * A file as last read: its content hash, its objects, how many it held, rejected and ignored,
+     * and whether it failed to parse (then the objects and counts are those of before).
+     */
+    private record FileState(String hash, List<ManifestParser.Parsed> objects, int read, int rejected, int ignored,
+                             boolean broken) {
     }
 
     private record Entry(Path file, HasMetadata object) {
@@ -68,7 +75,12 @@ public final class FileSource implements Source {
     private final Map<Path, FileState> files = new HashMap<>();
     private Map<ManifestParser.Key, Entry> applied = new HashMap<>();
     private Set<String> reportedConflicts = Set.of();
+    /** Objects left out because another file defined them first. */
+    private int conflicts;
+    /** Applied objects the tracker refused (it reported them): not counted as accepted. */
+    private final Set<ManifestParser.Key> refused = new HashSet<>();
     private String lastListingError;
+    private final byte[] hashBuffer = new byte[64 * 1024];
 
     public FileSource(Path dir, ChangeTracker tracker, InputProblems problems, Duration interval) {
         this.dir = Objects.requireNonNull(dir, "dir");
@@ -105,7 +117,7 @@ public final class FileSource implements Source {
         try {
             if (scan()) {
                 if (synced.getCount() > 0) {
-                    log.info("read {} manifest file(s) in {}: {} object(s)", files.size(), dir, applied.size());
+                    log.info("read {} manifest file(s) in {}: {}", files.size(), dir, counts());
                 }
                 synced.countDown();
             }
@@ -146,35 +158,87 @@ public final class FileSource implements Source {
                 && Files.isRegularFile(p);
     }
 
-    /** Reads {@code file} and parses it when its content changed; true when it did. */
+    /**
+     * Parses {@code file} when its content changed; true when it did. The file is streamed
+     * twice when it changed (once to hash it, once to parse and hash what was parsed) and never
+     * held whole: a big file costs its objects, not its bytes.
+     */
     private boolean readIfChanged(Path file) {
-        byte[] content;
+        FileState old = files.get(file);
+        ManifestParser.Result result;
+        String hash;
         try {
-            content = Files.readAllBytes(file);
+            if (old != null && old.hash().equals(hash(file))) {
+                return false;
+            }
+            log.debug("reading {}", file);
+            try (DigestInputStream in = new DigestInputStream(Files.newInputStream(file), sha256())) {
+                result = parser.parse(file.toString(), in);
+                hash = hashToEnd(in); // with what the parser left (after a syntax error): the hash covers the whole file
+            }
         } catch (IOException e) {
             // Removed between listing and reading, or unreadable: the next scan decides.
             log.debug("cannot read {}: {}", file, e.toString());
             return false;
         }
-        String hash = sha256(content);
-        FileState old = files.get(file);
-        if (old != null && old.hash().equals(hash)) {
-            return false;
-        }
-        log.debug("reading {}", file);
-        ManifestParser.Result result = parser.parse(file.toString(), content);
         if (result.syntaxError() && old != null && !old.objects().isEmpty()) {
             log.warn("{}: keeping its {} previously read object(s) until it parses again", file, old.objects().size());
-            files.put(file, new FileState(hash, old.objects()));
+            files.put(file, new FileState(hash, old.objects(), old.read(), old.rejected(), old.ignored(), true));
         } else {
-            files.put(file, new FileState(hash, result.objects()));
+            files.put(file, new FileState(hash, result.objects(), result.read(), result.rejected(), result.ignored(),
+                    result.syntaxError()));
         }
         return true;
+    }
+
+    /** The SHA-256 of {@code file}'s content, read through one small buffer. */
+    private String hash(Path file) throws IOException {
+        MessageDigest digest = sha256();
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n = in.read(hashBuffer); n >= 0; n = in.read(hashBuffer)) {
+                digest.update(hashBuffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** The SHA-256 of all {@code in} read, after reading what is left of it. */
+    private String hashToEnd(DigestInputStream in) throws IOException {
+        while (in.read(hashBuffer) >= 0) {
+            // the digest sees every byte read
+        }
+        return HexFormat.of().formatHex(in.getMessageDigest().digest());
+    }
+
+    /**
+     * "5 object(s) read: 3 accepted, 1 rejected (reported above), 1 of other kinds ignored": an
+     * object is accepted when it reached the tracker and the tracker took it.
+     */
+    private String counts() {
+        int read = 0;
+        int rejected = conflicts;
+        int ignored = 0;
+        int broken = 0;
+        for (FileState f : files.values()) {
+            read += f.read();
+            rejected += f.rejected();
+            ignored += f.ignored();
+            broken += f.broken() ? 1 : 0;
+        }
+        int accepted = applied.size() - refused.size();
+        rejected += refused.size();
+        int replaced = read - accepted - rejected - ignored; // by a later document of the same file
+        return read + " object(s) read: " + accepted + " accepted, " + rejected + " rejected"
+                + (rejected > 0 ? " (reported above)" : "")
+                + (ignored > 0 ? ", " + ignored + " of other kinds ignored" : "")
+                + (replaced > 0 ? ", " + replaced + " replaced by a later document of the same file" : "")
+                + (broken > 0 ? "; " + broken + " file(s) do not parse (reported above)" : "");
     }
 
     private Map<ManifestParser.Key, Entry> desired(List<Path> present) {
         Map<ManifestParser.Key, Entry> out = new LinkedHashMap<>();
         Set<String> conflicts = new HashSet<>();
+        int dropped = 0;
         for (Path file : present) {
             FileState state = files.get(file);
             if (state == null) {
@@ -183,6 +247,7 @@ public final class FileSource implements Source {
             for (ManifestParser.Parsed p : state.objects()) {
                 Entry first = out.putIfAbsent(p.key(), new Entry(file, p.object()));
                 if (first != null && !first.file().equals(file)) {
+                    dropped++;
                     String conflict = file + " " + p.key() + " " + first.file();
                     if (conflicts.add(conflict) && !reportedConflicts.contains(conflict)) {
                         problems.reportInput(file.toString(), p.key().toString(),
@@ -194,6 +259,7 @@ public final class FileSource implements Source {
             }
         }
         reportedConflicts = conflicts;
+        this.conflicts = dropped;
         return out;
     }
 
@@ -202,6 +268,7 @@ public final class FileSource implements Source {
             if (!desired.containsKey(e.getKey())) {
                 Entry gone = e.getValue();
                 problems.within(gone.file().toString(), () -> tell(gone.object(), null));
+                refused.remove(e.getKey());
             }
         }
         List<Entry> changed = new ArrayList<>();
@@ -210,7 +277,13 @@ public final class FileSource implements Source {
             Entry now = e.getValue();
             if (before == null || !before.object().equals(now.object())) {
                 changed.add(now);
-                problems.within(now.file().toString(), () -> tell(before == null ? null : before.object(), now.object()));
+                int reported = problems.within(now.file().toString(),
+                        () -> tell(before == null ? null : before.object(), now.object()));
+                if (reported > 0) {
+                    refused.add(e.getKey());
+                } else {
+                    refused.remove(e.getKey());
+                }
             }
         }
         if (!changed.isEmpty()) {
@@ -231,9 +304,9 @@ public final class FileSource implements Source {
         }
     }
 
-    private static String sha256(byte[] content) {
+    private static MessageDigest sha256() {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError("every JVM has SHA-256", e);
         }

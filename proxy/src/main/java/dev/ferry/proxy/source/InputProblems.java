@@ -43,7 +43,17 @@ public final class InputProblems implements Problems {
         }
     }
 
-    private final ThreadLocal<String> origin = new ThreadLocal<>();
+    /** Where this thread's reports come from now, and how many it made there. */
+    private static final class Origin {
+        final String where;
+        int reports;
+
+        Origin(String where) {
+            this.where = where;
+        }
+    }
+
+    private final ThreadLocal<Origin> origin = new ThreadLocal<>();
     private final Consumer<Problem> sink;
 
     InputProblems(Consumer<Problem> sink) {
@@ -55,10 +65,15 @@ public final class InputProblems implements Problems {
         return new InputProblems(p -> log.warn("invalid input, skipped: {}", p));
     }
 
-    /** Runs {@code action}, attributing whatever it reports on this thread to {@code where}. */
-    void within(String where, Runnable action) {
-        String previous = origin.get();
-        origin.set(where);
+    /**
+     * Runs {@code action}, attributing whatever it reports on this thread to {@code where}.
+     *
+     * @return how many problems it reported (0: the objects it passed on were accepted)
+     */
+    int within(String where, Runnable action) {
+        Origin previous = origin.get();
+        Origin current = new Origin(where);
+        origin.set(current);
         try {
             action.run();
         } finally {
@@ -68,15 +83,25 @@ public final class InputProblems implements Problems {
                 origin.set(previous);
             }
         }
+        return current.reports;
     }
 
     @Override
     public void report(String object, String field, String message) {
-        sink.accept(new Problem(origin.get(), object, field, message));
+        Origin o = origin.get();
+        if (o != null) {
+            o.reports++;
+        }
+        sink.accept(new Problem(o == null ? null : o.where, object, field, message));
     }
 
     /** A problem of a whole file, or of a document in it that never became an object. */
     void reportInput(String where, String object, String message) {
         sink.accept(new Problem(where, object, null, message));
+    }
+
+    /** Reports {@code problem} as it is (the file source's parser builds them whole). */
+    void reportInput(Problem problem) {
+        sink.accept(problem);
     }
 }

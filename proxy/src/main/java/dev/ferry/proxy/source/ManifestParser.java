@@ -1,31 +1,41 @@
 package dev.ferry.proxy.source;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import org.yaml.snakeyaml.LoaderOptions;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Turns one manifest file into the objects the proxy reads: v1 Service, discovery.k8s.io/v1
  * EndpointSlice and v1 Node, from YAML (several documents allowed) or JSON, with {@code kind: List}
  * (and typed lists such as ServiceList) unpacked. Problems are reported through
  * {@link InputProblems} with the file: a syntax error (with line and column) fails the whole
- * file; a document of another kind, without a name, or with a field of the wrong type is
- * skipped and the rest of the file is used.
+ * file; a document of another kind, without a name, or with a field of the wrong type (named by
+ * its path, e.g. {@code spec.ports[0].port}) is skipped and the rest of the file is used.
  *
- * <p>Not thread-safe only in the sense that it has no state; the mappers are thread-safe.
+ * <p>Streaming: the file is read as it is parsed, one document (or one item of a list) at a
+ * time; each becomes a small tree, which is bound to its type and dropped. Neither the file nor
+ * all its trees are ever held whole, so a 20 MB {@code kubectl get -o yaml} dump costs its
+ * objects, not ten times its size. Problems are reported once the whole file parsed, so a file
+ * with a syntax error reports only that.
+ *
+ * <p>Threads: the mappers are built once and are thread-safe; {@link #parse} keeps its state
+ * on the stack.
  */
 final class ManifestParser {
 
@@ -40,107 +50,106 @@ final class ManifestParser {
     record Parsed(Key key, HasMetadata object) {
     }
 
-    /** What a file gave: its objects, or a syntax error (then {@code objects} is empty). */
-    record Result(List<Parsed> objects, boolean syntaxError) {
+    /**
+     * What a file gave: its objects (none after a syntax error), and of the objects it held how
+     * many were rejected (reported and skipped) and how many were of kinds not read here.
+     */
+    record Result(List<Parsed> objects, boolean syntaxError, int rejected, int ignored) {
+        /** Every object the file held: the ones passed on, rejected or ignored. */
+        int read() {
+            return objects.size() + rejected + ignored;
+        }
     }
 
-    private static final Map<String, Class<? extends HasMetadata>> KINDS = Map.of(
-            "v1/Service", Service.class,
-            "discovery.k8s.io/v1/EndpointSlice", EndpointSlice.class,
-            "v1/Node", Node.class);
-
-    private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
-    private final ObjectMapper json = new ObjectMapper();
-    private final KubernetesSerialization serialization = new KubernetesSerialization();
+    private final ObjectMapper yaml = mapper(YAMLFactory.builder().loaderOptions(unlimited()).build());
+    private final ObjectMapper json = mapper(new JsonFactory());
     private final InputProblems problems;
 
     ManifestParser(InputProblems problems) {
         this.problems = problems;
     }
 
-    /** @param file the name reports carry (the path as the operator gave it) */
-    Result parse(String file, byte[] content) {
+    /**
+     * A plain mapper: fabric8's model classes carry their own Jackson annotations (unknown fields
+     * land in additionalProperties). Not fabric8's configuration, whose integer reader takes
+     * {@code "80"} for 80: the API server refuses {@code port: "80"} and {@code port: 80.5}, and
+     * so does this, as it refuses {@code ready: "true"}.
+     */
+    private static ObjectMapper mapper(JsonFactory factory) {
+        ObjectMapper mapper = new ObjectMapper(factory);
+        mapper.coercionConfigFor(LogicalType.Integer)
+                .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+        mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        return mapper;
+    }
+
+    /**
+     * SnakeYAML refuses a document over 3 MB code points by default; one {@code kind: List} of a
+     * big cluster is larger, and streaming bounds what a document costs anyway.
+     */
+    private static LoaderOptions unlimited() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(Integer.MAX_VALUE);
+        return options;
+    }
+
+    /**
+     * @param file    the name reports carry (the path as the operator gave it)
+     * @param content the file's bytes, read as they are parsed (not closed here)
+     */
+    Result parse(String file, InputStream content) {
         ObjectMapper mapper = file.endsWith(".json") ? json : yaml;
-        List<JsonNode> documents = new ArrayList<>();
-        try (MappingIterator<JsonNode> it = mapper.readerFor(JsonNode.class).readValues(content)) {
-            while (it.hasNextValue()) {
-                documents.add(it.nextValue());
+        ManifestDocuments documents = new ManifestDocuments(file, mapper);
+        try (JsonParser parser = mapper.createParser(content)) {
+            parser.disable(JsonParser.Feature.AUTO_CLOSE_SOURCE);
+            int n = 0;
+            for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+                n++;
+                readDocument(parser, mapper, token, "document " + n, documents);
             }
         } catch (JsonProcessingException e) {
             problems.reportInput(file + where(e.getLocation()), null, "cannot parse: " + oneLine(e.getOriginalMessage()));
-            return new Result(List.of(), true);
+            return new Result(List.of(), true, 0, 0);
         } catch (IOException | RuntimeException e) {
             problems.reportInput(file, null, "cannot parse: " + e.getMessage());
-            return new Result(List.of(), true);
+            return new Result(List.of(), true, 0, 0);
         }
-        List<Parsed> out = new ArrayList<>();
-        for (int i = 0; i < documents.size(); i++) {
-            addDocument(file, "document " + (i + 1), documents.get(i), null, null, out);
-        }
-        return new Result(out, false);
+        documents.problems().forEach(problems::reportInput);
+        return documents.result();
     }
 
-    private void addDocument(String file, String where, JsonNode doc, String defaultApiVersion, String defaultKind,
-                             List<Parsed> out) {
-        if (doc == null || doc.isNull() || doc.isMissingNode() || (doc.isObject() && doc.isEmpty())) {
-            return; // an empty document, e.g. after a trailing "---"
-        }
-        if (!doc.isObject()) {
-            problems.reportInput(file, where, "not an object; ignored");
-            return;
-        }
-        String apiVersion = text(doc, "apiVersion", defaultApiVersion);
-        String kind = text(doc, "kind", defaultKind);
-        if (kind == null) {
-            problems.reportInput(file, where, "kind: missing; ignored");
-            return;
-        }
-        if (kind.endsWith("List") && doc.has("items")) {
-            JsonNode items = doc.get("items");
-            if (!items.isArray()) {
-                problems.reportInput(file, where + " (" + kind + ")", "items: not a list; ignored");
-                return;
+    /**
+     * One top-level value. A mapping is read field by field; the elements of its {@code items}
+     * (a list's objects) are handed on one at a time as they are read, the other fields kept
+     * as a small tree until the document ends and its kind is known.
+     */
+    private static void readDocument(JsonParser parser, ObjectMapper mapper, JsonToken token, String where,
+                                     ManifestDocuments documents) throws IOException {
+        if (token != JsonToken.START_OBJECT) {
+            if (token != JsonToken.VALUE_NULL && !(token == JsonToken.VALUE_STRING && parser.getText().isEmpty())) {
+                documents.notAnObject(where);
             }
-            String itemKind = kind.equals("List") ? null : kind.substring(0, kind.length() - "List".length());
-            String itemApiVersion = kind.equals("List") ? null : apiVersion;
-            for (int j = 0; j < items.size(); j++) {
-                addDocument(file, where + " item " + (j + 1), items.get(j), itemApiVersion, itemKind, out);
-            }
-            return;
+            parser.skipChildren();
+            return; // null or "": an empty document, e.g. after a trailing "---"
         }
-        String name = doc.path("metadata").path("name").asText("");
-        String described = where + " (" + kind + (name.isEmpty() ? "" : " " + name) + ")";
-        Class<? extends HasMetadata> type = KINDS.get(apiVersion + "/" + kind);
-        if (type == null) {
-            problems.reportInput(file, described, "apiVersion " + apiVersion + " kind " + kind
-                    + " is not read here (only v1 Service, discovery.k8s.io/v1 EndpointSlice, v1 Node); ignored");
-            return;
-        }
-        if (name.isEmpty()) {
-            problems.reportInput(file, described, "metadata.name: missing; ignored");
-            return;
-        }
-        HasMetadata object;
-        try {
-            object = serialization.convertValue(doc, type);
-        } catch (RuntimeException e) {
-            problems.reportInput(file, described, "does not match the " + kind + " schema: " + rootMessage(e) + "; ignored");
-            return;
-        }
-        String namespace = null;
-        if (type != Node.class) {
-            namespace = object.getMetadata().getNamespace();
-            if (namespace == null || namespace.isEmpty()) {
-                namespace = "default"; // as kubectl apply would place it
-                object.getMetadata().setNamespace(namespace);
+        ObjectNode header = mapper.createObjectNode();
+        ManifestDocuments.Items items = null;
+        for (JsonToken t = parser.nextToken(); t == JsonToken.FIELD_NAME; t = parser.nextToken()) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (field.equals("items") && value == JsonToken.START_ARRAY && items == null) {
+                items = documents.items();
+                int j = 0;
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    j++;
+                    items.add(where + " item " + j, mapper.readTree(parser));
+                }
+            } else {
+                header.set(field, mapper.readTree(parser));
             }
         }
-        out.add(new Parsed(new Key(kind, namespace, name), object));
-    }
-
-    private static String text(JsonNode doc, String field, String fallback) {
-        JsonNode n = doc.get(field);
-        return n != null && n.isTextual() && !n.asText().isEmpty() ? n.asText() : fallback;
+        documents.document(where, header, items);
     }
 
     private static String where(JsonLocation location) {
@@ -164,14 +173,5 @@ final class ManifestParser {
             b.append(b.length() == 0 ? "" : "; ").append(t);
         }
         return b.length() == 0 ? message.strip() : b.toString();
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        String m = t instanceof JsonProcessingException ? ((JsonProcessingException) t).getOriginalMessage() : t.getMessage();
-        return m == null ? t.getClass().getSimpleName() : m.replace('\n', ' ');
     }
 }

@@ -1,9 +1,14 @@
 package dev.ferry.proxy.source;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.ferry.core.Poll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -112,7 +117,9 @@ public class FileSourceTest {
                 + "---\n" + slice("badip-1", "fine", 8080, "10.1.0.999"));
         write("types.json", "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"t\"},"
                 + "\"spec\":{\"ports\":[{\"port\":\"eighty\"}]}}");
-        start();
+        List<String> summary = summaryOf(this::start);
+        assertEquals(List.of("read 4 manifest file(s) in " + dir + ": 8 object(s) read: 3 accepted, 4 rejected (reported above),"
+                + " 1 of other kinds ignored; 1 file(s) do not parse (reported above)"), summary);
 
         Map<String, List<String>> services = probe.services();
         assertEquals(Map.of("ns/good:p", List.of("10.1.0.1:8080"), "ns/fine:p", List.of()), services);
@@ -126,7 +133,8 @@ public class FileSourceTest {
         assertReported(reports, dir.resolve("mixed.yaml") + ": Service ns/badproto: spec.ports[0].protocol", "");
         assertReported(reports, dir.resolve("mixed.yaml") + ": document 4 (ConfigMap cm)", "not read here");
         assertReported(reports, dir.resolve("mixed.yaml") + ": EndpointSlice ns/badip-1: endpoints[0].addresses[0]", "");
-        assertReported(reports, dir.resolve("types.json") + ": document 1 (Service t)", "does not match the Service schema");
+        assertReported(reports, dir.resolve("types.json") + ": Service default/t: spec.ports[0].port",
+                "expected an integer, got \"eighty\"");
 
         // Later scans do not report them again: add a file and wait until it is read.
         write("later.yaml", service("later", "10.96.0.9", 80, "TCP"));
@@ -170,7 +178,8 @@ public class FileSourceTest {
     void anObjectDefinedInTwoFilesIsTakenFromTheFirstAndReportedOnce() throws Exception {
         write("1.yaml", service("a", "10.96.0.1", 80, "TCP"));
         write("2.yaml", service("a", "10.96.0.1", 99, "TCP"));
-        start();
+        assertEquals(List.of("read 2 manifest file(s) in " + dir + ": 2 object(s) read: 1 accepted, 1 rejected (reported above)"),
+                summaryOf(this::start));
         assertEquals(Map.of("ns/a:p", List.of()), probe.services());
         assertEquals(80, probe.tracker.snapshot().servicePorts().iterator().next().port().port());
         assertEquals(1, probe.problems.size());
@@ -183,6 +192,24 @@ public class FileSourceTest {
         Files.delete(dir.resolve("1.yaml"));
         Poll.until("the second definition takes over", () -> probe.tracker.snapshot().servicePortMap().values().stream()
                 .anyMatch(s -> s.port().port() == 99));
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    /** What the source logs at info while {@code step} runs: its summary of the first read. */
+    private static List<String> summaryOf(Step step) throws Exception {
+        Logger logger = (Logger) LoggerFactory.getLogger(FileSource.class);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        logger.addAppender(logs);
+        try {
+            step.run();
+        } finally {
+            logger.detachAppender(logs);
+        }
+        return logs.list.stream().filter(e -> e.getLevel() == Level.INFO).map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     private static void assertReported(List<String> reports, String prefix, String contains) {

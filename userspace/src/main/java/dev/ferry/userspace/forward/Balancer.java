@@ -2,6 +2,7 @@ package dev.ferry.userspace.forward;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.ferry.core.IpAddresses;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -44,7 +45,8 @@ final class Balancer {
         List<InetSocketAddress> list = List.copyOf(endpoints);
         for (InetSocketAddress endpoint : list) {
             if (endpoint.isUnresolved() || endpoint.getPort() == 0) {
-                throw new IllegalArgumentException("endpoints: need a resolved address and a port, got " + endpoint);
+                throw new IllegalArgumentException("endpoints: need a resolved address and a port, got "
+                        + IpAddresses.hostPort(endpoint));
             }
         }
         State old = state;

@@ -1,5 +1,6 @@
 package dev.ferry.userspace.forward;
 
+import dev.ferry.core.IpAddresses;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.nio.NioEventLoop;
@@ -22,7 +23,7 @@ final class Binding {
         if (cause instanceof BindException e) {
             return e;
         }
-        BindException e = new BindException("cannot bind " + bind + ": " + cause.getMessage());
+        BindException e = new BindException("cannot bind " + IpAddresses.hostPort(bind) + ": " + cause.getMessage());
         e.initCause(cause);
         return e;
     }

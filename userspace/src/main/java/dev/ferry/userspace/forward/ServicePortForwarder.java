@@ -1,5 +1,6 @@
 package dev.ferry.userspace.forward;
 
+import dev.ferry.core.IpAddresses;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ServicePortName;
 import org.slf4j.Logger;
@@ -48,7 +49,7 @@ public final class ServicePortForwarder implements AutoCloseable {
     public synchronized InetSocketAddress listen(InetSocketAddress bind) throws IOException {
         Objects.requireNonNull(bind, "bind");
         if (bind.isUnresolved()) {
-            throw new IllegalArgumentException("bind: need a resolved address, got " + bind);
+            throw new IllegalArgumentException("bind: need a resolved address, got " + IpAddresses.hostPort(bind));
         }
         if (closed) {
             throw new IllegalStateException(name + ": forwarder is closed");
@@ -57,7 +58,7 @@ public final class ServicePortForwarder implements AutoCloseable {
                 ? TcpListener.open(context, bind, balancer, stats)
                 : UdpListener.open(context, bind, balancer, stats);
         listeners.put(listener.address(), listener);
-        log.info("{}: listening on {} ({})", name, listener.address(), name.protocol());
+        log.info("{}: listening on {} ({})", name, IpAddresses.hostPort(listener.address()), name.protocol());
         return listener.address();
     }
 
@@ -67,7 +68,7 @@ public final class ServicePortForwarder implements AutoCloseable {
         Listener listener = listeners.remove(bound);
         if (listener != null) {
             listener.close();
-            log.info("{}: stopped listening on {}", name, bound);
+            log.info("{}: stopped listening on {}", name, IpAddresses.hostPort(bound));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ferry.userspace.forward;
 
+import dev.ferry.core.IpAddresses;
 import dev.ferry.nativeio.Splice;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -165,7 +166,7 @@ final class TcpConnection {
         failed.close();
         stats.connectFailed(endpoint);
         log.debug("connect from {} to {} failed (attempt {}): {}",
-                clientAddress, endpoint, attempt + 1, f.cause().toString());
+                IpAddresses.hostPort(clientAddress), IpAddresses.hostPort(endpoint), attempt + 1, f.cause().toString());
         if (closed) {
             return;
         }
@@ -345,7 +346,8 @@ final class TcpConnection {
     }
 
     void failed(boolean fromClient, Throwable cause) {
-        log.debug("{} side of {} failed: {}", fromClient ? "client" : "backend", clientAddress, cause.toString());
+        log.debug("{} side of {} failed: {}", fromClient ? "client" : "backend", IpAddresses.hostPort(clientAddress),
+                cause.toString());
         close();
     }
 
@@ -379,7 +381,7 @@ final class TcpConnection {
         }
         long idleFor = System.nanoTime() - lastActivity;
         if (idleFor >= idleNanos) {
-            log.debug("closing {}: idle for {}", clientAddress, Duration.ofNanos(idleFor));
+            log.debug("closing {}: idle for {}", IpAddresses.hostPort(clientAddress), Duration.ofNanos(idleFor));
             close();
         } else {
             idleTask = client.eventLoop().schedule(idleCheck, idleNanos - idleFor, TimeUnit.NANOSECONDS);
@@ -389,6 +391,7 @@ final class TcpConnection {
     /** Not used on the data path; names the connection in logs and test failures. */
     @Override
     public String toString() {
-        return "TcpConnection[" + clientAddress + " -> " + (backend == null ? "?" : backend.remoteAddress()) + "]";
+        return "TcpConnection[" + IpAddresses.hostPort(clientAddress) + " -> "
+                + (backend == null ? "?" : IpAddresses.hostPort((InetSocketAddress) backend.remoteAddress())) + "]";
     }
 }

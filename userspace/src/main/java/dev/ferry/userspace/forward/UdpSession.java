@@ -1,6 +1,7 @@
 package dev.ferry.userspace.forward;
 
 import com.github.benmanes.caffeine.cache.Cache;
+import dev.ferry.core.IpAddresses;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -39,7 +40,8 @@ final class UdpSession {
         ChannelFuture connected = channel.connect(endpoint);
         if (connected.isDone() && !connected.isSuccess()) {
             stats.connectFailed(endpoint);
-            log.debug("UDP session from {} to {} failed: {}", client, endpoint, connected.cause().toString());
+            log.debug("UDP session from {} to {} failed: {}", IpAddresses.hostPort(client), IpAddresses.hostPort(endpoint),
+                    connected.cause().toString());
         }
         stats.opened();
         return new UdpSession(channel, stats);
@@ -102,7 +104,8 @@ final class UdpSession {
             // E.g. ECONNREFUSED from an ICMP port unreachable, UDP's "refused": counted like a failed TCP connect.
             // That datagram is lost; the session stays until it expires.
             stats.connectFailed(endpoint);
-            log.debug("UDP session from {} to {}: {}", client, endpoint, cause.toString());
+            log.debug("UDP session from {} to {}: {}", IpAddresses.hostPort(client), IpAddresses.hostPort(endpoint),
+                    cause.toString());
         }
     }
 }
