@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 
+import java.net.InetAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,6 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * The one place sources report to: Services, EndpointSlices and this node's Node. Changes are
@@ -22,7 +24,8 @@ import java.util.TreeMap;
  * the node must now serve.
  *
  * <p>Threads: the {@code update*} methods run on source threads and then call the change
- * listener (normally the sync runner's {@code request}) outside any lock. {@link #snapshot()}
+ * listener (normally the sync runner's {@code request}) and, for this node's Node, the node
+ * listener ({@link #onNodeUpdate}) outside any lock. {@link #snapshot()}
  * runs on the sync thread only; the applied state below is confined to that thread.
  */
 public final class ChangeTracker {
@@ -31,6 +34,9 @@ public final class ChangeTracker {
     private final ServiceChangeTracker services;
     private final EndpointSliceChangeTracker slices;
     private final Runnable onChange;
+    private final Problems problems;
+    /** Told of this node's every update (set once, before the source starts); may be null. */
+    private volatile Consumer<NodeInfo> nodeListener;
 
     private final Object nodeLock = new Object();
     private NodeInfo pendingNode;
@@ -41,6 +47,7 @@ public final class ChangeTracker {
     private final Map<NamespacedName, Set<NamespacedName>> slicesByService = new HashMap<>();
     private final TreeMap<ServicePortName, ServicePortState> states = new TreeMap<>(ProxySnapshot.ORDER);
     private NodeInfo node;
+    private volatile InetAddress primaryOverride; // --bind-address; null: the Node's own
     private long generation;
 
     /** Why this node should stop receiving load-balancer traffic; null while it is eligible. Read by /healthz. */
@@ -59,11 +66,23 @@ public final class ChangeTracker {
         this.services = new ServiceChangeTracker(problems);
         this.slices = new EndpointSliceChangeTracker(hostname, problems);
         this.onChange = Objects.requireNonNull(onChange, "onChange");
+        this.problems = Objects.requireNonNull(problems, "problems");
         this.node = new NodeInfo(hostname, Map.of());
     }
 
     public String hostname() {
         return hostname;
+    }
+
+    /**
+     * Makes {@code primary} this node's primary address of its family, whatever its Node lists
+     * (upstream's --bind-address). Call before the first update.
+     */
+    public void overridePrimaryAddress(InetAddress primary) {
+        synchronized (nodeLock) {
+            primaryOverride = Objects.requireNonNull(primary, "primary");
+            node = node.withPrimary(primary);
+        }
     }
 
     public void updateService(Service previous, Service current) {
@@ -85,15 +104,35 @@ public final class ChangeTracker {
         }
         nodeIneligible = ineligibility(current);
         Map<String, String> labels = current.getMetadata().getLabels() == null ? Map.of() : current.getMetadata().getLabels();
-        NodeInfo info = new NodeInfo(hostname, labels, nodeAddresses(current));
+        NodeInfo info = new NodeInfo(hostname, labels, nodeAddresses(current), podCidrs(current));
+        InetAddress primary = primaryOverride;
+        if (primary != null) {
+            info = info.withPrimary(primary);
+        }
         boolean changed;
         synchronized (nodeLock) {
             changed = !info.equals(pendingNode != null ? pendingNode : node);
             pendingNode = info;
         }
+        Consumer<NodeInfo> listener = nodeListener;
+        if (listener != null) {
+            listener.accept(info); // after pendingNode: a snapshot the listener asks for holds this node
+        }
         if (changed) {
             onChange.run();
         }
+    }
+
+    /**
+     * Tells {@code listener} of every update of this node's Node, on the source's thread, after the
+     * tracker holds it and outside any lock (e.g. to wait for its podCIDRs). Set it before the
+     * source starts; there is one.
+     */
+    public void onNodeUpdate(Consumer<NodeInfo> listener) {
+        if (nodeListener != null) {
+            throw new IllegalStateException("a node listener is already set");
+        }
+        nodeListener = Objects.requireNonNull(listener, "listener");
     }
 
     /**
@@ -138,6 +177,23 @@ public final class ChangeTracker {
     /** EndpointSlice updates seen so far (kubeproxy_sync_proxy_rules_endpoint_changes_total). Any thread. */
     public long endpointChangesTotal() {
         return slices.totalCount();
+    }
+
+    /** spec.podCIDRs, each parsed; one that does not parse is reported and left out. */
+    private List<Cidr> podCidrs(Node node) {
+        if (node.getSpec() == null || node.getSpec().getPodCIDRs() == null) {
+            return List.of();
+        }
+        List<String> texts = node.getSpec().getPodCIDRs();
+        List<Cidr> out = new ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            try {
+                out.add(Cidr.parse(texts.get(i)));
+            } catch (IllegalArgumentException e) {
+                problems.report("Node " + hostname, "spec.podCIDRs[" + i + "]", e.getMessage());
+            }
+        }
+        return out;
     }
 
     /** InternalIPs, then ExternalIPs; other types and unparsable values are left out. */

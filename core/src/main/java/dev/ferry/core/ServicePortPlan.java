@@ -17,10 +17,11 @@ import java.util.Optional;
  *       load-balancer IPs), per the internal and external traffic policies.</li>
  *   <li><b>Nothing to serve</b>: REJECT when the port has no usable endpoint anywhere; DROP when a
  *       Local policy finds none on this node ({@link Route}).</li>
- *   <li><b>Masquerade</b>: internal traffic from outside the pod network (or all of it with
- *       --masquerade-all); all external traffic under externalTrafficPolicy Cluster; under Local,
- *       only traffic the node sends itself, which also goes to the cluster endpoints, as does pod
- *       traffic to an external address (upstream's short-circuits).</li>
+ *   <li><b>Masquerade</b>: internal traffic the local-traffic detector ({@link LocalTraffic}) does
+ *       not call local, i.e. not from this node's pods (or all of it with --masquerade-all); all
+ *       external traffic under externalTrafficPolicy Cluster; under Local, only traffic the node
+ *       sends itself, which also goes to the cluster endpoints, as does pod traffic to an external
+ *       address (upstream's short-circuits).</li>
  *   <li><b>Firewall</b>: loadBalancerSourceRanges of the family; a source range holding the node's
  *       own address also admits the load-balancer IPs as sources (a VIP-like LB IP on the node).</li>
  *   <li><b>Affinity</b>: ClientIP affinity timeout, 0 without.</li>
@@ -38,7 +39,7 @@ import java.util.Optional;
  * @param usesClusterEndpoints  the cluster endpoint set serves some traffic (iptables: a KUBE-SVC chain)
  * @param usesLocalEndpoints    the local endpoint set serves some traffic (iptables: a KUBE-SVL chain)
  * @param internalMasquerade    which internal traffic is masqueraded
- * @param podCidr          the pod network of this family (the local-traffic detector), if known
+ * @param localTraffic     how this family tells traffic from local pods (none: nothing depends on it)
  * @param firewallAdmitsNode a source range holds the node's address: the LB IPs are admitted as sources too
  */
 public record ServicePortPlan(
@@ -54,7 +55,7 @@ public record ServicePortPlan(
         boolean usesClusterEndpoints,
         boolean usesLocalEndpoints,
         InternalMasquerade internalMasquerade,
-        Optional<Cidr> podCidr,
+        LocalTraffic localTraffic,
         boolean firewallAdmitsNode) {
 
     /** Where one kind of traffic goes. */
@@ -76,9 +77,12 @@ public record ServicePortPlan(
 
     /** Which internal (ClusterIP) traffic is masqueraded so that replies come back through this node. */
     public enum InternalMasquerade {
-        /** None (no pod network known, or nothing to serve). */
+        /** None (no local-traffic detector, or nothing to serve). */
         NONE,
-        /** Traffic from outside {@link #podCidr()}: a client that routes the service range to any node. */
+        /**
+         * Traffic {@link #localTraffic()} does not call local (not from a pod): a client that routes
+         * the service range to any node.
+         */
         NOT_FROM_PODS,
         /** All of it (--masquerade-all). */
         ALL
@@ -94,7 +98,7 @@ public record ServicePortPlan(
         Objects.requireNonNull(internal, "internal");
         Objects.requireNonNull(external, "external");
         Objects.requireNonNull(internalMasquerade, "internalMasquerade");
-        Objects.requireNonNull(podCidr, "podCidr");
+        Objects.requireNonNull(localTraffic, "localTraffic");
     }
 
     public ServicePort port() {
@@ -154,11 +158,12 @@ public record ServicePortPlan(
 
     /**
      * externalTrafficPolicy Local: pods reaching an external address behave as if they went out to
-     * the load balancer and back, so no policy applies: they go to the cluster endpoints. Empty when
-     * the pod network is not known or nothing uses the cluster endpoints.
+     * the load balancer and back, so no policy applies: traffic {@link #localTraffic()} calls local
+     * goes to the cluster endpoints. False without a detector or when nothing uses the cluster
+     * endpoints.
      */
-    public Optional<Cidr> podShortCircuit() {
-        return port().externalPolicyLocal() && usesClusterEndpoints ? podCidr : Optional.empty();
+    public boolean podShortCircuit() {
+        return port().externalPolicyLocal() && usesClusterEndpoints && localTraffic.detects();
     }
 
     /**
@@ -179,14 +184,14 @@ public record ServicePortPlan(
      * Builds plans for one family with the node's settings. Thread-safe, immutable.
      *
      * @param masqueradeAll --masquerade-all
-     * @param podCidr       the family's pod network (first --cluster-cidr of the family), if given
+     * @param localTraffic  the family's local-traffic detector ({@link LocalTrafficDetection#forFamily})
      * @param nodeIP        the node's primary address of the family (for source ranges that hold it); may be null
      */
-    public record Planner(IpFamily family, boolean masqueradeAll, Optional<Cidr> podCidr, InetAddress nodeIP) {
+    public record Planner(IpFamily family, boolean masqueradeAll, LocalTraffic localTraffic, InetAddress nodeIP) {
 
         public Planner {
             Objects.requireNonNull(family, "family");
-            Objects.requireNonNull(podCidr, "podCidr");
+            Objects.requireNonNull(localTraffic, "localTraffic");
         }
 
         /** The plan of {@code state} in this family; empty when the port has no ClusterIP of the family. */
@@ -209,7 +214,7 @@ public record ServicePortPlan(
             Route external = route(hasEndpoints, port.externalPolicyLocal(), usesLocal);
             InternalMasquerade masquerade = !internal.served() ? InternalMasquerade.NONE
                     : masqueradeAll ? InternalMasquerade.ALL
-                    : podCidr.isPresent() ? InternalMasquerade.NOT_FROM_PODS : InternalMasquerade.NONE;
+                    : localTraffic.detects() ? InternalMasquerade.NOT_FROM_PODS : InternalMasquerade.NONE;
             List<Cidr> ranges = List.of(); // most ports have none: no list per port and sync
             boolean admitsNode = false;
             List<Cidr> allRanges = port.loadBalancerSourceRanges();
@@ -225,7 +230,7 @@ public record ServicePortPlan(
             }
             return Optional.of(new ServicePortPlan(state, family, clusterIP.get(), ofFamily(port.externalIPs()),
                     ofFamily(port.loadBalancerIPs()), ranges, internal, external, hasEndpoints, usesCluster, usesLocal,
-                    masquerade, podCidr, admitsNode));
+                    masquerade, localTraffic, admitsNode));
         }
 
         private static Route route(boolean hasEndpoints, boolean policyLocal, boolean usesLocal) {

@@ -170,4 +170,25 @@ class ChangeTrackerTest {
         assertEquals(List.of("[fd00:10::1]:80"), st.selection(IpFamily.IPV6).clusterEndpoints().stream().map(Endpoint::hostPort).toList());
         assertEquals("fd00::1", IpAddresses.format(st.port().clusterIP(IpFamily.IPV6).orElseThrow()));
     }
+
+    @Test
+    void theNodesPodCidrsAreParsedAndABadOneIsReportedAndLeftOut() {
+        List<NodeInfo> heard = new ArrayList<>();
+        tracker.onNodeUpdate(heard::add);
+        tracker.updateNode(new io.fabric8.kubernetes.api.model.NodeBuilder(Fixtures.node("node1", Map.of()))
+                .withNewSpec().withPodCIDRs("10.244.1.0/24", "not-a-cidr", "fd00:244:1::/64").endSpec().build());
+        ProxySnapshot s = tracker.snapshot();
+        assertEquals(List.of(Cidr.parse("10.244.1.0/24"), Cidr.parse("fd00:244:1::/64")), s.node().podCidrs());
+        assertEquals(List.of("Node node1 spec.podCIDRs[1]: \"not-a-cidr\" is not a CIDR"), problems);
+        assertEquals(1, heard.size(), "the listener hears the update");
+        assertEquals(s.node(), heard.get(0));
+
+        tracker.updateNode(new io.fabric8.kubernetes.api.model.NodeBuilder(Fixtures.node("node1", Map.of()))
+                .withNewSpec().withPodCIDRs("10.244.2.0/24").endSpec().build());
+        ProxySnapshot changed = tracker.snapshot();
+        assertTrue(changed.nodeChanged(), "new podCIDRs change the node");
+        assertEquals(List.of(Cidr.parse("10.244.2.0/24")), changed.node().podCidrs());
+        tracker.updateNode(Fixtures.node("other-node", Map.of()));
+        assertEquals(2, heard.size(), "another node's update is not this node's");
+    }
 }

@@ -8,7 +8,6 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,7 +24,7 @@ class ServicePortPlanTest {
     private static final NodeInfo NODE = new NodeInfo("node-a", Map.of(), List.of(ip("192.168.0.10")));
     private static final Cidr PODS = Cidr.parse("10.244.0.0/16");
     private static final ServicePortPlan.Planner PLANNER =
-            new ServicePortPlan.Planner(IpFamily.IPV4, false, Optional.of(PODS), ip("192.168.0.10"));
+            new ServicePortPlan.Planner(IpFamily.IPV4, false, new LocalTraffic.SourceCidr(PODS), ip("192.168.0.10"));
 
     private static InetAddress ip(String text) {
         return IpAddresses.parse(text);
@@ -95,7 +94,8 @@ class ServicePortPlanTest {
         assertEquals(Route.LOCAL, p.external());
         assertEquals(List.of("10.244.2.1"), ips(p.endpoints(p.external())));
         assertFalse(p.masqueradesExternal(), "the client's address is kept");
-        assertEquals(Optional.of(PODS), p.podShortCircuit(), "pods reaching an external address: no policy");
+        assertTrue(p.podShortCircuit(), "pods reaching an external address: no policy");
+        assertEquals(new LocalTraffic.SourceCidr(PODS), p.localTraffic());
         assertTrue(p.nodeTrafficToCluster(), "the node's own traffic goes to every endpoint");
     }
 
@@ -129,7 +129,7 @@ class ServicePortPlanTest {
 
     @Test
     void masqueradeAllAndAffinity() {
-        ServicePortPlan.Planner all = new ServicePortPlan.Planner(IpFamily.IPV4, true, Optional.empty(), null);
+        ServicePortPlan.Planner all = new ServicePortPlan.Planner(IpFamily.IPV4, true, LocalTraffic.NONE, null);
         ServicePort port = port(0, false, false, List.of(), List.of(), 10800);
         List<Endpoint> eps = List.of(endpoint("10.244.1.1", false, true));
         ServicePortState state = new ServicePortState(port, eps, EndpointSelector.select(port, eps, NODE),
@@ -137,15 +137,32 @@ class ServicePortPlanTest {
         ServicePortPlan p = all.plan(state).orElseThrow();
         assertEquals(InternalMasquerade.ALL, p.internalMasquerade());
         assertEquals(10800, p.affinitySeconds());
-        ServicePortPlan.Planner noPods = new ServicePortPlan.Planner(IpFamily.IPV4, false, Optional.empty(), null);
+        ServicePortPlan.Planner noPods = new ServicePortPlan.Planner(IpFamily.IPV4, false, LocalTraffic.NONE, null);
         assertEquals(InternalMasquerade.NONE, noPods.plan(state).orElseThrow().internalMasquerade(),
-                "no pod network known: nothing to tell pods from others");
+                "no local-traffic detector: nothing to tell pods from others");
     }
 
     @Test
     void aPortWithoutAClusterIpOfTheFamilyHasNoPlan() {
         ServicePort port = port(0, false, false, List.of(), List.of(), 0);
         ServicePortState state = new ServicePortState(port, List.of(), EndpointSelection.NONE, EndpointSelection.NONE);
-        assertTrue(new ServicePortPlan.Planner(IpFamily.IPV6, false, Optional.empty(), null).plan(state).isEmpty());
+        assertTrue(new ServicePortPlan.Planner(IpFamily.IPV6, false, LocalTraffic.NONE, null).plan(state).isEmpty());
+    }
+
+    @Test
+    void anInterfaceDetectorMasqueradesAndShortCircuitsAsACidrDoes() {
+        ServicePort port = port(30080, false, true, List.of(), List.of(), 0);
+        List<Endpoint> eps = List.of(endpoint("10.244.1.1", false, true), endpoint("10.244.2.1", true, true));
+        ServicePortState state = new ServicePortState(port, eps, EndpointSelector.select(port, eps, NODE),
+                EndpointSelection.NONE);
+        for (LocalTraffic detector : List.of(new LocalTraffic.InInterface("cbr0"), new LocalTraffic.InInterfacePrefix("veth"))) {
+            ServicePortPlan p = new ServicePortPlan.Planner(IpFamily.IPV4, false, detector, null).plan(state).orElseThrow();
+            assertEquals(InternalMasquerade.NOT_FROM_PODS, p.internalMasquerade(), detector::toString);
+            assertTrue(p.podShortCircuit(), detector::toString);
+            assertEquals(detector, p.localTraffic());
+        }
+        ServicePortPlan none = new ServicePortPlan.Planner(IpFamily.IPV4, false, LocalTraffic.NONE, null).plan(state).orElseThrow();
+        assertFalse(none.podShortCircuit(), "no detector: no pod short-circuit, as upstream");
+        assertTrue(none.nodeTrafficToCluster(), "the node's own traffic does not depend on the detector");
     }
 }

@@ -140,7 +140,6 @@ final class IptablesRuleWriter {
         this.randomFully = randomFully;
         this.conntrackTcpLiberal = conntrackTcpLiberal;
         this.leftovers = Objects.requireNonNull(leftovers, "leftovers");
-        // Upstream's cluster-CIDR local-traffic detector uses one CIDR per family.
         this.servicePortRules = new ServicePortRules();
     }
 

@@ -9,6 +9,7 @@ import dev.ferry.core.ServicePortPlan.InternalMasquerade;
 import dev.ferry.core.ServicePortPlan.Route;
 import dev.ferry.core.ServicePortState;
 import dev.ferry.netfilter.LineBuffer;
+import dev.ferry.netfilter.LocalTrafficMatch;
 import dev.ferry.netfilter.RuleText;
 
 import java.net.InetAddress;
@@ -227,7 +228,7 @@ final class ServicePortRules {
             natRules.start("-A").add(internalChain).add("-m", "comment").add("--comment", clusterComment)
                     .add("-m", protocol).add("-p", protocol).add("-d", ip).add("--dport", dport);
             if (plan.internalMasquerade() == InternalMasquerade.NOT_FROM_PODS) {
-                natRules.add("!").add("-s", plan.podCidr().orElseThrow().toString());
+                LocalTrafficMatch.addIfNotLocal(natRules, plan.localTraffic());
             }
             natRules.add("-j", ChainNames.MARK_MASQ).end();
         }
@@ -240,12 +241,12 @@ final class ServicePortRules {
                         .add("--comment", RuleText.comment("masquerade traffic for " + name + " external destinations"))
                         .add("-j", ChainNames.MARK_MASQ).end();
             } else {
-                if (plan.podShortCircuit().isPresent()) {
+                if (plan.podShortCircuit()) {
                     // Pods reaching an external address of the service behave as if they went
                     // out to the load balancer and back: no traffic policy applies.
                     natRules.start("-A").add(ext).add("-m", "comment")
-                            .add("--comment", RuleText.comment("pod traffic for " + name + " external destinations"))
-                            .add("-s", plan.podShortCircuit().get().toString()).add("-j", svc).end();
+                            .add("--comment", RuleText.comment("pod traffic for " + name + " external destinations"));
+                    LocalTrafficMatch.addIfLocal(natRules, plan.localTraffic()).add("-j", svc).end();
                 }
                 // From the node itself the source would be a local address (possibly the LB
                 // IP itself): masquerade and use every endpoint.

@@ -33,6 +33,11 @@ final class Flows {
     private Flows() {
     }
 
+    /** {@link #run(IptablesDump, List)} for packets arriving on interface {@code in}. */
+    static void runArrivingOn(String in, IptablesDump dump, List<Flow> flows) {
+        run(PacketTracer.settleInterfaces(dump, in, null), flows);
+    }
+
     static void run(IptablesDump dump, List<Flow> flows) {
         List<InetAddress> local = NODE_IPS.stream().map(IpAddresses::parse).toList();
         PacketTracer tracer = new PacketTracer(dump, local);

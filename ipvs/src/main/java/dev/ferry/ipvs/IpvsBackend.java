@@ -14,6 +14,7 @@ import dev.ferry.nativeio.rtnetlink.Links;
 import dev.ferry.netfilter.CleanupPlan;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.Iptables;
+import dev.ferry.netfilter.KernelSettingException;
 import dev.ferry.netfilter.LocalAddresses;
 import dev.ferry.netfilter.NodePortAddresses;
 import dev.ferry.netfilter.Sysctls;
@@ -212,6 +213,8 @@ final class IpvsBackend implements Backend {
         }
         try {
             sysctls.write(name, value);
+        } catch (KernelSettingException e) {
+            throw e; // names the sysctl and why it could not be set
         } catch (IOException e) {
             throw new IOException("cannot set sysctl " + name + "=" + value + ": " + e.getMessage(), e);
         }
@@ -294,7 +297,7 @@ final class IpvsBackend implements Backend {
         boolean rulesApplied = false;
         try {
             IpvsSets sets = ipsetWriter.write(snapshot, planner, nodeAddresses);
-            written += IpvsRules.apply(runner, sets, ruleWriter).iptablesLines();
+            written += IpvsRules.apply(runner, sets, planner.localTraffic(), ruleWriter).iptablesLines();
             rulesApplied = true;
         } catch (IOException | RuntimeException e) {
             errors.add("ipsets and iptables rules: " + message(e));

@@ -2,6 +2,7 @@ package dev.ferry.ipvs;
 
 import dev.ferry.core.Endpoint;
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.LocalTraffic;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.ServicePort;
 import dev.ferry.core.ServicePortPlan;
@@ -54,7 +55,7 @@ final class IpvsPlan {
 
     /** With a planner of the family that knows no pod network (the table does not depend on it). */
     static IpvsPlan build(ProxySnapshot snapshot, IpFamily family, IpvsSettings settings) {
-        return build(snapshot, new ServicePortPlan.Planner(family, false, Optional.empty(), null), settings);
+        return build(snapshot, new ServicePortPlan.Planner(family, false, LocalTraffic.NONE, null), settings);
     }
 
     /**

@@ -1,14 +1,14 @@
 package dev.ferry.ipvs;
 
-import dev.ferry.core.Cidr;
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.LocalTraffic;
 import dev.ferry.netfilter.JumpRule;
+import dev.ferry.netfilter.LocalTrafficMatch;
 import dev.ferry.netfilter.NetworkSettings;
 
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * Pure: the ipsets of one family → the iptables-restore input (--noflush) of upstream's IPVS
@@ -47,8 +47,7 @@ final class IpvsRuleWriter {
     private final boolean randomFully;
 
     /**
-     * @param config      masquerade bit, --masquerade-all and --cluster-cidr (the first CIDR of
-     *                    this family is the local-traffic detector)
+     * @param config      masquerade bit and --masquerade-all
      * @param randomFully iptables supports MASQUERADE --random-fully (1.6.2 and later)
      */
     IpvsRuleWriter(IpFamily family, NetworkSettings config, boolean randomFully) {
@@ -65,17 +64,15 @@ final class IpvsRuleWriter {
         return String.format("0x%08x", 1 << config.masqueradeBit());
     }
 
-    private Optional<Cidr> clusterCidr() {
-        return config.clusterCidrs().stream().filter(c -> c.family() == family).findFirst();
-    }
-
     /**
+     * @param local        the family's local-traffic detector on this node (the ClusterIP masquerade rule)
      * @param missingJumps jumps from built-in chains that are not there yet (prepended with -I)
      */
-    String write(IpvsSets sets, Collection<JumpRule> missingJumps) {
+    String write(IpvsSets sets, LocalTraffic local, Collection<JumpRule> missingJumps) {
         if (sets.family() != family) {
             throw new IllegalArgumentException("sets are " + sets.family() + ", writer is " + family);
         }
+        Objects.requireNonNull(local, "local");
         StringBuilder nat = new StringBuilder(2048);
         StringBuilder filter = new StringBuilder(2048);
         nat.append("*nat\n");
@@ -110,15 +107,14 @@ final class IpvsRuleWriter {
         if (!sets.isEmpty(KubeIpSet.CLUSTER_IP)) {
             String match = "-A " + IpvsChains.SERVICES + " " + commentMatch(KubeIpSet.CLUSTER_IP)
                     + " -m set --match-set " + sets.name(KubeIpSet.CLUSTER_IP);
-            Optional<Cidr> cidr = clusterCidr();
             if (config.masqueradeAll()) {
                 nat.append(match).append(" dst,dst -j ").append(IpvsChains.MARK_MASQ).append('\n');
-            } else if (cidr.isPresent()) {
+            } else if (local.detects()) {
                 // Off-cluster traffic to a ClusterIP may bounce off-node: masquerade it.
-                nat.append(match).append(" dst,dst ! -s ").append(cidr.get()).append(" -j ")
-                        .append(IpvsChains.MARK_MASQ).append('\n');
+                nat.append(match).append(" dst,dst ").append(String.join(" ", LocalTrafficMatch.ifNotLocal(local)))
+                        .append(" -j ").append(IpvsChains.MARK_MASQ).append('\n');
             } else {
-                // No pod CIDR known: masquerade node-originated traffic whose source is a VIP
+                // No local-traffic detector: masquerade node-originated traffic whose source is a VIP
                 // (kube-ipvs0 holds every VIP, so the kernel may pick one as source).
                 nat.append(match).append(" src,dst -j ").append(IpvsChains.MARK_MASQ).append('\n');
             }

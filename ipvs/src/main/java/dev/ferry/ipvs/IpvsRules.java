@@ -1,6 +1,7 @@
 package dev.ferry.ipvs;
 
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.LocalTraffic;
 import dev.ferry.netfilter.CleanupPlan;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.Iptables;
@@ -33,10 +34,12 @@ final class IpvsRules {
      * Makes the node's sets and rules of {@code sets.family()} match {@code sets}. Sets are never
      * destroyed here (rules may still reference them): an unused set is just left empty.
      *
+     * @param local  the family's local-traffic detector on this node
      * @param writer a writer of the same family as {@code sets}
      * @throws IOException naming the command and its error output when one fails or cannot start
      */
-    static Applied apply(CommandRunner runner, IpvsSets sets, IpvsRuleWriter writer) throws IOException {
+    static Applied apply(CommandRunner runner, IpvsSets sets, LocalTraffic local, IpvsRuleWriter writer)
+            throws IOException {
         Objects.requireNonNull(runner, "runner");
         Iptables iptables = new Iptables(sets.family(), runner);
 
@@ -54,7 +57,7 @@ final class IpvsRules {
             }
         }
 
-        String text = writer.write(sets, missing);
+        String text = writer.write(sets, local, missing);
         iptables.restore(text);
         return new Applied(KubeIpSet.values().length, missing.size(), (int) text.chars().filter(ch -> ch == '\n').count());
     }

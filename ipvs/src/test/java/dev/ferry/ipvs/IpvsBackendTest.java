@@ -3,6 +3,8 @@ package dev.ferry.ipvs;
 import dev.ferry.core.Cidr;
 import dev.ferry.core.IpAddresses;
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.LocalTrafficDetection;
+import dev.ferry.core.NodeInfo;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncGuard;
@@ -152,11 +154,13 @@ class IpvsBackendTest {
     /** Records commands; those matching {@code fails} exit 1. */
     static final class Commands implements CommandRunner {
         final List<List<String>> calls = new ArrayList<>();
+        final List<String> inputs = new ArrayList<>();
         Predicate<List<String>> fails = argv -> false;
 
         @Override
         public Result run(List<String> argv, byte[] stdin) {
             calls.add(List.copyOf(argv));
+            inputs.add(stdin == null ? "" : new String(stdin, java.nio.charset.StandardCharsets.UTF_8));
             return fails.test(argv) ? new Result(1, "", argv.get(0) + ": refused") : new Result(0, "", "");
         }
 
@@ -196,6 +200,18 @@ class IpvsBackendTest {
         assertTrue(commands.ran("ipset", "restore"));
         assertTrue(commands.ran("iptables-restore", "-w", "5", "-W", "100000", "--noflush", "--counters"));
         assertTrue(r.rulesWritten() > 4, "IPVS changes and iptables lines are counted: " + r.rulesWritten());
+    }
+
+    @Test
+    void nodeCidrDetectionTakesThePodCidrOfTheSnapshotsNode() {
+        IpvsConfig config = IpvsConfig.defaults(NetworkSettings.defaults().withLocalTraffic(LocalTrafficDetection.nodeCidr()));
+        ProxySnapshot base = oneService();
+        ProxySnapshot withPodCidrs = new ProxySnapshot(2, new NodeInfo("node-a", Map.of(), List.of(NODE_IP),
+                List.of(Cidr.parse("fd00:244:1::/64"), Cidr.parse("10.244.1.0/24"))),
+                base.servicePortMap(), Set.of(), true);
+        assertTrue(backend(config).sync(withPodCidrs).ok());
+        String restore = commands.inputs.get(commands.inputs.size() - 1);
+        assertTrue(restore.contains("--match-set KUBE-CLUSTER-IP dst,dst ! -s 10.244.1.0/24 -j KUBE-MARK-MASQ\n"), restore);
     }
 
     @Test

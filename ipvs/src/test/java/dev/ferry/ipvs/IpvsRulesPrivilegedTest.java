@@ -1,6 +1,7 @@
 package dev.ferry.ipvs;
 
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.LocalTraffic;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
 import dev.ferry.core.SyncResult;
@@ -92,7 +93,7 @@ class IpvsRulesPrivilegedTest {
 
     private IpvsRules.Applied apply(ProxySnapshot snap) throws IOException {
         IpvsSets sets = new IpsetWriter(IpFamily.IPV4, CONFIG).write(snap, List.of(Snap.ip("10.0.0.1")));
-        return IpvsRules.apply(inside, sets, new IpvsRuleWriter(IpFamily.IPV4, CONFIG, true));
+        return IpvsRules.apply(inside, sets, CONFIG.localTraffic(IpFamily.IPV4, null), new IpvsRuleWriter(IpFamily.IPV4, CONFIG, true));
     }
 
     private TreeSet<String> setNames() throws IOException {
@@ -201,6 +202,24 @@ class IpvsRulesPrivilegedTest {
         assertEquals(List.of("198.51.100.7"), members("foreign-set"));
     }
 
+    /** Every detector kind's ClusterIP masquerade rule is one the kernel takes, and iptables-save shows it back. */
+    @Test
+    void eachLocalTrafficDetectorsRuleIsAppliedAsWritten() throws IOException {
+        IpvsSets sets = new IpsetWriter(IpFamily.IPV4, CONFIG).write(snapshot(false), List.of(Snap.ip("10.0.0.1")));
+        java.util.Map<LocalTraffic, String> cases = new java.util.LinkedHashMap<>();
+        cases.put(new LocalTraffic.InInterface("cbr0"), "! -i cbr0");
+        cases.put(new LocalTraffic.InInterfacePrefix("veth"), "! -i veth+");
+        cases.put(new LocalTraffic.SourceCidr(dev.ferry.core.Cidr.parse("10.244.3.0/24")), "! -s 10.244.3.0/24");
+        for (var c : cases.entrySet()) {
+            IpvsRules.apply(inside, sets, c.getKey(), new IpvsRuleWriter(IpFamily.IPV4, CONFIG, true));
+            List<String> masquerade = ruleLines(save(), IpvsChains.SERVICES).stream()
+                    .filter(l -> l.contains("KUBE-CLUSTER-IP") && l.endsWith("-j KUBE-MARK-MASQ")).toList();
+            assertEquals(List.of("-A KUBE-SERVICES " + c.getValue() + " -m comment --comment \"Kubernetes service cluster ip "
+                    + "+ port for masquerade purpose\" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ"),
+                    masquerade, c.getKey()::toString);
+        }
+    }
+
     @Test
     void ipv6SetsAndRulesWithExternalIpsAndALeftoverScratchSet() throws IOException {
         // A scratch set left behind by an apply that died half-way is reused, emptied and removed.
@@ -213,7 +232,7 @@ class IpvsRulesPrivilegedTest {
                 .build();
         NetworkSettings config = NetworkSettings.defaults().withClusterCidrs(List.of(dev.ferry.core.Cidr.parse("fd00:244::/64")));
         IpvsSets sets = new IpsetWriter(IpFamily.IPV6, config).write(snap, List.of(Snap.ip("2001:db8::1")));
-        IpvsRules.apply(inside, sets, new IpvsRuleWriter(IpFamily.IPV6, config, true));
+        IpvsRules.apply(inside, sets, config.localTraffic(IpFamily.IPV6, null), new IpvsRuleWriter(IpFamily.IPV6, config, true));
 
         TreeSet<String> expected = new TreeSet<>();
         for (KubeIpSet s : KubeIpSet.values()) {

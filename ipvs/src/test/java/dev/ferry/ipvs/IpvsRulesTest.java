@@ -1,6 +1,7 @@
 package dev.ferry.ipvs;
 
 import dev.ferry.core.IpFamily;
+import dev.ferry.core.LocalTraffic;
 import dev.ferry.core.Protocol;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.NetworkSettings;
@@ -52,7 +53,7 @@ class IpvsRulesTest {
                 ? new CommandRunner.Result(1, "", "iptables: Bad rule (does a matching rule exist in that chain?).")
                 : new CommandRunner.Result(0, "", ""));
         IpvsSets sets = sets(IpFamily.IPV4);
-        IpvsRules.Applied applied = IpvsRules.apply(runner, sets,
+        IpvsRules.Applied applied = IpvsRules.apply(runner, sets, LocalTraffic.NONE,
                 new IpvsRuleWriter(IpFamily.IPV4, NetworkSettings.defaults(), true));
         assertEquals(List.of("ipset", "restore"), runner.calls.get(0));
         assertEquals(sets.restoreText(), runner.inputs.get(0));
@@ -70,7 +71,7 @@ class IpvsRulesTest {
     @Test
     void ipv6UsesIp6tables() throws IOException {
         Scripted runner = new Scripted(argv -> new CommandRunner.Result(0, "", ""));
-        IpvsRules.apply(runner, sets(IpFamily.IPV6), new IpvsRuleWriter(IpFamily.IPV6, NetworkSettings.defaults(), true));
+        IpvsRules.apply(runner, sets(IpFamily.IPV6), LocalTraffic.NONE, new IpvsRuleWriter(IpFamily.IPV6, NetworkSettings.defaults(), true));
         assertEquals("ip6tables", runner.calls.get(1).get(0));
         assertEquals("ip6tables-restore", runner.calls.get(runner.calls.size() - 1).get(0));
     }
@@ -80,7 +81,7 @@ class IpvsRulesTest {
         Scripted runner = new Scripted(argv -> argv.get(0).equals("ipset")
                 ? new CommandRunner.Result(1, "", "ipset v7.17: Error in line 3: Kernel error received: set type not supported\n")
                 : new CommandRunner.Result(0, "", ""));
-        IOException e = assertThrows(IOException.class, () -> IpvsRules.apply(runner, sets(IpFamily.IPV4),
+        IOException e = assertThrows(IOException.class, () -> IpvsRules.apply(runner, sets(IpFamily.IPV4), LocalTraffic.NONE,
                 new IpvsRuleWriter(IpFamily.IPV4, NetworkSettings.defaults(), true)));
         assertTrue(e.getMessage().contains("Error in line 3"), e.getMessage());
         assertEquals(1, runner.calls.size());
@@ -91,7 +92,7 @@ class IpvsRulesTest {
         Scripted runner = new Scripted(argv -> argv.get(0).equals("iptables-restore")
                 ? new CommandRunner.Result(2, "", "iptables-restore: line 12 failed\n")
                 : new CommandRunner.Result(0, "", ""));
-        IOException e = assertThrows(IOException.class, () -> IpvsRules.apply(runner, sets(IpFamily.IPV4),
+        IOException e = assertThrows(IOException.class, () -> IpvsRules.apply(runner, sets(IpFamily.IPV4), LocalTraffic.NONE,
                 new IpvsRuleWriter(IpFamily.IPV4, NetworkSettings.defaults(), true)));
         assertTrue(e.getMessage().startsWith("iptables-restore exited 2: iptables-restore: line 12 failed; failing line 12: "),
                 e.getMessage());

@@ -32,7 +32,7 @@ class UpstreamGoldenTest {
     }
 
     private static String rules(IpvsSets sets) {
-        return new IpvsRuleWriter(IpFamily.IPV4, CONFIG, true).write(sets, List.of());
+        return new IpvsRuleWriter(IpFamily.IPV4, CONFIG, true).write(sets, CONFIG.localTraffic(IpFamily.IPV4, null), List.of());
     }
 
     private static SortedSet<String> entries(String... e) {

@@ -18,6 +18,12 @@ public record ConfigField(String path, Kind kind, String flag, boolean zeroMeans
     /** The JSON type a field has upstream, and so in the file. */
     public enum Kind {
         STRING, BOOL, INT, NUMBER, DURATION, STRING_LIST, BOOL_MAP,
+        /** A Kubernetes quantity: a string ("64Ki") or a number. */
+        QUANTITY,
+        /** A duration string ("5s") or a number of nanoseconds (logging's TimeOrMetaDuration). */
+        NANOS_OR_DURATION,
+        /** logging.vmodule: a list of {filePattern, verbosity} objects. */
+        VMODULE_LIST,
         /** Structured or loosely typed upstream (logging options); only ever ignored. */
         ANY
     }
@@ -34,7 +40,12 @@ public record ConfigField(String path, Kind kind, String flag, boolean zeroMeans
 
     /** A duration field whose zero means upstream's default (syncPeriod and the like). */
     public static ConfigField zeroIsDefault(String path, String flag) {
-        return new ConfigField(path, Kind.DURATION, Objects.requireNonNull(flag, "flag"), true, null);
+        return zeroIsDefault(path, Kind.DURATION, flag);
+    }
+
+    /** A field of {@code kind} whose zero ("", 0, "0s") means upstream's default (clientConnection.qps and the like). */
+    public static ConfigField zeroIsDefault(String path, Kind kind, String flag) {
+        return new ConfigField(path, kind, Objects.requireNonNull(flag, "flag"), true, null);
     }
 
     /** A field accepted and ignored; a warning names it when it holds anything but zero or {@code upstreamDefault}. */

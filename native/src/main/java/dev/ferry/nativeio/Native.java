@@ -25,6 +25,7 @@ final class Native {
     static final int NETLINK_CAP_ACK = 10;
     static final int NETLINK_EXT_ACK = 11;
     static final int MSG_TRUNC = 0x20;
+    static final int MSG_DONTWAIT = 0x40;
     static final int SO_LINGER = 13;
     static final int O_NONBLOCK = 0x800;
     static final int F_DUPFD_CLOEXEC = 1030;

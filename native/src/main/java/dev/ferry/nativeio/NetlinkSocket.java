@@ -13,7 +13,8 @@ import java.util.function.Function;
 
 /**
  * A netlink socket talking to the kernel: requests with sequence numbers, acknowledgements,
- * kernel errors as {@link NetlinkException}, and multipart dumps.
+ * kernel errors as {@link NetlinkException}, multipart dumps, and batches of messages sent in one
+ * datagram ({@link NetlinkBatch}).
  *
  * <p>Threads: one request at a time (methods are synchronized); a request blocks its caller
  * until the kernel answers or the receive timeout passes. Failures: a syscall returning -1,
@@ -34,6 +35,7 @@ public final class NetlinkSocket implements AutoCloseable {
     private static final int RECEIVE_BUFFER = 64 * 1024;
     private static final int SOCKADDR_NL_LENGTH = 12;
     private static final int NLMSGERR_ATTR_MSG = 1;
+    private static final int NLMSGERR_ATTR_OFFS = 2;
 
     private final LibC.Calls libc;
     private final int fd;
@@ -189,40 +191,60 @@ public final class NetlinkSocket implements AutoCloseable {
                 + attempts + " dumps in a row)");
     }
 
+    /**
+     * Sends {@code batch} in one datagram and returns the kernel's answers to its messages (acknowledgements and
+     * errors), in the order they came. The kernel handles a datagram to its end inside the send (nfnetlink runs a
+     * whole batch there, commit or abort included), so every answer is queued when the send returns and they are
+     * read without waiting: a message that succeeded without asking for an acknowledgement (NLM_F_ACK) has none,
+     * and one the kernel never reached (a batch cut short) has none either. Answers to earlier requests are
+     * skipped.
+     *
+     * @param description what the batch does, for error messages
+     * @throws NetlinkException when the send fails (EMSGSIZE: the datagram is larger than the send buffer) or
+     *         answers were lost because they overran the receive buffer (ENOBUFS); the batch may have run then
+     */
+    public synchronized List<NetlinkBatch.Answer> send(NetlinkBatch batch, String description) throws IOException {
+        Objects.requireNonNull(batch, "batch");
+        String what = description + where;
+        ensureOpen(what);
+        if (batch.isEmpty()) {
+            return List.of();
+        }
+        int first = nextSequence();
+        sequence = (sequence + batch.size() - 1) & 0x7fffffff;
+        sendDatagram(batch.encode(first, portId), what + " (" + batch.size() + " messages)");
+        List<NetlinkBatch.Answer> answers = new ArrayList<>();
+        int n;
+        while ((n = receive(what, Native.MSG_DONTWAIT)) >= 0) {
+            for (NetlinkMessage m : decodeReceived(n, what)) {
+                int index = m.sequence() - first;
+                if (m.type() != NetlinkMessage.NLMSG_ERROR || index < 0 || index >= batch.size()) {
+                    continue; // the late answer to an earlier request that timed out
+                }
+                answers.add(new NetlinkBatch.Answer(index, -errorCode(m, what), extendedAckMessage(m),
+                        extendedAckOffset(m)));
+            }
+        }
+        return answers;
+    }
+
     private boolean exchange(int type, int flags, byte[] payload, String description, Consumer<NetlinkMessage> each)
             throws IOException {
         Objects.requireNonNull(payload, "payload");
         String what = description + where;
         ensureOpen(what);
         int seq = nextSequence();
-        byte[] message = NetlinkMessage.encode(type, flags, seq, portId, payload);
-        long sent = libc.sendto(fd, message, message.length, 0, sockaddr(0), SOCKADDR_NL_LENGTH);
-        if (sent < 0) {
-            throw new NetlinkException(what + " (sendto)", Native.errno(), null);
-        }
-        if (sent != message.length) {
-            throw new IOException(what + ": sendto sent " + sent + " of " + message.length + " bytes");
-        }
+        sendDatagram(NetlinkMessage.encode(type, flags, seq, portId, payload), what);
         boolean consistent = true;
         while (true) {
-            int n = receive(what);
-            List<NetlinkMessage> messages;
-            try {
-                messages = NetlinkMessage.decode(receiveBuffer, n);
-            } catch (IllegalArgumentException e) {
-                throw new IOException(what + ": malformed answer: " + e.getMessage(), e);
-            }
-            for (NetlinkMessage m : messages) {
+            int n = receive(what, 0);
+            for (NetlinkMessage m : decodeReceived(n, what)) {
                 if (m.sequence() != seq) {
                     continue; // the late answer to an earlier request that timed out
                 }
                 switch (m.type()) {
                     case NetlinkMessage.NLMSG_ERROR: {
-                        ByteBuffer p = m.payload();
-                        if (p.remaining() < 4) {
-                            throw new IOException(what + ": short NLMSG_ERROR (" + p.remaining() + " bytes)");
-                        }
-                        int error = p.getInt(0);
+                        int error = errorCode(m, what);
                         if (error == 0) {
                             return consistent; // the acknowledgement
                         }
@@ -249,16 +271,50 @@ public final class NetlinkSocket implements AutoCloseable {
         }
     }
 
-    /** One datagram from the kernel into {@link #receiveBuffer}; returns its length. */
-    private int receive(String what) throws IOException {
+    private void sendDatagram(byte[] datagram, String what) throws IOException {
+        long sent = libc.sendto(fd, datagram, datagram.length, 0, sockaddr(0), SOCKADDR_NL_LENGTH);
+        if (sent < 0) {
+            throw new NetlinkException(what + " (sendto, " + datagram.length + " bytes)", Native.errno(), null);
+        }
+        if (sent != datagram.length) {
+            throw new IOException(what + ": sendto sent " + sent + " of " + datagram.length + " bytes");
+        }
+    }
+
+    /** The messages of the datagram of {@code length} bytes in {@link #receiveBuffer}. */
+    private List<NetlinkMessage> decodeReceived(int length, String what) throws IOException {
+        try {
+            return NetlinkMessage.decode(receiveBuffer, length);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(what + ": malformed answer: " + e.getMessage(), e);
+        }
+    }
+
+    /** The (negative or zero) error code of an NLMSG_ERROR. */
+    private static int errorCode(NetlinkMessage error, String what) throws IOException {
+        ByteBuffer p = error.payload();
+        if (p.remaining() < 4) {
+            throw new IOException(what + ": short NLMSG_ERROR (" + p.remaining() + " bytes)");
+        }
+        return p.getInt(0);
+    }
+
+    /**
+     * One datagram from the kernel into {@link #receiveBuffer}; returns its length. With {@code flags}
+     * MSG_DONTWAIT, returns -1 when none is queued; else waits up to the receive timeout.
+     */
+    private int receive(String what, int flags) throws IOException {
         byte[] from = new byte[SOCKADDR_NL_LENGTH];
         while (true) {
             int[] fromLength = {SOCKADDR_NL_LENGTH};
-            long n = libc.recvfrom(fd, receiveBuffer, receiveBuffer.length, Native.MSG_TRUNC, from, fromLength);
+            long n = libc.recvfrom(fd, receiveBuffer, receiveBuffer.length, Native.MSG_TRUNC | flags, from, fromLength);
             if (n < 0) {
                 int errno = Native.errno();
                 if (errno == Errno.EINTR) {
                     continue;
+                }
+                if (errno == Errno.EAGAIN && (flags & Native.MSG_DONTWAIT) != 0) {
+                    return -1;
                 }
                 if (errno == Errno.EAGAIN) {
                     throw new IOException(what + ": no answer from the kernel within " + DEFAULT_TIMEOUT.toSeconds() + " s");
@@ -277,24 +333,34 @@ public final class NetlinkSocket implements AutoCloseable {
 
     /** The kernel's explanation in an extended ACK (NLMSGERR_ATTR_MSG), or null. */
     static String extendedAckMessage(NetlinkMessage error) {
+        return NetlinkAttribute.find(extendedAck(error), NLMSGERR_ATTR_MSG).map(NetlinkAttribute::string).orElse(null);
+    }
+
+    /** The offset in the request of the attribute an extended ACK blames (NLMSGERR_ATTR_OFFS), or -1. */
+    static int extendedAckOffset(NetlinkMessage error) {
+        return NetlinkAttribute.find(extendedAck(error), NLMSGERR_ATTR_OFFS)
+                .filter(a -> a.length() >= 4).map(a -> (int) a.u32()).orElse(-1);
+    }
+
+    /** The attributes after the echoed request in an NLMSG_ERROR; empty when there are none or they are malformed. */
+    private static List<NetlinkAttribute> extendedAck(NetlinkMessage error) {
         if ((error.flags() & NetlinkMessage.NLM_F_ACK_TLVS) == 0) {
-            return null;
+            return List.of();
         }
         ByteBuffer p = error.payload();
         if (p.remaining() < 4 + NetlinkMessage.HEADER_LENGTH) {
-            return null;
+            return List.of();
         }
         int echoed = (error.flags() & NetlinkMessage.NLM_F_CAPPED) != 0
                 ? NetlinkMessage.HEADER_LENGTH : NetlinkMessage.align(p.getInt(4));
         int start = 4 + echoed;
         if (start > p.limit()) {
-            return null;
+            return List.of();
         }
         try {
-            return NetlinkAttribute.find(NetlinkAttribute.parse(p.position(start)), NLMSGERR_ATTR_MSG)
-                    .map(NetlinkAttribute::string).orElse(null);
+            return NetlinkAttribute.parse(p.position(start));
         } catch (IllegalArgumentException e) {
-            return null;
+            return List.of();
         }
     }
 

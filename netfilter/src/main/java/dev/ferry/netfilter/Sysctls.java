@@ -3,9 +3,6 @@ package dev.ferry.netfilter;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -53,33 +50,25 @@ public interface Sysctls {
         return procSys(Path.of("/proc/sys"));
     }
 
+    /**
+     * The sysctls under {@code root} (a test's directory in place of /proc/sys). A failed write
+     * throws {@link KernelSettingException} naming the sysctl and the reason.
+     */
     static Sysctls procSys(Path root) {
         Objects.requireNonNull(root, "root");
-        return new Sysctls() {
-            @Override
-            public OptionalLong read(String name) throws IOException {
-                try {
-                    String text = Files.readString(file(name), StandardCharsets.US_ASCII).strip();
-                    return OptionalLong.of(Long.parseLong(text));
-                } catch (NoSuchFileException e) {
-                    return OptionalLong.empty();
-                } catch (NumberFormatException e) {
-                    throw new IOException("sysctl " + name + " is not a number", e);
-                }
-            }
+        return new NumberFiles(root, name -> "sysctl " + name, root.toString());
+    }
 
-            @Override
-            public void write(String name, long value) throws IOException {
-                Files.writeString(file(name), Long.toString(value), StandardCharsets.US_ASCII);
-            }
-
-            private Path file(String name) {
-                if (name.contains("..") || name.startsWith("/")) {
-                    throw new IllegalArgumentException("bad sysctl name " + name);
-                }
-                return root.resolve(name);
-            }
-        };
+    /**
+     * Numbers kept one per file under {@code dir}, named by file name: module parameters such as
+     * /sys/module/nf_conntrack/parameters/hashsize, or /proc/self's oom_score_adj. A failed write
+     * throws {@link KernelSettingException} naming the file and the reason ({@code mount} is how a
+     * read-only file system is named: "/sys", "/proc").
+     */
+    static Sysctls files(Path dir, String mount) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(mount, "mount");
+        return new NumberFiles(dir, name -> dir.resolve(name).toString(), mount);
     }
 
     /**
@@ -106,8 +95,8 @@ public interface Sysctls {
             public void write(String name, long value) throws IOException {
                 CommandRunner.Result r = runner.run(List.of("sysctl", "-w", name.replace('/', '.') + "=" + value), null);
                 if (!r.ok()) {
-                    throw new IOException("sysctl -w " + name + "=" + value + " exited " + r.exitCode() + ": "
-                            + r.stderr().strip());
+                    throw KernelSettingException.of("sysctl " + name, value, "/proc/sys", false, new IOException(
+                            "sysctl -w exited " + r.exitCode() + ": " + r.stderr().strip()));
                 }
             }
         };

@@ -17,8 +17,11 @@ import dev.ferry.proxy.config.EffectiveConfig;
 import dev.ferry.proxy.config.KubeProxyConfigFile;
 import dev.ferry.proxy.conntrack.ConntrackReconciler;
 import dev.ferry.proxy.events.NodeEvents;
+import dev.ferry.proxy.flags.CommandLineArgs;
 import dev.ferry.proxy.inspect.InspectCommands;
 import dev.ferry.proxy.modes.ProxyModes;
+import dev.ferry.proxy.modes.UnregisteredModeLeftovers;
+import dev.ferry.proxy.node.NodeSetup;
 import dev.ferry.proxy.source.ApiClients;
 import dev.ferry.proxy.source.ApiSource;
 import dev.ferry.proxy.source.FileSource;
@@ -32,6 +35,7 @@ import picocli.CommandLine.ParseResult;
 
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -43,10 +47,12 @@ import java.util.function.Function;
  * Entry point of proxy.jar. Exit status: 0 done (or stopped by SIGTERM/SIGINT), 1 a sync or
  * cleanup failed (--once, --cleanup), the proxy could not start, or the --config file changed
  * (as upstream: the DaemonSet restarts it with the new file), 2 a bad flag or config file.
- * "inspect" and "trace" as the first argument run the inspection tools instead.
+ * "inspect" and "trace" as the first argument run the inspection tools instead, and "help" shows the
+ * usage (of the proxy, or of a command).
  *
  * <p>Order: flags, then --config (its fields fill the options no flag set), checks, logging,
- * then --write-config-to, --cleanup, or the proxy.
+ * then --write-config-to, --cleanup, or the proxy: the node's conntrack settings, the mode (or,
+ * for --init-only, exit), the OOM score, the source and the syncs.
  */
 public final class Main {
 
@@ -88,29 +94,47 @@ public final class Main {
         }
         ProxyOptions options = new ProxyOptions(modes);
         CommandLine cli = options.commandLine();
+        if (args.length > 0 && args[0].equals("help")) {
+            return help(args, cli, out, err, modes);
+        }
         KubeProxyConfigFile file = null;
         List<ConfigFlags.Applied> fromFile = List.of();
         try {
-            ParseResult parsed = cli.parseArgs(args);
+            ParseResult parsed = options.parse(args);
             if (cli.isUsageHelpRequested()) {
                 cli.usage(out);
                 return OK;
             }
-            if (cli.isVersionHelpRequested()) {
+            if (options.versionRequested()) {
                 cli.printVersionHelp(out);
                 return OK;
+            }
+            if (parsed.hasSubcommand()) {
+                throw new InvalidFlagException("the command " + parsed.subcommand().commandSpec().name()
+                        + " must come first: proxy.jar " + parsed.subcommand().commandSpec().name() + " ...");
             }
             if (options.configFile != null) {
                 file = KubeProxyConfigFile.load(options.configFile, modes);
                 fromFile = applyConfigFile(file, options, cli, parsed);
             }
             options.validate();
-        } catch (CommandLine.ParameterException | InvalidFlagException | ConfigFileException e) {
+        } catch (CommandLine.ParameterException e) {
+            err.println("error: " + e.getMessage());
+            CommandLineArgs.suggestion(e).ifPresent(s -> err.println("Did you mean " + s + "?"));
+            err.println("Run with --help to see the flags.");
+            return USAGE;
+        } catch (InvalidFlagException | ConfigFileException e) {
             err.println("error: " + e.getMessage());
             err.println("Run with --help to see the flags.");
             return USAGE;
         }
-        Logging.configure(options.verbosity, options.loggingFormat);
+        try {
+            Logging.configure(options.logging, options.klog.output(), options.dryRun);
+        } catch (IllegalStateException e) {
+            err.println("error: " + e.getMessage());
+            return FAILED;
+        }
+        options.warnings().forEach(log::warn);
         if (file != null) {
             logConfigFile(file, fromFile);
         }
@@ -128,6 +152,9 @@ public final class Main {
                     + mode.dryRunUnavailable().get() + ")");
             return USAGE;
         }
+        // upstream's node-level settings: conntrack before the mode starts, the OOM score once it runs
+        NodeSetup node = NodeSetup.thisProcess(!options.dryRun, options::name);
+        NodeSetup.Result conntrack = node.conntrack(options.node.conntrack());
         ModeRuntime runtime;
         try {
             runtime = options.options(mode).start(options.context(mode, commands, dryRunOutput));
@@ -139,10 +166,16 @@ public final class Main {
             // what the other modes left that this one cannot fold into its own rules (their chains it can)
             options.options(other).removeLeftovers(options.context(other, commands, dryRunOutput));
         }
+        UnregisteredModeLeftovers.of(options.modes()).remove(options.dryRun); // never fatal, as upstream's
+        if (options.node.initOnly()) {
+            return initialized(runtime, mode, conntrack);
+        }
+        node.oomScore(options.node.oomScoreAdj());
         String hostname = options.hostname();
         log.info("ferry proxy starting: mode {}, node {}, source {}{}", mode.name(), hostname,
                 options.manifests != null ? "manifests in " + options.manifests : "API server",
                 options.dryRun ? ", dry run" : "");
+        options.localTraffic.logSettings(log, options.clusterCidrs, options.clusterFamilies());
         Function<dev.ferry.core.ChangeTracker, Source> sourceFactory;
         InputProblems problems = InputProblems.logging();
         KubernetesClient api = null;
@@ -152,7 +185,7 @@ public final class Main {
             try {
                 KubernetesClient client = ApiClients.connect(options.kubeconfig, options.master);
                 api = client;
-                sourceFactory = tracker -> new ApiSource(client, tracker);
+                sourceFactory = tracker -> new ApiSource(client, tracker, options.apiClient.configSyncPeriod());
             } catch (RuntimeException e) {
                 log.error("cannot connect to the API server: {}", e.getMessage());
                 runtime.close();
@@ -162,11 +195,17 @@ public final class Main {
         SyncPeriods periods = options.syncPeriods();
         try (ProxyDaemon daemon = new ProxyDaemon(hostname, problems, mode.name(), runtime, sourceFactory,
                 periods.min(), periods.max())) {
+            InetAddress primary = options.primaryAddressOverride();
+            if (primary != null) {
+                daemon.tracker().overridePrimaryAddress(primary); // --bind-address, as upstream's node IP override
+            }
+            NodePodCidrs podCidrs = options.localTraffic.watchPodCidrs(daemon.tracker(), stop::countDown);
             daemon.startSource();
             NodeEvents events = api == null || options.once || options.dryRun ? null : new NodeEvents(api, hostname);
             if (events != null) {
                 events.recordStartingInBackground(); // upstream's "birth cry"
             }
+            AtomicBoolean cannotListen = new AtomicBoolean();
             if (!options.once && !options.dryRun) {
                 daemon.serveHealthCheckNodePorts(options.nodePortAddresses);
                 // /healthz, /livez, /metrics and /proxyMode; a server that cannot listen is a Warning on the Node
@@ -174,11 +213,17 @@ public final class Main {
                     if (events != null) {
                         events.recordWarning(reason, error);
                     }
+                }, !options.servers.bindAddressHardFail() ? null : () -> {
+                    cannotListen.set(true);
+                    stop.countDown();
                 });
             }
             if (!options.dryRun && mode.cleansConntrack()) {
                 // the kernel NATs the mode's traffic (iptables' DNAT, IPVS with net/ipv4/vs/conntrack=1): UDP flows go stale
                 daemon.cleanConntrack(ConntrackReconciler.overNetlink());
+            }
+            if (!podCidrs.awaitAllocated(NodePodCidrs.TIMEOUT, stop)) {
+                return FAILED; // as upstream: no rules without the node's podCIDRs
             }
             if (options.once) {
                 if (!daemon.awaitSourceSynced(ONCE_SYNC_TIMEOUT)) {
@@ -197,13 +242,37 @@ public final class Main {
                 }
             }
             log.info("stopping; the rules stay in place");
-            return configChanged.get() ? FAILED : OK; // as upstream: a changed config file ends the process
+            // as upstream: a changed config file, or NodeCIDR's podCIDRs, ends the process, and so does a server
+            // that cannot listen with --bind-address-hard-fail
+            return configChanged.get() || podCidrs.changed() || cannotListen.get() ? FAILED : OK;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return OK;
         } finally {
             out.flush();
         }
+    }
+
+    /**
+     * {@code proxy.jar help [COMMAND]}: this usage, or a command's; an unknown command is a usage
+     * error with the nearest one suggested.
+     */
+    private static int help(String[] args, CommandLine cli, PrintStream out, PrintStream err, ProxyModes modes) {
+        if (args.length == 1 || args[1].equals("help")) {
+            cli.usage(out);
+            return OK;
+        }
+        if (args[1].equals("inspect") || args[1].equals("trace")) {
+            return InspectCommands.run(new String[] {args[1], "--help"}, out, err, modes);
+        }
+        err.println("error: help: unknown command \"" + args[1] + "\" (commands: "
+                + String.join(", ", CommandLineArgs.COMMANDS) + ")");
+        try {
+            cli.parseArgs(args[1]);
+        } catch (CommandLine.ParameterException e) {
+            CommandLineArgs.suggestion(e).ifPresent(s -> err.println("Did you mean " + s + "?"));
+        }
+        return USAGE;
     }
 
     /** The file's fields fill the options whose flags were not given; messages then name the field. */
@@ -250,6 +319,18 @@ public final class Main {
         return OK;
     }
 
+    /**
+     * --init-only, as upstream: what needs full privileges is done (the conntrack settings, the
+     * mode's start-up kernel settings, the other modes' leftovers); exit without syncing and without
+     * the OOM score. 0 when every value was set.
+     */
+    private static int initialized(ModeRuntime runtime, ProxyMode mode, NodeSetup.Result conntrack) {
+        runtime.close();
+        log.info("initialized (--init-only): conntrack settings {}, {} mode started and stopped; exiting",
+                conntrack.ok() ? "set" : "not all set (see above)", mode.name());
+        return conntrack.ok() ? OK : FAILED;
+    }
+
     /** --cleanup: every backend of every mode removes what it owns; 0 when all worked. */
     private static int cleanup(ProxyOptions options, CommandRunner commands, PrintStream dryRunOutput) {
         boolean allOk = true;
@@ -265,6 +346,7 @@ public final class Main {
                 b.closeQuietly();
             }
         }
+        allOk &= UnregisteredModeLeftovers.of(options.modes()).remove(options.dryRun);
         return allOk ? OK : FAILED;
     }
 }

@@ -50,7 +50,7 @@ import java.util.function.Function;
  * sync thread. Metrics: {@link ProxyMetrics} hears of every queued change, sync and conntrack run;
  * {@link #serveHttp} serves them and /healthz, /livez on one Netty event loop per server; an address
  * that cannot be bound is logged and retried every {@link #HTTP_RETRY} on "ferry-http-retry", as
- * upstream retries, and never stops the proxy.
+ * upstream retries, and never stops the proxy (unless --bind-address-hard-fail asks it to).
  * Conntrack: after each successful sync of a family, the reconciler (if set) deletes that
  * family's stale UDP flows, on the sync thread.
  */
@@ -135,14 +135,23 @@ final class ProxyDaemon implements AutoCloseable {
      * (e.g. post the event) without delaying startup.
      */
     void serveHttp(BindAddress healthz, BindAddress metricsAddress, BiConsumer<String, String> bindFailed) {
+        serveHttp(healthz, metricsAddress, bindFailed, null);
+    }
+
+    /**
+     * The same; with {@code hardFail} set (--bind-address-hard-fail), a server that cannot listen is
+     * not retried: after {@code bindFailed} is told, {@code hardFail} runs (the caller stops the proxy).
+     */
+    void serveHttp(BindAddress healthz, BindAddress metricsAddress, BiConsumer<String, String> bindFailed,
+                   Runnable hardFail) {
         Objects.requireNonNull(bindFailed, "bindFailed");
         if (healthz != null) {
             bindOrRetry("the health server", healthz, () -> HealthServer.start(socket(healthz), health,
-                    tracker::nodeEligible, metrics), error -> bindFailed.accept(HEALTHZ_FAILED, error));
+                    tracker::nodeEligible, metrics), error -> bindFailed.accept(HEALTHZ_FAILED, error), hardFail);
         }
         if (metricsAddress != null) {
             bindOrRetry("the metrics server", metricsAddress, () -> MetricsServer.start(socket(metricsAddress), metrics),
-                    error -> bindFailed.accept(METRICS_FAILED, error));
+                    error -> bindFailed.accept(METRICS_FAILED, error), hardFail);
         }
     }
 
@@ -160,7 +169,7 @@ final class ProxyDaemon implements AutoCloseable {
         return new InetSocketAddress(address.address(), address.port());
     }
 
-    private void bindOrRetry(String what, BindAddress address, Opener opener, Consumer<String> failed) {
+    private void bindOrRetry(String what, BindAddress address, Opener opener, Consumer<String> failed, Runnable hardFail) {
         synchronized (httpServers) {
             if (closed) {
                 return;
@@ -171,6 +180,15 @@ final class ProxyDaemon implements AutoCloseable {
                 return;
             } catch (IOException | RuntimeException e) {
                 error = e.getMessage() != null ? e.getMessage() : e.toString();
+                if (hardFail != null) {
+                    log.error("{} cannot listen on {}: {}; stopping (--bind-address-hard-fail)", what, address, error);
+                    try {
+                        failed.accept("cannot listen on " + address + ": " + error);
+                    } finally {
+                        hardFail.run();
+                    }
+                    return;
+                }
                 log.error("{} cannot listen on {}: {}; retrying every {} s", what, address, error, HTTP_RETRY.toSeconds());
             }
             if (httpRetry == null) {

@@ -11,15 +11,29 @@ import dev.ferry.mode.ProxyMode;
 import dev.ferry.mode.SyncPeriods;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.NetworkSettings;
+import dev.ferry.proxy.flags.ApiClientFlags;
+import dev.ferry.proxy.flags.CommandLineArgs;
+import dev.ferry.proxy.flags.FeatureGateFlags;
+import dev.ferry.proxy.flags.FeatureGates;
+import dev.ferry.proxy.flags.FlagGroup;
+import dev.ferry.proxy.flags.HelpFlags;
+import dev.ferry.proxy.flags.KlogFlags;
+import dev.ferry.proxy.flags.LoggingFlags;
+import dev.ferry.proxy.flags.RemovedFlags;
+import dev.ferry.proxy.flags.ServerFlags;
 import dev.ferry.proxy.modes.ProxyModes;
+import dev.ferry.proxy.node.NodeOptions;
 import dev.ferry.proxy.source.Hostnames;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.TypeConversionException;
 
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,8 +52,8 @@ import java.util.Set;
  * durations in Go's syntax ("1s", "500ms", "1m30s"). Values are checked as they are parsed, and
  * {@link #validate()} checks what depends on several flags; both fail naming the flag.
  */
-@Command(name = "ferry-proxy", sortOptions = false, usageHelpWidth = 110,
-        versionProvider = ProxyOptions.Version.class,
+@Command(name = "ferry-proxy", sortOptions = false, usageHelpWidth = 110, abbreviateSynopsis = true,
+        versionProvider = HelpFlags.Version.class,
         description = "A drop-in replacement for kube-proxy: programs this node so that traffic to a Service "
                 + "reaches its endpoints.%n")
 final class ProxyOptions {
@@ -71,8 +85,12 @@ final class ProxyOptions {
     String hostnameOverride;
 
     @Option(names = "--cluster-cidr", paramLabel = "CIDR", converter = FlagConverters.CidrConverter.class, split = ",",
-            description = "The pod network(s), one per IP family; traffic to a ClusterIP from outside it is masqueraded.")
+            description = "The pod network(s), one per IP family; with --detect-local-mode=ClusterCIDR, traffic to a "
+                    + "ClusterIP from outside it is masqueraded.")
     List<Cidr> clusterCidrs = new ArrayList<>();
+
+    @Mixin
+    final LocalTrafficOptions localTraffic = new LocalTrafficOptions();
 
     @Option(names = "--masquerade-all", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
             converter = FlagConverters.BoolConverter.class, description = "Masquerade every packet sent to a ClusterIP.")
@@ -94,21 +112,17 @@ final class ProxyOptions {
             description = "Which node addresses accept NodePort traffic: CIDRs, or \"primary\" for the node's primary IPs. Default: all.")
     List<String> nodePortAddresses = new ArrayList<>();
 
-    @Option(names = "--healthz-bind-address", paramLabel = "IP:PORT", defaultValue = "0.0.0.0:10256",
-            converter = BindAddressConverter.class,
-            description = "Where the health check server listens; empty disables it. Default: ${DEFAULT-VALUE}.")
+    @Option(names = HEALTHZ_BIND_ADDRESS, paramLabel = "IP[:PORT]", defaultValue = "0.0.0.0:10256",
+            converter = BindAddress.HealthzConverter.class,
+            description = "Where the health check server listens (an IP alone: port 10256); empty disables it. "
+                    + "Default: ${DEFAULT-VALUE}.")
     BindAddress healthzBindAddress;
 
-    @Option(names = "--metrics-bind-address", paramLabel = "IP:PORT", defaultValue = "127.0.0.1:10249",
-            converter = BindAddressConverter.class,
-            description = "Where the metrics server listens; empty disables it. Default: ${DEFAULT-VALUE}.")
-    BindAddress metricsBindAddress;
-
-    @Option(names = "--conntrack-tcp-timeout-established", paramLabel = "DURATION", defaultValue = "24h",
-            converter = FlagConverters.DurationConverter.class,
-            description = "Idle timeout of established TCP connections (userspace mode closes both sides; 0: none). "
+    @Option(names = METRICS_BIND_ADDRESS, paramLabel = "IP[:PORT]", defaultValue = "127.0.0.1:10249",
+            converter = BindAddress.MetricsConverter.class,
+            description = "Where the metrics server listens (an IP alone: port 10249); empty disables it. "
                     + "Default: ${DEFAULT-VALUE}.")
-    Duration tcpEstablishedTimeout;
+    BindAddress metricsBindAddress;
 
     @Option(names = "--cleanup", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", converter = FlagConverters.BoolConverter.class,
             description = "Remove every rule this program installs, in every mode, and exit.")
@@ -127,21 +141,35 @@ final class ProxyOptions {
             description = "Touch nothing: print each sync's iptables-restore input on standard output.")
     boolean dryRun;
 
-    @Option(names = {"-v", "--v"}, paramLabel = "LEVEL", defaultValue = "0", converter = VerbosityConverter.class,
-            description = "Log verbosity: 0-1 info, 2-3 debug, 4 and more trace. Default: ${DEFAULT-VALUE}.")
-    int verbosity;
+    static final String HEALTHZ_BIND_ADDRESS = "--healthz-bind-address";
+    static final String METRICS_BIND_ADDRESS = "--metrics-bind-address";
+    static final int HEALTHZ_PORT = 10256;
+    static final int METRICS_PORT = 10249;
+    /** Upstream's node primary IP override; declared by userspace mode, which also binds its listeners to it. */
+    static final String BIND_ADDRESS = "--bind-address";
 
-    @Option(names = "--logging-format", paramLabel = "FORMAT", defaultValue = "text", converter = LoggingFormatConverter.class,
-            description = "text, or json: one JSON object per line (timestamp, level, loggerName, formattedMessage, "
-                    + "kvpList, ...). Default: ${DEFAULT-VALUE}.")
-    String loggingFormat;
+    // the other flag groups, each a mixin of its own topic
+    final ApiClientFlags apiClient = new ApiClientFlags();
+    final ServerFlags servers = new ServerFlags();
+    final LoggingFlags logging = new LoggingFlags();
+    final FeatureGateFlags featureGates = new FeatureGateFlags();
+    final KlogFlags klog = new KlogFlags();
+    final RemovedFlags removed = new RemovedFlags();
+    final HelpFlags help = new HelpFlags();
+
+    /** Upstream's node-level flags: conntrack sizing and timeouts, the OOM score, --init-only. */
+    final NodeOptions node = new NodeOptions();
 
     /** Flags whose value came from the config file, and how messages name them then. */
     private final Map<String, String> fromFile = new HashMap<>();
+    /** What validate() found to warn about the deprecated port flags. */
+    private final List<String> portWarnings = new ArrayList<>();
 
     private final ProxyModes modes;
     /** Every mode's flags (picocli mixins, named by mode), whichever mode runs: upstream accepts them all. */
     private final Map<String, ModeOptions> modeOptions = new LinkedHashMap<>();
+    private CommandLine cli; // built once, by commandLine()
+    private ParseResult parsed; // set by parse()
 
     ProxyOptions(ProxyModes modes) {
         this.modes = modes;
@@ -159,10 +187,38 @@ final class ProxyOptions {
     }
 
     /**
-     * The command line of these options: the shared flags, then each mode's (as mixins), and a
-     * "Proxy modes" section in --help. A flag given twice takes its last value, as upstream's flag parser.
+     * The command line of these options: the shared flags, the other groups', then each mode's (as
+     * mixins), the hidden compatibility flags, the commands, and a "Proxy modes" section in --help.
+     * A flag given twice takes its last value, as upstream's flag parser.
      */
     CommandLine commandLine() {
+        if (cli == null) {
+            cli = newCommandLine();
+        }
+        return cli;
+    }
+
+    /**
+     * Parses {@code args} as upstream's flag parser reads them: "_" and "-" are the same in a flag's name.
+     *
+     * @throws CommandLine.ParameterException naming the flag
+     */
+    ParseResult parse(String... args) {
+        CommandLine c = commandLine();
+        parsed = c.parseArgs(CommandLineArgs.normalized(args));
+        return parsed;
+    }
+
+    /** Whether {@code flag} was given on the command line. */
+    boolean given(String flag) {
+        return parsed != null && parsed.hasMatchedOption(flag);
+    }
+
+    private List<FlagGroup> groups() {
+        return List.of(apiClient, servers, logging, featureGates, klog, removed);
+    }
+
+    private CommandLine newCommandLine() {
         CommandLine.IFactory factory = new CommandLine.IFactory() {
             @Override
             public <K> K create(Class<K> type) throws Exception {
@@ -171,8 +227,16 @@ final class ProxyOptions {
             }
         };
         CommandLine cli = new CommandLine(this, factory).setOverwrittenOptionsAllowed(true);
+        cli.addMixin("node", node);
+        cli.addMixin("api", apiClient);
+        cli.addMixin("servers", servers);
+        cli.addMixin("logging", logging);
+        cli.addMixin("featureGates", featureGates);
         modeOptions.forEach(cli::addMixin);
-        cli.addMixin("help", new HelpOptions()); // after every mode's flags, as the last lines of --help
+        cli.addMixin("klog", klog); // hidden, as the removed flags below
+        cli.addMixin("removed", removed);
+        cli.addMixin("help", help); // after every mode's flags, as the last lines of --help
+        CommandLineArgs.listCommands(cli);
         StringBuilder section = new StringBuilder("\nProxy modes (--proxy-mode, or the config file's mode):\n");
         for (ProxyMode m : modes.all()) {
             section.append(String.format(Locale.ROOT, "  %-10s %s%n", m.name(), m.summary()));
@@ -194,8 +258,13 @@ final class ProxyOptions {
         return fromFile.getOrDefault(flag, flag);
     }
 
-    /** Checks what one flag's converter cannot. */
+    /** Checks what one flag's converter cannot, and applies the deprecated port flags. */
     void validate() {
+        FeatureGates gates = featureGates.gates();
+        for (FlagGroup g : groups()) {
+            g.validate(this::name, gates);
+        }
+        applyDeprecatedPorts();
         if (syncPeriod.isZero()) {
             throw new InvalidFlagException(name("--iptables-sync-period") + ": must be greater than 0");
         }
@@ -206,6 +275,7 @@ final class ProxyOptions {
         for (ModeOptions m : modeOptions.values()) { // every mode's flags, whichever mode runs, as upstream
             m.validate(this::name);
         }
+        localTraffic.validate(this::name);
         if (clusterCidrs.size() > 2 || (clusterCidrs.size() == 2
                 && clusterCidrs.get(0).family() == clusterCidrs.get(1).family())) {
             throw new InvalidFlagException(name("--cluster-cidr") + ": at most one CIDR per IP family, got " + clusterCidrs);
@@ -220,6 +290,48 @@ final class ProxyOptions {
         if (kubeconfig != null && writeConfigTo == null && !Files.isReadable(kubeconfig)) {
             throw new InvalidFlagException(name("--kubeconfig") + ": cannot read " + kubeconfig);
         }
+    }
+
+    /**
+     * --healthz-port and --metrics-port, as upstream applies them: only without --config and
+     * --write-config-to; 0 turns the server off, another port completes an address given without one.
+     */
+    private void applyDeprecatedPorts() {
+        portWarnings.clear();
+        boolean apply = configFile == null && writeConfigTo == null;
+        healthzBindAddress = DeprecatedPorts.apply(ServerFlags.HEALTHZ_PORT, servers.healthzPort(), HEALTHZ_BIND_ADDRESS,
+                healthzBindAddress, lastValue(HEALTHZ_BIND_ADDRESS), apply, portWarnings);
+        metricsBindAddress = DeprecatedPorts.apply(ServerFlags.METRICS_PORT, servers.metricsPort(), METRICS_BIND_ADDRESS,
+                metricsBindAddress, lastValue(METRICS_BIND_ADDRESS), apply, portWarnings);
+    }
+
+    /** The text last given to {@code flag} on the command line; null when it was not given. */
+    private String lastValue(String flag) {
+        if (!given(flag)) {
+            return null;
+        }
+        List<String> values = parsed.matchedOption(flag).stringValues();
+        return values.isEmpty() ? null : values.get(values.size() - 1);
+    }
+
+    /** One warning per flag that is accepted but not acted on as upstream acts on it (after {@link #validate()}). */
+    List<String> warnings() {
+        List<String> out = new ArrayList<>(portWarnings);
+        for (FlagGroup g : groups()) {
+            out.addAll(g.warnings(this::name, this::given));
+        }
+        return out;
+    }
+
+    /** Whether --version asks for the version (upstream's values; a bad one throws, naming the flag). */
+    boolean versionRequested() {
+        return help.versionRequested();
+    }
+
+    /** --bind-address as upstream reads it: the node's primary IP, overriding the Node's; null when unspecified (0.0.0.0, ::). */
+    InetAddress primaryAddressOverride() {
+        CommandLine.Model.OptionSpec o = commandLine().getCommandSpec().findOption(BIND_ADDRESS);
+        return o != null && o.getValue() instanceof InetAddress a && !a.isAnyLocalAddress() ? a : null;
     }
 
     /** This node's name: the override or the machine's hostname, trimmed and lower-cased as upstream. */
@@ -259,7 +371,7 @@ final class ProxyOptions {
 
     /** The node's network settings every mode shares. */
     NetworkSettings network() {
-        return new NetworkSettings(masqueradeBit, masqueradeAll, clusterCidrs, nodePortAddresses);
+        return new NetworkSettings(masqueradeBit, masqueradeAll, localTraffic.detection(clusterCidrs), nodePortAddresses);
     }
 
     /**
@@ -267,7 +379,7 @@ final class ProxyOptions {
      * programs; {@code dryRunOutput} is where a dry run prints, null when the node is programmed.
      */
     ModeContext context(ProxyMode mode, CommandRunner commands, PrintStream dryRunOutput) {
-        return new ModeContext(clusterFamilies(), network(), commands, modes.leftoversFor(mode), tcpEstablishedTimeout,
+        return new ModeContext(clusterFamilies(), network(), commands, modes.leftoversFor(mode), node.tcpEstablishedTimeout(),
                 dryRunOutput);
     }
 
@@ -312,59 +424,6 @@ final class ProxyOptions {
                 throw new TypeConversionException("\"" + value + "\" is out of range 0..31");
             }
             return bit;
-        }
-    }
-
-    /** Upstream's --logging-format values that we have: text and json. */
-    static final class LoggingFormatConverter implements ITypeConverter<String> {
-        @Override
-        public String convert(String value) {
-            if (!value.equals("text") && !value.equals("json")) {
-                throw new TypeConversionException("\"" + value + "\" is not a logging format (text or json)");
-            }
-            return value;
-        }
-    }
-
-    static final class VerbosityConverter implements ITypeConverter<Integer> {
-        @Override
-        public Integer convert(String value) {
-            int level = integer(value);
-            if (level < 0) {
-                throw new TypeConversionException("\"" + value + "\" is negative");
-            }
-            return level;
-        }
-    }
-
-    static final class BindAddressConverter implements ITypeConverter<BindAddress> {
-        @Override
-        public BindAddress convert(String value) {
-            if (value.isEmpty()) {
-                return null; // disabled
-            }
-            try {
-                return BindAddress.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
-    }
-
-    /** -h/--help and -V/--version, picocli's standard ones, listed last. */
-    static final class HelpOptions {
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-        boolean help;
-
-        @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print version information and exit.")
-        boolean version;
-    }
-
-    static final class Version implements picocli.CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            String v = ProxyOptions.class.getPackage().getImplementationVersion();
-            return new String[] {"ferry-proxy " + (v == null ? "(development build)" : v)};
         }
     }
 

@@ -99,6 +99,6 @@ class LoggingTest {
     void theFlagTakesTextOrJson() {
         ProxyOptionsTest.Run r = ProxyOptionsTest.main("--logging-format=xml");
         assertEquals(2, r.status());
-        assertTrue(r.err().contains("\"xml\" is not a logging format (text or json)"), r.err());
+        assertTrue(r.err().contains("\"xml\" is not a log format (permitted: \"json\", \"text\")"), r.err());
     }
 }

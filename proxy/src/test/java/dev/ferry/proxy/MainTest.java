@@ -52,8 +52,10 @@ class MainTest {
     void ipvsModeWithoutIpvsInTheKernelFailsStartupSayingSo() {
         org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.exists(Path.of("/proc/net/ip_vs")),
                 "this kernel has IPVS loaded; the IPVS-less path cannot be shown here");
+        // this runs in the test machine's own network namespace: leave its conntrack settings alone
         ProxyOptionsTest.Run r = ProxyOptionsTest.main("--proxy-mode=ipvs", "--manifests", "../examples/manifests",
-                "--once");
+                "--once", "--conntrack-max-per-core=0", "--conntrack-tcp-timeout-established=0",
+                "--conntrack-tcp-timeout-close-wait=0");
         assertEquals(1, r.status(), r.err());
         assertTrue(r.err().contains("--proxy-mode=ipvs") && r.err().contains("IPVS is not available"), r.err());
         assertTrue(r.err().contains("ip_vs"), "names the missing module: " + r.err());

@@ -25,7 +25,7 @@ class ProxyOptionsTest {
 
     static ProxyOptions parse(String... args) {
         ProxyOptions o = new ProxyOptions();
-        o.commandLine().parseArgs(args);
+        o.parse(args);
         o.validate();
         return o;
     }
@@ -55,7 +55,7 @@ class ProxyOptionsTest {
         assertEquals(List.of(), o.clusterCidrs);
         assertEquals(List.of(), o.nodePortAddresses);
         assertEquals(Set.of(IpFamily.IPV4), o.clusterFamilies());
-        assertEquals(0, o.verbosity);
+        assertEquals(0, o.logging.verbosity());
         assertFalse(o.once || o.dryRun || o.cleanup);
         assertEquals(Hostnames.local().trim().toLowerCase(java.util.Locale.ROOT), o.hostname());
     }
@@ -95,11 +95,11 @@ class ProxyOptionsTest {
 
     @Test
     void verbosityTakesEveryUpstreamSpelling() {
-        assertEquals(4, parse("-v=4").verbosity);
-        assertEquals(3, parse("-v", "3").verbosity);
-        assertEquals(2, parse("--v=2").verbosity);
-        assertEquals(5, parse("--v", "5").verbosity);
-        assertEquals(6, parse("-v6").verbosity);
+        assertEquals(4, parse("-v=4").logging.verbosity());
+        assertEquals(3, parse("-v", "3").logging.verbosity());
+        assertEquals(2, parse("--v=2").logging.verbosity());
+        assertEquals(5, parse("--v", "5").logging.verbosity());
+        assertEquals(6, parse("-v6").logging.verbosity());
     }
 
     @Test
@@ -122,7 +122,7 @@ class ProxyOptionsTest {
             "--cluster-cidr=10.0.0.0/33      | --cluster-cidr | exceeds 32",
             "--cluster-cidr=10.0.0.0/8,11.0.0.0/8 | --cluster-cidr | at most one CIDR per IP family",
             "--nodeport-addresses=10.0.0.1   | --nodeport-addresses | neither a CIDR nor \"primary\"",
-            "--healthz-bind-address=0.0.0.0  | --healthz-bind-address | not ip:port",
+            "--healthz-bind-address=localhost | --healthz-bind-address | not ip:port",
             "--metrics-bind-address=1.2.3.4:99999 | --metrics-bind-address | port must be a number",
             "--healthz-bind-address=:::10256 | --healthz-bind-address | needs brackets",
             "--proxy-mode=nftables           | --proxy-mode | not a proxy mode",

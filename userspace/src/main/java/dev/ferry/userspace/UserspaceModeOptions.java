@@ -34,7 +34,8 @@ final class UserspaceModeOptions implements ModeOptions {
     static final String UDP_TIMEOUT = "--udp-timeout";
 
     @Option(names = BIND_ADDRESS, paramLabel = "IP", defaultValue = "0.0.0.0", converter = FlagConverters.IpConverter.class,
-            description = "userspace mode: the address its listeners bind (0.0.0.0 for all). Default: ${DEFAULT-VALUE}.")
+            description = "The node's primary IP, overriding its Node's (0.0.0.0 and :: leave the Node's, as upstream); "
+                    + "userspace mode also binds its listeners to it (0.0.0.0: all). Default: ${DEFAULT-VALUE}.")
     InetAddress bindAddress;
 
     @Option(names = PORT_RANGE, paramLabel = "RANGE", defaultValue = "", converter = PortRangeConverter.class,

@@ -101,6 +101,15 @@ public final class PacketTracer {
         this(dump, localAddresses, 1L << 14);
     }
 
+    /**
+     * {@code dump} for packets that arrive on {@code in} and leave on {@code out}: the tracer does
+     * not model interfaces, so a rule whose {@code -i}/{@code -o} match holds loses it and one whose
+     * match fails is left out; null leaves that direction's matches for the tracer to report.
+     */
+    public static IptablesDump settleInterfaces(IptablesDump dump, String in, String out) {
+        return Interfaces.resolve(dump, in, out);
+    }
+
     public List<Outcome> trace(Packet packet) {
         Objects.requireNonNull(packet, "packet");
         List<Outcome> outcomes = new ArrayList<>();

@@ -27,9 +27,6 @@ final class ConfigSchema {
     static final String API_VERSION = "kubeproxy.config.k8s.io/v1alpha1";
     static final String KIND = "KubeProxyConfiguration";
 
-    /** Checked on its own: only the one mode we implement is accepted. */
-    static final String DETECT_LOCAL_MODE = "detectLocalMode";
-
     /** The schema of this build's modes. */
     static final ConfigSchema BUILT_IN = of(ProxyModes.builtIn());
 
@@ -67,9 +64,10 @@ final class ConfigSchema {
         // where the API server is, who we are
         flag(f, "clientConnection.kubeconfig", Kind.STRING, "--kubeconfig");
         ignored(f, "clientConnection.acceptContentTypes", Kind.STRING, null);
-        ignored(f, "clientConnection.contentType", Kind.STRING, "application/vnd.kubernetes.protobuf");
-        ignored(f, "clientConnection.qps", Kind.NUMBER, 5);
-        ignored(f, "clientConnection.burst", Kind.INT, 10);
+        zeroIsDefault(f, "clientConnection.contentType", Kind.STRING, "--kube-api-content-type");
+        zeroIsDefault(f, "clientConnection.qps", Kind.NUMBER, "--kube-api-qps");
+        zeroIsDefault(f, "clientConnection.burst", Kind.INT, "--kube-api-burst");
+        zeroIsDefault(f, "configSyncPeriod", Kind.DURATION, "--config-sync-period");
         flag(f, "hostnameOverride", Kind.STRING, "--hostname-override");
         flag(f, "healthzBindAddress", Kind.STRING, "--healthz-bind-address");
         flag(f, "metricsBindAddress", Kind.STRING, "--metrics-bind-address");
@@ -82,30 +80,36 @@ final class ConfigSchema {
         zeroIsDefault(f, "iptables.minSyncPeriod", "--iptables-min-sync-period");
         // traffic from pods, NodePorts
         flag(f, "clusterCIDR", Kind.STRING, "--cluster-cidr");
+        flag(f, "detectLocalMode", Kind.STRING, "--detect-local-mode");
+        flag(f, "detectLocal.bridgeInterface", Kind.STRING, "--pod-bridge-interface");
+        flag(f, "detectLocal.interfaceNamePrefix", Kind.STRING, "--pod-interface-name-prefix");
         flag(f, "nodePortAddresses", Kind.STRING_LIST, "--nodeport-addresses");
+        // the node: conntrack sizing and timeouts, the OOM score (null: upstream's default; 0: leave alone)
+        flag(f, "conntrack.maxPerCore", Kind.INT, "--conntrack-max-per-core");
+        flag(f, "conntrack.min", Kind.INT, "--conntrack-min");
         flag(f, "conntrack.tcpEstablishedTimeout", Kind.DURATION, "--conntrack-tcp-timeout-established");
+        flag(f, "conntrack.tcpCloseWaitTimeout", Kind.DURATION, "--conntrack-tcp-timeout-close-wait");
+        flag(f, "conntrack.tcpBeLiberal", Kind.BOOL, "--conntrack-tcp-be-liberal");
+        flag(f, "conntrack.udpTimeout", Kind.DURATION, "--conntrack-udp-timeout");
+        flag(f, "conntrack.udpStreamTimeout", Kind.DURATION, "--conntrack-udp-timeout-stream");
+        flag(f, "oomScoreAdj", Kind.INT, "--oom-score-adj");
         // logging: upstream's logsapi fields we have flags for
         flag(f, "logging.format", Kind.STRING, "--logging-format");
         flag(f, "logging.verbosity", Kind.INT, "--v");
-        ignored(f, "logging.flushFrequency", Kind.ANY, null);
-        ignored(f, "logging.vmodule", Kind.ANY, null);
-        ignored(f, "logging.options", Kind.ANY, null);
+        zeroIsDefault(f, "logging.flushFrequency", Kind.NANOS_OR_DURATION, "--log-flush-frequency");
+        flag(f, "logging.vmodule", Kind.VMODULE_LIST, "--vmodule");
+        flag(f, "logging.options.text.splitStream", Kind.BOOL, "--log-text-split-stream");
+        zeroIsDefault(f, "logging.options.text.infoBufferSize", Kind.QUANTITY, "--log-text-info-buffer-size");
+        flag(f, "logging.options.json.splitStream", Kind.BOOL, "--log-json-split-stream");
+        zeroIsDefault(f, "logging.options.json.infoBufferSize", Kind.QUANTITY, "--log-json-info-buffer-size");
+        ignored(f, "logging.sanitization", Kind.BOOL, null); // removed from logging in v1.28; older ConfigMaps have it
+        // gates, servers
+        flag(f, "featureGates", Kind.BOOL_MAP, "--feature-gates");
+        flag(f, "bindAddressHardFail", Kind.BOOL, "--bind-address-hard-fail");
+        flag(f, "enableProfiling", Kind.BOOL, "--profiling");
+        flag(f, "showHiddenMetricsForVersion", Kind.STRING, "--show-hidden-metrics-for-version");
         // accepted, not acted on
-        ignored(f, "featureGates", Kind.BOOL_MAP, null);
-        ignored(f, "bindAddressHardFail", Kind.BOOL, null);
-        ignored(f, "enableProfiling", Kind.BOOL, null);
-        ignored(f, "showHiddenMetricsForVersion", Kind.STRING, null);
-        ignored(f, "oomScoreAdj", Kind.INT, -999);
-        ignored(f, "configSyncPeriod", Kind.DURATION, "15m0s");
         ignored(f, "conntrack.max", Kind.INT, null);
-        ignored(f, "conntrack.maxPerCore", Kind.INT, 32768);
-        ignored(f, "conntrack.min", Kind.INT, 131072);
-        ignored(f, "conntrack.tcpCloseWaitTimeout", Kind.DURATION, "1h0m0s");
-        ignored(f, "conntrack.tcpBeLiberal", Kind.BOOL, null);
-        ignored(f, "conntrack.udpTimeout", Kind.DURATION, null);
-        ignored(f, "conntrack.udpStreamTimeout", Kind.DURATION, null);
-        ignored(f, "detectLocal.bridgeInterface", Kind.STRING, null);
-        ignored(f, "detectLocal.interfaceNamePrefix", Kind.STRING, null);
         ignored(f, "nftables.masqueradeBit", Kind.INT, 14);
         ignored(f, "nftables.masqueradeAll", Kind.BOOL, null);
         ignored(f, "nftables.syncPeriod", Kind.DURATION, "30s");
@@ -136,6 +140,10 @@ final class ConfigSchema {
 
     private static void zeroIsDefault(Map<String, ConfigField> f, String path, String flag) {
         f.put(path, ConfigField.zeroIsDefault(path, flag));
+    }
+
+    private static void zeroIsDefault(Map<String, ConfigField> f, String path, Kind kind, String flag) {
+        f.put(path, ConfigField.zeroIsDefault(path, kind, flag));
     }
 
     private static void ignored(Map<String, ConfigField> f, String path, Kind kind, Object upstreamDefault) {

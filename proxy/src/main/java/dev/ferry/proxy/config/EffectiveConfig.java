@@ -55,7 +55,6 @@ public final class EffectiveConfig {
         Map<String, Object> root = new TreeMap<>();
         root.put("apiVersion", ConfigSchema.API_VERSION);
         root.put("kind", ConfigSchema.KIND);
-        root.put(ConfigSchema.DETECT_LOCAL_MODE, "ClusterCIDR");
         for (ConfigField field : schema.fields().values()) {
             if (!field.ignored()) {
                 put(root, field.path(), value(field, ConfigFlags.option(spec, field.flag()).getValue()));
@@ -95,6 +94,30 @@ public final class EffectiveConfig {
                 return option;
             case INT:
                 return option;
+            case NUMBER: { // a float32 upstream: written as 5, or 2.5
+                double d = Double.parseDouble(option.toString());
+                return d == Math.rint(d) && Math.abs(d) < 1e15 ? (Object) (long) d : (Object) d;
+            }
+            case BOOL_MAP: {
+                Map<String, Boolean> gates = new TreeMap<>();
+                for (String item : text(option).split(",")) {
+                    int eq = item.indexOf('=');
+                    if (eq > 0) {
+                        gates.put(item.substring(0, eq), Boolean.parseBoolean(item.substring(eq + 1)));
+                    }
+                }
+                return gates;
+            }
+            case VMODULE_LIST: {
+                List<Map<String, Object>> items = new ArrayList<>();
+                for (String item : text(option).split(",")) {
+                    int eq = item.indexOf('=');
+                    if (eq > 0) {
+                        items.add(Map.of("filePattern", item.substring(0, eq), "verbosity", Long.parseLong(item.substring(eq + 1))));
+                    }
+                }
+                return items;
+            }
             case STRING_LIST: {
                 List<String> items = new ArrayList<>();
                 ((Collection<?>) option).forEach(o -> items.add(text(o)));
@@ -121,7 +144,7 @@ public final class EffectiveConfig {
         }
         if (value instanceof Collection<?> c) {
             List<String> items = new ArrayList<>();
-            c.forEach(o -> items.add(text(o)));
+            c.stream().filter(java.util.Objects::nonNull).forEach(o -> items.add(text(o)));
             return String.join(",", items);
         }
         return value.toString();

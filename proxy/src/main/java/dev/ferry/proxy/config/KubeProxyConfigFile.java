@@ -103,6 +103,7 @@ public final class KubeProxyConfigFile {
         config.checkType(root, "apiVersion", ConfigSchema.API_VERSION);
         config.checkType(root, "kind", ConfigSchema.KIND);
         config.walk(root, "");
+        config.defaultAddressesForIpv6();
         return config;
     }
 
@@ -168,8 +169,6 @@ public final class KubeProxyConfigFile {
                 continue;
             } else if (field != null) {
                 leaf(field, value);
-            } else if (path.equals(ConfigSchema.DETECT_LOCAL_MODE)) {
-                detectLocalMode(value);
             } else if (schema.objects().contains(path)) {
                 if (value.isObject()) {
                     walk(value, path);
@@ -187,7 +186,6 @@ public final class KubeProxyConfigFile {
     private String suggestion(String prefix, String name) {
         List<String> known = new ArrayList<>(schema.fields().keySet());
         known.addAll(schema.objects());
-        known.add(ConfigSchema.DETECT_LOCAL_MODE);
         for (String path : known) {
             int dot = path.lastIndexOf('.');
             String parent = dot < 0 ? "" : path.substring(0, dot);
@@ -196,18 +194,6 @@ public final class KubeProxyConfigFile {
             }
         }
         return "";
-    }
-
-    private void detectLocalMode(JsonNode value) throws ConfigFileException {
-        if (value.isNull() || (value.isTextual() && (value.asText().isEmpty() || value.asText().equals("ClusterCIDR")))) {
-            return;
-        }
-        if (value.isTextual() && List.of("NodeCIDR", "BridgeInterface", "InterfaceNamePrefix").contains(value.asText())) {
-            throw new ConfigFileException(source, ConfigSchema.DETECT_LOCAL_MODE, value + " is not supported: ferry "
-                    + "tells pod traffic by the cluster CIDR only (ClusterCIDR, the default)");
-        }
-        throw new ConfigFileException(source, ConfigSchema.DETECT_LOCAL_MODE, value
-                + " is not a local traffic detection mode (ClusterCIDR, NodeCIDR, BridgeInterface, InterfaceNamePrefix)");
     }
 
     private void leaf(ConfigField field, JsonNode value) throws ConfigFileException {
@@ -238,6 +224,9 @@ public final class KubeProxyConfigFile {
             case NUMBER -> { ok = value.isNumber(); expected = "a number"; }
             case STRING_LIST -> { ok = value.isArray(); expected = "a list of strings"; }
             case BOOL_MAP -> { ok = value.isObject(); expected = "a map of feature names to true or false"; }
+            case QUANTITY -> { ok = value.isTextual() || value.isNumber(); expected = "a quantity (e.g. \"64Ki\" or 0)"; }
+            case NANOS_OR_DURATION -> { ok = value.isTextual() || value.isIntegralNumber(); expected = "a duration string or nanoseconds"; }
+            case VMODULE_LIST -> { ok = value.isArray(); expected = "a list of {filePattern, verbosity}"; }
             default -> { ok = true; expected = ""; }
         }
         if (!ok) {
@@ -257,8 +246,16 @@ public final class KubeProxyConfigFile {
                             "expected true or false, got " + gate.getValue());
                 }
             }
-        } else if (field.kind() == Kind.DURATION) {
+        } else if (field.kind() == Kind.DURATION || (field.kind() == Kind.NANOS_OR_DURATION && value.isTextual())) {
             duration(field, value.asText());
+        } else if (field.kind() == Kind.VMODULE_LIST) {
+            for (int i = 0; i < value.size(); i++) {
+                JsonNode item = value.get(i);
+                if (!item.isObject() || !item.path("filePattern").isTextual() || !item.path("verbosity").isIntegralNumber()) {
+                    throw new ConfigFileException(source, field.path() + "[" + i + "]",
+                            "expected {filePattern: string, verbosity: integer}, got " + item);
+                }
+            }
         }
     }
 
@@ -272,6 +269,9 @@ public final class KubeProxyConfigFile {
 
     /** The value as its flag takes it; null when upstream's defaulting would leave the default. */
     private String flagValue(ConfigField field, JsonNode value) throws ConfigFileException {
+        if (field.zeroMeansDefault() && zero(value)) {
+            return null;
+        }
         switch (field.kind()) {
             case STRING -> {
                 String s = value.asText();
@@ -289,8 +289,21 @@ public final class KubeProxyConfigFile {
             case DURATION -> {
                 return field.zeroMeansDefault() && duration(field, value.asText()).isZero() ? null : value.asText();
             }
-            case BOOL, INT -> {
+            case BOOL, INT, NUMBER, QUANTITY -> {
                 return value.asText();
+            }
+            case NANOS_OR_DURATION -> {
+                return value.isTextual() ? value.asText() : GoDuration.format(Duration.ofNanos(value.asLong()));
+            }
+            case BOOL_MAP -> {
+                List<String> gates = new ArrayList<>();
+                value.fields().forEachRemaining(g -> gates.add(g.getKey() + "=" + g.getValue().asBoolean()));
+                return gates.isEmpty() ? null : String.join(",", gates);
+            }
+            case VMODULE_LIST -> {
+                List<String> items = new ArrayList<>();
+                value.forEach(item -> items.add(item.path("filePattern").asText() + "=" + item.path("verbosity").asLong()));
+                return items.isEmpty() ? null : String.join(",", items);
             }
             case STRING_LIST -> {
                 List<String> items = new ArrayList<>();
@@ -298,6 +311,24 @@ public final class KubeProxyConfigFile {
                 return items.isEmpty() ? null : String.join(",", items);
             }
             default -> throw new IllegalStateException(field + " has no flag syntax");
+        }
+    }
+
+    /**
+     * Upstream's defaulting: with an IPv6 bindAddress, an unset healthzBindAddress is [::]:10256
+     * and an unset metricsBindAddress [::1]:10249 (the IPv4 defaults otherwise).
+     */
+    private void defaultAddressesForIpv6() {
+        boolean ipv6 = settings.stream().anyMatch(s -> s.field().equals("bindAddress") && IpAddresses.isValid(s.value())
+                && IpAddresses.parse(s.value()) instanceof java.net.Inet6Address);
+        if (!ipv6) {
+            return;
+        }
+        if (settings.stream().noneMatch(s -> s.field().equals("healthzBindAddress"))) {
+            settings.add(new Setting("healthzBindAddress", "--healthz-bind-address", "[::]:10256"));
+        }
+        if (settings.stream().noneMatch(s -> s.field().equals("metricsBindAddress"))) {
+            settings.add(new Setting("metricsBindAddress", "--metrics-bind-address", "[::1]:10249"));
         }
     }
 
@@ -351,20 +382,14 @@ public final class KubeProxyConfigFile {
         if (path.startsWith("winkernel.") || path.equals("windowsRunAsService")) {
             return "Windows only";
         }
-        if (path.startsWith("conntrack.")) {
-            return "ferry leaves the kernel's conntrack settings alone";
+        if (path.equals("conntrack.max")) {
+            return "upstream removed it: conntrack.maxPerCore and conntrack.min size the table";
         }
         if (path.startsWith("clientConnection.")) {
-            return "the API client keeps fabric8's defaults";
+            return "fabric8's client reads application/json";
         }
-        if (path.startsWith("logging.")) {
-            return "ferry's logging takes --v and --logging-format only";
-        }
-        if (path.startsWith("detectLocal.")) {
-            return "only detectLocalMode ClusterCIDR is supported";
-        }
-        if (path.equals("featureGates")) {
-            return "ferry has no feature gates";
+        if (path.equals("logging.sanitization")) {
+            return "removed from upstream's logging configuration (v1.28)";
         }
         return "ferry does not act on it";
     }

@@ -3,6 +3,7 @@ package dev.ferry.proxy.inspect;
 import ch.qos.logback.classic.Level;
 import dev.ferry.core.NamespacedName;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.proxy.flags.CommandLineArgs;
 import dev.ferry.proxy.modes.ProxyModes;
 import dev.ferry.proxy.source.SnapshotLoader;
 import org.slf4j.LoggerFactory;
@@ -95,6 +96,7 @@ public final class InspectCommands {
         });
         cli.setParameterExceptionHandler((e, a) -> {
             err.println("error: " + e.getMessage());
+            CommandLineArgs.suggestion(e).ifPresent(s -> err.println("Did you mean " + s + "?"));
             e.getCommandLine().usage(err);
             return USAGE;
         });

@@ -45,12 +45,22 @@ public final class ApiSource implements Source {
 
     private final KubernetesClient client;
     private final ChangeTracker tracker;
+    private final long resyncMillis;
     private final List<Watched<?>> watched = new ArrayList<>();
 
     /** @param client owned from now on: {@link #close()} closes it */
     public ApiSource(KubernetesClient client, ChangeTracker tracker) {
+        this(client, tracker, Duration.ZERO);
+    }
+
+    /**
+     * @param resync how often the informers hand every object they hold to the tracker again
+     *               (--config-sync-period; the tracker drops them as no-ops); zero: never
+     */
+    public ApiSource(KubernetesClient client, ChangeTracker tracker, Duration resync) {
         this.client = Objects.requireNonNull(client, "client");
         this.tracker = Objects.requireNonNull(tracker, "tracker");
+        this.resyncMillis = resync.toMillis();
     }
 
     @Override
@@ -59,11 +69,11 @@ public final class ApiSource implements Source {
             return;
         }
         log.info("watching Services and EndpointSlices at {} and Node {}", client.getMasterUrl(), tracker.hostname());
-        add("Services", client.services().inAnyNamespace().withLabelSelector(LABEL_SELECTOR).runnableInformer(0),
+        add("Services", client.services().inAnyNamespace().withLabelSelector(LABEL_SELECTOR).runnableInformer(resyncMillis),
                 tracker::updateService);
         add("EndpointSlices", client.discovery().v1().endpointSlices().inAnyNamespace()
-                .withLabelSelector(LABEL_SELECTOR).runnableInformer(0), tracker::updateEndpointSlice);
-        add("Node " + tracker.hostname(), client.nodes().withField("metadata.name", tracker.hostname()).runnableInformer(0),
+                .withLabelSelector(LABEL_SELECTOR).runnableInformer(resyncMillis), tracker::updateEndpointSlice);
+        add("Node " + tracker.hostname(), client.nodes().withField("metadata.name", tracker.hostname()).runnableInformer(resyncMillis),
                 (Node previous, Node current) -> {
                     if (current != null) {
                         tracker.updateNode(current); // a deleted Node keeps its last labels, as upstream

@@ -128,10 +128,35 @@ class ConfigFileMainTest {
                 Arguments.of("portRange", "30000-30100", "--proxy-port-range=30000-30100"),
                 Arguments.of("udpIdleTimeout", "1s", "--udp-timeout=1s"),
                 Arguments.of("clusterCIDR", "10.244.0.0/16,fd00:10:244::/56", "--cluster-cidr=10.244.0.0/16,fd00:10:244::/56"),
+                Arguments.of("detectLocalMode", "NodeCIDR", "--detect-local-mode=NodeCIDR"),
+                Arguments.of("detectLocal.bridgeInterface", "cbr0", "--pod-bridge-interface=cbr0"),
+                Arguments.of("detectLocal.interfaceNamePrefix", "veth", "--pod-interface-name-prefix=veth"),
                 Arguments.of("nodePortAddresses", "[192.168.0.0/16, primary]", "--nodeport-addresses=192.168.0.0/16,primary"),
                 Arguments.of("conntrack.tcpEstablishedTimeout", "1h", "--conntrack-tcp-timeout-established=1h"),
+                Arguments.of("conntrack.maxPerCore", "0", "--conntrack-max-per-core=0"),
+                Arguments.of("conntrack.min", "262144", "--conntrack-min=262144"),
+                Arguments.of("conntrack.tcpCloseWaitTimeout", "0s", "--conntrack-tcp-timeout-close-wait=0"),
+                Arguments.of("conntrack.tcpBeLiberal", "true", "--conntrack-tcp-be-liberal"),
+                Arguments.of("conntrack.udpTimeout", "30s", "--conntrack-udp-timeout=30s"),
+                Arguments.of("conntrack.udpStreamTimeout", "2m", "--conntrack-udp-timeout-stream=120s"),
+                Arguments.of("oomScoreAdj", "-500", "--oom-score-adj=-500"),
                 Arguments.of("logging.format", "json", "--logging-format=json"),
-                Arguments.of("logging.verbosity", "3", "--v=3"));
+                Arguments.of("logging.verbosity", "3", "--v=3"),
+                Arguments.of("logging.flushFrequency", "1000000000", "--log-flush-frequency=1s"),
+                Arguments.of("logging.vmodule", "[{filePattern: proxier, verbosity: 4}]", "--vmodule=proxier=4"),
+                Arguments.of("logging.options.text.splitStream", "true", "--log-text-split-stream"),
+                Arguments.of("logging.options.text.infoBufferSize", "64Ki", "--log-text-info-buffer-size=64Ki"),
+                Arguments.of("logging.options.json.splitStream", "true", "--log-json-split-stream"),
+                Arguments.of("logging.options.json.infoBufferSize", "1M", "--log-json-info-buffer-size=1M"),
+                Arguments.of("clientConnection.qps", "2.5", "--kube-api-qps=2.5"),
+                Arguments.of("clientConnection.burst", "20", "--kube-api-burst=20"),
+                Arguments.of("clientConnection.contentType", "application/json", "--kube-api-content-type=application/json"),
+                Arguments.of("configSyncPeriod", "1m", "--config-sync-period=60s"),
+                Arguments.of("featureGates", "{LoggingAlphaOptions: true, NFTablesProxyMode: true}",
+                        "--feature-gates=LoggingAlphaOptions=true,NFTablesProxyMode=true"),
+                Arguments.of("bindAddressHardFail", "true", "--bind-address-hard-fail"),
+                Arguments.of("enableProfiling", "true", "--profiling"),
+                Arguments.of("showHiddenMetricsForVersion", "\"1.33\"", "--show-hidden-metrics-for-version=1.33"));
     }
 
     @Test
@@ -148,9 +173,16 @@ class ConfigFileMainTest {
         value = value.replace("KUBECONFIG", kubeconfig.toString());
         flag = flag.replace("KUBECONFIG", kubeconfig.toString());
         String[] parts = field.split("\\.");
-        String body = parts.length == 1 ? field + ": " + value + "\n" : parts[0] + ":\n  " + parts[1] + ": " + value + "\n";
-        String fromFile = effective("--config=" + file(body));
-        String fromFlag = effective(flag);
+        StringBuilder body = new StringBuilder();
+        String indent = "";
+        for (int i = 0; i < parts.length - 1; i++, indent += "  ") {
+            body.append(indent).append(parts[i]).append(":\n");
+        }
+        body.append(indent).append(parts[parts.length - 1]).append(": ").append(value).append("\n");
+        // the alpha logging options need their gate, in the file and on the command line alike
+        String gate = field.startsWith("logging.options.") ? "--feature-gates=LoggingAlphaOptions=true" : "--once=false";
+        String fromFile = effective(gate, "--config=" + file(body.toString()));
+        String fromFlag = effective(gate, flag);
         String defaults = effective();
         assertEquals(fromFlag, fromFile, field);
         assertNotEquals(at(defaults, field), at(fromFile, field), field + " must differ from its default: " + fromFile);
@@ -194,6 +226,12 @@ class ConfigFileMainTest {
         String fromKubeadm = effective("--config=src/test/resources/config/kubeadm-config.conf");
         assertEquals(effective("--cluster-cidr=10.244.0.0/16", "--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf",
                 "--bind-address=0.0.0.0"), fromKubeadm);
+        // kubeadm leaves the node-level fields null: upstream's defaults, which raise nf_conntrack_max and the OOM score
+        assertEquals(32768, at(fromKubeadm, "conntrack.maxPerCore").asInt());
+        assertEquals(131072, at(fromKubeadm, "conntrack.min").asInt());
+        assertEquals("24h0m0s", at(fromKubeadm, "conntrack.tcpEstablishedTimeout").asText());
+        assertEquals("1h0m0s", at(fromKubeadm, "conntrack.tcpCloseWaitTimeout").asText());
+        assertEquals(-999, at(fromKubeadm, "oomScoreAdj").asInt());
         assertEquals(fromKubeadm.replace("/var/lib/kube-proxy/kubeconfig.conf", kubeconfig.toString()),
                 effective("--config=src/test/resources/config/kubeadm-config.conf", "--kubeconfig=" + kubeconfig),
                 "a flag overrides kubeadm's path");
@@ -231,8 +269,19 @@ class ConfigFileMainTest {
                 {"clusterCIDR: 10.244.0.0/99\n", "field clusterCIDR: "},
                 {"nodePortAddresses: [eth0]\n", "field nodePortAddresses: \"eth0\" is neither a CIDR nor \"primary\""},
                 {"healthzBindAddress: \"[1.2.3.4]:1\"\n", "field healthzBindAddress: "},
-                {"logging:\n  format: xml\n", "field logging.format: \"xml\" is not a logging format"},
-                {"logging:\n  verbosity: -1\n", "field logging.verbosity: \"-1\" is negative"}}) {
+                {"logging:\n  format: xml\n", "field logging.format: \"xml\" is not a log format"},
+                {"featureGates: {SomeGate: true}\n", "field featureGates: unrecognized feature gate: SomeGate"},
+                {"featureGates: {NFTablesProxyMode: false}\n", "field featureGates: cannot set feature gate NFTablesProxyMode "
+                        + "to false, feature is locked to true"},
+                {"logging:\n  vmodule: [{filePattern: a, verbosity: x}]\n", "field logging.vmodule[0]: expected"},
+                {"clientConnection:\n  burst: -1\n", "field clientConnection.burst: \"-1\" is negative"},
+                {"showHiddenMetricsForVersion: \"1.30\"\n", "must be omitted or have the value '1.33'"},
+                {"logging:\n  verbosity: -1\n", "field logging.verbosity: \"-1\" is negative"},
+                {"detectLocalMode: Pods\n", "field detectLocalMode: \"Pods\" is not a local traffic detection mode"},
+                {"detectLocalMode: nodeCIDR\n", "did you mean NodeCIDR?"},
+                {"detectLocalMode: BridgeInterface\n", "--pod-bridge-interface: must be set: field detectLocalMode (config file "},
+                {"detectLocalMode: InterfaceNamePrefix\ndetectLocal:\n  interfaceNamePrefix: averyveryverylongone\n",
+                        "is longer than 14 characters"}}) {
             Run r = run("--config=" + file(c[0]));
             assertEquals(2, r.status(), c[0]);
             assertTrue(r.err().contains(c[1]), r.err());
@@ -256,17 +305,19 @@ class ConfigFileMainTest {
         logs.start();
         main.addAppender(logs);
         try {
-            effective("--config=" + file("oomScoreAdj: -500\nconntrack:\n  maxPerCore: 0\n  udpTimeout: 30s\n"
-                    + "featureGates: {SomeGate: true}\nwinkernel: {networkName: x}\n"));
+            effective("--config=" + file("oomScoreAdj: -500\nconntrack:\n  max: 5\n  maxPerCore: 0\n  udpTimeout: 30s\n"
+                    + "logging: {sanitization: true}\nwinkernel: {networkName: x}\n"));
         } finally {
             main.detachAppender(logs);
         }
         List<String> warnings = logs.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).toList();
-        assertEquals(4, warnings.size(), warnings.toString());
-        assertTrue(warnings.get(0).endsWith("field oomScoreAdj (-500) is ignored: ferry does not act on it"), warnings.get(0));
-        assertTrue(warnings.stream().anyMatch(w -> w.contains("field conntrack.udpTimeout (\"30s\") is ignored")), warnings.toString());
-        assertTrue(warnings.stream().anyMatch(w -> w.contains("field featureGates ({\"SomeGate\":true}) is ignored")), warnings.toString());
+        assertEquals(3, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).endsWith("field conntrack.max (5) is ignored: upstream removed it: conntrack.maxPerCore "
+                + "and conntrack.min size the table"), warnings.get(0));
+        assertTrue(warnings.stream().noneMatch(w -> w.contains("field oomScoreAdj") || w.contains("field conntrack.udpTimeout")
+                || w.contains("field conntrack.maxPerCore")), "the node-level fields are acted on: " + warnings);
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("field logging.sanitization (true) is ignored")), warnings.toString());
         assertTrue(warnings.stream().anyMatch(w -> w.contains("field winkernel.networkName (\"x\") is ignored: Windows only")),
                 warnings.toString());
     }

@@ -59,8 +59,7 @@ class KubeProxyConfigFileTest {
         "nodePortAddresses: 10.0.0.0/8\\n|field nodePortAddresses: expected a list of strings",
         "nodePortAddresses: [10.0.0.0/8, 7]\\n|field nodePortAddresses[1]: expected a string, got 7",
         "featureGates:\\n  Foo: maybe\\n|field featureGates.Foo: expected true or false",
-        "detectLocalMode: NodeCIDR\\n|field detectLocalMode: \"NodeCIDR\" is not supported",
-        "detectLocalMode: Pods\\n|field detectLocalMode: \"Pods\" is not a local traffic detection mode",
+        "detectLocalMode: 3\\n|field detectLocalMode: expected a string, got 3",
     })
     void valuesOfTheWrongTypeOrSyntaxFailNamingTheField(String body, String expected) {
         String message = error(body.replace("\\n", "\n"));
@@ -111,6 +110,17 @@ class KubeProxyConfigFileTest {
     }
 
     @Test
+    void anIpv6BindAddressMakesTheDefaultServerAddressesIpv6AsUpstreamsDefaulting() throws Exception {
+        Map<String, String> f = byField(parse("bindAddress: \"fd00::5\"\n"));
+        assertEquals("[::]:10256", f.get("healthzBindAddress"));
+        assertEquals("[::1]:10249", f.get("metricsBindAddress"));
+        f = byField(parse("bindAddress: \"::\"\nmetricsBindAddress: \"[::]:9999\"\n"));
+        assertEquals("[::]:10256", f.get("healthzBindAddress"));
+        assertEquals("[::]:9999", f.get("metricsBindAddress"), "a field given is kept");
+        assertEquals(null, byField(parse("bindAddress: 10.0.0.5\n")).get("healthzBindAddress"), "IPv4: the flags' defaults");
+    }
+
+    @Test
     void ignoredFieldsAreListedOnlyWhenTheyCarryAValue() throws Exception {
         KubeProxyConfigFile f = parse("""
                 oomScoreAdj: -999
@@ -127,11 +137,15 @@ class KubeProxyConfigFileTest {
                 conntrack: {maxPerCore: 0, udpTimeout: 30s}
                 nftables: {masqueradeBit: 13}
                 """);
-        assertEquals(List.of("oomScoreAdj", "featureGates", "conntrack.udpTimeout", "nftables.masqueradeBit"),
+        assertEquals(List.of("nftables.masqueradeBit"),
                 f.ignored().stream().map(KubeProxyConfigFile.Ignored::field).toList());
-        assertEquals("-998", f.ignored().get(0).value());
-        assertEquals("ferry has no nftables mode", f.ignored().get(3).why());
-        assertEquals(List.of(), f.settings());
+        assertEquals("ferry has no nftables mode", f.ignored().get(0).why());
+        assertEquals(List.of(new KubeProxyConfigFile.Setting("oomScoreAdj", "--oom-score-adj", "-998"),
+                new KubeProxyConfigFile.Setting("featureGates", "--feature-gates", "NFTablesProxyMode=true"),
+                new KubeProxyConfigFile.Setting("conntrack.maxPerCore", "--conntrack-max-per-core", "0"),
+                new KubeProxyConfigFile.Setting("conntrack.udpTimeout", "--conntrack-udp-timeout", "30s")), f.settings(),
+                "the node-level fields are acted on, a zero included (it leaves the kernel's value alone); "
+                        + "featureGates sets --feature-gates");
     }
 
     @Test
@@ -148,10 +162,15 @@ class KubeProxyConfigFileTest {
     void kubeadmsDefaultConfigConfLoadsWithoutWarnings() throws Exception {
         KubeProxyConfigFile f = KubeProxyConfigFile.load(Path.of("src/test/resources/config/kubeadm-config.conf"));
         // what is left after upstream's defaulting: the values kubeadm chose, and zeros that are real values
-        assertEquals(Map.of("clientConnection.kubeconfig", "/var/lib/kube-proxy/kubeconfig.conf",
-                "bindAddress", "0.0.0.0", "clusterCIDR", "10.244.0.0/16", "iptables.masqueradeAll", "false",
-                "ipvs.minSyncPeriod", "0s", "ipvs.strictARP", "false", "ipvs.tcpTimeout", "0s", "ipvs.tcpFinTimeout", "0s",
-                "ipvs.udpTimeout", "0s", "logging.verbosity", "0"), byField(f));
+        // (conntrack.maxPerCore, min, the TCP timeouts and oomScoreAdj are null: upstream's defaults apply)
+        assertEquals(Map.ofEntries(Map.entry("clientConnection.kubeconfig", "/var/lib/kube-proxy/kubeconfig.conf"),
+                Map.entry("bindAddress", "0.0.0.0"), Map.entry("clusterCIDR", "10.244.0.0/16"),
+                Map.entry("iptables.masqueradeAll", "false"), Map.entry("ipvs.minSyncPeriod", "0s"),
+                Map.entry("ipvs.strictARP", "false"), Map.entry("ipvs.tcpTimeout", "0s"), Map.entry("ipvs.tcpFinTimeout", "0s"),
+                Map.entry("ipvs.udpTimeout", "0s"), Map.entry("conntrack.tcpBeLiberal", "false"),
+                Map.entry("conntrack.udpTimeout", "0s"), Map.entry("conntrack.udpStreamTimeout", "0s"),
+                Map.entry("logging.verbosity", "0"), Map.entry("bindAddressHardFail", "false"),
+                Map.entry("enableProfiling", "false")), byField(f));
         assertEquals(List.of(), f.ignored());
     }
 

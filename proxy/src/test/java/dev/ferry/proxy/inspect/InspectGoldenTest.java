@@ -176,6 +176,16 @@ class InspectGoldenTest {
         assertEquals(2, run(node, snapshot, "inspect").code());
     }
 
+    @Test
+    void aMistypedCommandOrFlagGetsTheNearestSuggested() {
+        Run command = run(node, snapshot, "inspect", "servces");
+        assertEquals(2, command.code());
+        assertTrue(command.err().contains("Did you mean services?"), command.err());
+        Run flag = run(node, snapshot, "trace", "--src", "10.0.0.1", "--dst", "10.96.0.10", "--port", "80", "--prot=tcp");
+        assertEquals(2, flag.code());
+        assertTrue(flag.err().contains("Did you mean --proto?"), flag.err());
+    }
+
     static ConntrackFlow flow(String src, int sport, String dst, int dport, String ep, int epPort, boolean replied) {
         ConntrackTuple orig = new ConntrackTuple(IpAddresses.parse(src), IpAddresses.parse(dst), 6, sport, dport);
         ConntrackTuple reply = new ConntrackTuple(IpAddresses.parse(ep), IpAddresses.parse(src), 6, epPort, sport);
