@@ -210,7 +210,8 @@ class IpvsBackendTest {
                 List.of(Cidr.parse("fd00:244:1::/64"), Cidr.parse("10.244.1.0/24"))),
                 base.servicePortMap(), Set.of(), true);
         assertTrue(backend(config).sync(withPodCidrs).ok());
-        String restore = commands.inputs.get(commands.inputs.size() - 1);
+        String restore = commands.inputs.get(commands.calls.indexOf(commands.calls.stream()
+                .filter(c -> c.get(0).equals("iptables-restore")).findFirst().orElseThrow()));
         assertTrue(restore.contains("--match-set KUBE-CLUSTER-IP dst,dst ! -s 10.244.1.0/24 -j KUBE-MARK-MASQ\n"), restore);
     }
 
