@@ -298,10 +298,11 @@ public final class IptablesBackend implements Backend {
     }
 
     /**
-     * Removes every jump rule from a built-in chain into a KUBE-* chain, then flushes and
-     * deletes every KUBE-* chain in nat, filter and mangle. Nothing else is touched. A KUBE-*
-     * chain that a foreign rule still jumps to cannot be deleted: it is flushed, kept, and
-     * named in the error.
+     * Removes every jump rule from a built-in chain into a chain of ours, then flushes and
+     * deletes every chain of ours in nat, filter and mangle: the KUBE-* chains of every mode,
+     * not the kubelet's ({@link KubeChains#isOurs}; upstream's cleanup keeps them too, even the
+     * KUBE-FIREWALL this mode writes). Nothing else is touched. A chain of ours that a foreign
+     * rule still jumps to cannot be deleted: it is flushed, kept, and named in the error.
      */
     @Override
     public SyncResult cleanup() {

@@ -10,6 +10,7 @@ import dev.ferry.core.SyncResult;
 import dev.ferry.mode.inspect.PacketTracer;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.IptablesDump;
+import dev.ferry.netfilter.KubeletChains;
 import dev.ferry.netfilter.NetNamespace;
 import io.fabric8.kubernetes.api.model.Service;
 import org.junit.jupiter.api.AfterEach;
@@ -133,9 +134,37 @@ public class IptablesPrivilegedTest {
         SyncResult c = backend.cleanup();
         assertTrue(c.ok(), c.error());
         String clean = ns.save("iptables-save", "filter", "nat", "mangle");
-        assertFalse(clean.contains("KUBE-"), clean);
+        // Upstream writes the kubelet's KUBE-FIREWALL too, and leaves it at cleanup: the kubelet owns it.
+        assertEquals(List.of(":KUBE-FIREWALL - [0:0]", "-A INPUT -j KUBE-FIREWALL", "-A OUTPUT -j KUBE-FIREWALL",
+                "-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment \"block incoming localnet connections\" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP"),
+                ns.lines(clean).stream().filter(l -> l.contains("KUBE-")).toList(), clean);
         assertEquals(foreign, foreignLines(), "cleanup leaves Docker's and the admin's rules");
         assertTrue(backend.cleanup().ok(), "cleanup twice is fine");
+    }
+
+    /** The kubelet's chains, rules and jumps, byte for byte, through a sync and --cleanup (upstream keeps them too). */
+    @Test
+    void theKubeletsChainsSurviveASyncAndCleanupUnchanged() throws Exception {
+        ns.exec(KubeletChains.RULES, "iptables-restore", "--noflush");
+        List<String> kubelet = KubeletChains.lines(ns.save("iptables-save", "mangle", "filter", "nat"));
+        assertEquals(10, kubelet.size(), kubelet.toString());
+        IptablesBackend backend = TestBackends.inNamespace(ns, IpFamily.IPV4, IptablesConfig.defaults(), ns.runner).build();
+        TestSnapshots t = new TestSnapshots().add(svc4, svc6)
+                .add(Fixtures.slice("ns4", "s", "svc4", "p80", 80, "TCP", Ep.ready("10.180.0.4")));
+
+        SyncResult r = backend.sync(t.snapshot());
+        assertTrue(r.ok(), r.error());
+        String synced = ns.save("iptables-save", "mangle", "filter", "nat");
+        assertTrue(synced.contains(":KUBE-SERVICES") && synced.contains(":KUBE-PROXY-CANARY"), synced);
+        assertEquals(kubelet, KubeletChains.lines(synced), "the first sync changed the kubelet's chains");
+
+        SyncResult c = backend.cleanup();
+        assertTrue(c.ok(), c.error());
+        String clean = ns.save("iptables-save", "mangle", "filter", "nat");
+        assertEquals(kubelet, KubeletChains.lines(clean), "--cleanup changed the kubelet's chains");
+        assertEquals(kubelet.size(), ns.lines(clean).stream().filter(l -> l.contains("KUBE-")).count(),
+                "nothing but the kubelet's is left:\n" + clean);
+        assertEquals(8, foreignLines().size(), "Docker's and the admin's rules stay");
     }
 
     @Test
@@ -182,7 +211,10 @@ public class IptablesPrivilegedTest {
         Flows.run(IptablesDump.parse(saved + ns.save("ip6tables-save", "filter")), List.of(
                 Flows.Flow.tcp("pod to v6 cluster IP", "fd00:10::2", "fd00:172:30::41", 80, "[fd00:10:180::1]:80", false)));
         assertTrue(backend.cleanup().ok());
-        assertFalse(ns.save("ip6tables-save", "nat", "filter").contains("KUBE-"));
+        String clean = ns.save("ip6tables-save", "nat", "filter", "mangle");
+        // the kubelet's chain (empty for IPv6) that upstream's iptables mode ensures too: kept
+        assertEquals(List.of(":KUBE-FIREWALL - [0:0]", "-A INPUT -j KUBE-FIREWALL", "-A OUTPUT -j KUBE-FIREWALL"),
+                ns.lines(clean).stream().filter(l -> l.contains("KUBE-")).toList(), clean);
     }
 
     @Test

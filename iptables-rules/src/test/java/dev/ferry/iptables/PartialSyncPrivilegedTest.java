@@ -146,16 +146,20 @@ class PartialSyncPrivilegedTest {
     @Test
     void randomPartialSyncsLeaveWhatAFullSyncWrites() throws Exception {
         for (long seed = 1; seed <= 3; seed++) {
-            IptablesBackend backend = TestBackends.inNamespace(ns, IpFamily.IPV4, config, ns.runner).build();
-            RandomChanges c = new RandomChanges(seed);
-            SyncResult first = backend.sync(c.snapshots.snapshot());
-            assertTrue(first.ok() && first.full(), first.error());
-            for (int step = 0; step < 6; step++) {
-                SyncResult r = backend.sync(c.step().snapshots.snapshot());
-                assertTrue(r.ok() && !r.full(), r.error() + "\n" + String.join("\n", c.log));
-                assertEquals(freshRules(c.snapshots), rules(ns), String.join("\n", c.log));
+            // a node of its own per seed: --cleanup keeps the kubelet's KUBE-FIREWALL and its jumps, and the
+            // next first sync would prepend its own jumps before them, unlike a fresh node
+            try (NetNamespace node = NetNamespace.create()) {
+                IptablesBackend backend = TestBackends.inNamespace(node, IpFamily.IPV4, config, node.runner).build();
+                RandomChanges c = new RandomChanges(seed);
+                SyncResult first = backend.sync(c.snapshots.snapshot());
+                assertTrue(first.ok() && first.full(), first.error());
+                for (int step = 0; step < 6; step++) {
+                    SyncResult r = backend.sync(c.step().snapshots.snapshot());
+                    assertTrue(r.ok() && !r.full(), r.error() + "\n" + String.join("\n", c.log));
+                    assertEquals(freshRules(c.snapshots), rules(node), String.join("\n", c.log));
+                }
+                assertTrue(backend.cleanup().ok());
             }
-            assertTrue(backend.cleanup().ok());
         }
     }
 
@@ -195,6 +199,8 @@ class PartialSyncPrivilegedTest {
                 Flows.Flow.tcp("external IP", "2001:db8:8::5", "2001:db8:3::1", 80, "[fd00:10:180::1]:80", false),
                 Flows.Flow.tcp("NodePort", "2001:db8:8::5", "2001:db8::1", 3001, "[fd00:10:180::1]:80", false)));
         assertTrue(backend.cleanup().ok());
-        assertFalse(ns.save("ip6tables-save", "nat", "filter", "mangle").contains("KUBE-"));
+        String clean = ns.save("ip6tables-save", "nat", "filter", "mangle");
+        assertEquals(List.of(":KUBE-FIREWALL - [0:0]", "-A INPUT -j KUBE-FIREWALL", "-A OUTPUT -j KUBE-FIREWALL"),
+                ns.lines(clean).stream().filter(l -> l.contains("KUBE-")).toList(), "only the kubelet's chain is left");
     }
 }

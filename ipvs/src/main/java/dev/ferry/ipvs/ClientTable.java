@@ -56,4 +56,9 @@ final class ClientTable implements IpvsTable {
     public void deleteRealServer(VirtualServer vs, RealServer rs) throws IOException {
         client.deleteRealServer(vs, rs);
     }
+
+    @Override
+    public void flush() throws IOException {
+        client.flush();
+    }
 }

@@ -11,7 +11,9 @@ import dev.ferry.core.SyncTimer;
 import dev.ferry.ipvs.netlink.IpvsClient;
 import dev.ferry.ipvs.netlink.VirtualServer;
 import dev.ferry.nativeio.rtnetlink.Links;
+import dev.ferry.netfilter.CleanupPlan;
 import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.Iptables;
 import dev.ferry.netfilter.KernelSettingException;
 import dev.ferry.netfilter.LocalAddresses;
 import dev.ferry.netfilter.NodePortAddresses;
@@ -27,13 +29,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * IPVS mode for one IP family. Each sync: plan the virtual servers ({@link IpvsPlan}), make kube-ipvs0 carry
  * exactly this family's service addresses, bring the IPVS table in line ({@link IpvsSync}: a diff, never a flush,
- * graceful termination), then write and apply the ipsets and iptables rules ({@link IpvsRules}). Each step runs even
+ * graceful termination), then write and apply the ipsets and iptables rules ({@link IpvsRules}); the first sync whose
+ * rules applied then removes the chains other proxy modes left that this one does not use. Each step runs even
  * when an earlier one failed (a missing address must not keep the other services from working); every failure is
  * reported in the {@link SyncResult} naming the object, and the next sync, which compares again, is the retry.
  *
@@ -68,6 +70,8 @@ final class IpvsBackend implements Backend {
     private final IpsetWriter ipsetWriter;
     private final IpvsRuleWriter ruleWriter;
     private final AtomicLong failedSyncs = new AtomicLong();
+    /** Whether the other modes' chains are gone (the first sync whose rules applied removes them). */
+    private boolean leftoversRemoved;
 
     IpvsBackend(IpFamily family, IpvsConfig config, IpvsTable table, DummyLink link, CommandRunner runner,
                 LocalAddresses localAddresses, AutoCloseable resources) {
@@ -290,18 +294,48 @@ final class IpvsBackend implements Backend {
                     family, report.draining());
         }
 
+        boolean rulesApplied = false;
         try {
             IpvsSets sets = ipsetWriter.write(snapshot, planner, nodeAddresses);
             written += IpvsRules.apply(runner, sets, planner.localTraffic(), ruleWriter).iptablesLines();
+            rulesApplied = true;
         } catch (IOException | RuntimeException e) {
             errors.add("ipsets and iptables rules: " + message(e));
             applyFailed = true; // kubeproxy_sync_proxy_rules_iptables_restore_failures_total counts it
+        }
+        if (rulesApplied && !leftoversRemoved) {
+            try {
+                written += removeLeftovers();
+            } catch (IOException | RuntimeException e) {
+                errors.add("other proxy modes' chains: " + message(e));
+                applyFailed |= e instanceof Iptables.RestoreException;
+            }
         }
         if (!errors.isEmpty()) {
             String error = family + ": " + String.join("; ", errors);
             return applyFailed ? timer.applyFailure(true, error) : timer.failure(true, error);
         }
         return timer.success(true, written);
+    }
+
+    /**
+     * The other modes' chains this mode does not write (see {@link IpvsRules#removeLeftovers}), once: after this
+     * mode's own rules are in place, so that its nat KUBE-SERVICES no longer jumps to them. Retried by the next sync
+     * when it fails.
+     *
+     * @return the rules and chains removed
+     */
+    private int removeLeftovers() throws IOException {
+        CleanupPlan removed = IpvsRules.removeLeftovers(runner, family, config.otherModesChains());
+        leftoversRemoved = true;
+        if (removed.lines() > 0) {
+            LOG.info("{}: removed what other proxy modes left in iptables ({} jumps and chains)", family,
+                    removed.lines());
+        }
+        for (String problem : removed.problems()) {
+            LOG.warn("{}: another proxy mode's chain is left in place: {}", family, problem);
+        }
+        return removed.lines();
     }
 
     /** Every node address of this family except kube-ipvs0's: upstream's GetAllLocalAddressesExcept(kube-ipvs0). */
@@ -316,9 +350,10 @@ final class IpvsBackend implements Backend {
     }
 
     /**
-     * Deletes our virtual servers of this family (those on kube-ipvs0's addresses, and those this instance
-     * planned; not those in --ipvs-exclude-cidrs), this family's kube-ipvs0 addresses, the link once no family
-     * has any left, and this family's IPVS-mode chains and ipsets.
+     * As upstream's --cleanup (CleanupLeftovers in pkg/proxy/ipvs): flushes the IPVS table, every virtual server of
+     * both families, NodePorts on the node's addresses, foreign ones and those in --ipvs-exclude-cidrs included
+     * (no sync is left to serve them, and a fresh process cannot tell which it made); then deletes this family's
+     * kube-ipvs0 addresses, the link once no family has any left, and this family's IPVS-mode chains and ipsets.
      */
     @Override
     public SyncResult cleanup() {
@@ -330,10 +365,12 @@ final class IpvsBackend implements Backend {
         } catch (IOException | RuntimeException e) {
             errors.add("read " + DummyLink.NAME + " addresses: " + message(e));
         }
-        if (ipvsSync != null) {
-            ProxySnapshot empty = new ProxySnapshot(0, null, new TreeMap<>(ProxySnapshot.ORDER), Set.of(), false);
-            IpvsPlan nothing = IpvsPlan.build(empty, family, new IpvsSettings(config.scheduler(), List.of(), Set.of()));
-            errors.addAll(ipvsSync.apply(nothing, onLink).errors());
+        if (table != null) {
+            try {
+                table.flush();
+            } catch (IOException | RuntimeException e) {
+                errors.add("flush the IPVS table: " + message(e));
+            }
         }
         try {
             if (!onLink.isEmpty()) {

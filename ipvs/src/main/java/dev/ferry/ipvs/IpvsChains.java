@@ -25,6 +25,15 @@ final class IpvsChains {
     static final List<String> FILTER = List.of(FORWARD, NODE_PORT, PROXY_FIREWALL, SOURCE_RANGES_FIREWALL,
             IPVS_FILTER, IPVS_OUT_FILTER);
 
+    /** Whether this mode writes {@code chain} in {@code table} (nat KUBE-SERVICES is ours; filter KUBE-SERVICES is not). */
+    static boolean uses(String table, String chain) {
+        return switch (table) {
+            case "nat" -> NAT.contains(chain);
+            case "filter" -> FILTER.contains(chain);
+            default -> false;
+        };
+    }
+
     /**
      * The jumps from built-in chains into ours (upstream's iptablesJumpChain in
      * pkg/proxy/ipvs/proxier.go), in upstream's order; each is prepended in turn when missing.

@@ -59,7 +59,7 @@ final class IpvsModeOptions implements ModeOptions {
     Duration minSyncPeriod;
 
     @Option(names = EXCLUDE_CIDRS, paramLabel = "CIDR", converter = FlagConverters.CidrConverter.class, split = ",",
-            description = "ipvs mode: virtual servers in these CIDRs are never deleted by a sync or --cleanup.")
+            description = "ipvs mode: virtual servers in these CIDRs are never deleted by a sync (--cleanup flushes every virtual server, as upstream's does).")
     List<Cidr> excludeCidrs = new ArrayList<>();
 
     @Option(names = STRICT_ARP, arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
@@ -130,7 +130,7 @@ final class IpvsModeOptions implements ModeOptions {
     }
 
     IpvsConfig config(ModeContext context) {
-        return new IpvsConfig(context.network(), scheduler, excludeCidrs, strictArp, timeouts());
+        return new IpvsConfig(context.network(), scheduler, excludeCidrs, strictArp, timeouts(), context.leftovers());
     }
 
     /**
@@ -155,7 +155,10 @@ final class IpvsModeOptions implements ModeOptions {
         return new ModeRuntime(out, new IpvsMetrics());
     }
 
-    /** Both families' backends (IPv6 where ip6tables works); without IPVS in the kernel they still remove sets, chains, the link. */
+    /**
+     * Both families' backends (IPv6 where ip6tables works): the first flushes the whole IPVS table, as upstream's
+     * cleanup does; without IPVS in the kernel they still remove sets, chains, the link.
+     */
     @Override
     public List<FamilyBackend> cleanup(ModeContext context) {
         if (!context.appliesChanges()) {
@@ -163,6 +166,10 @@ final class IpvsModeOptions implements ModeOptions {
             return List.of();
         }
         IpvsConfig config = config(context);
+        if (!excludeCidrs.isEmpty()) {
+            LOG.warn("--cleanup flushes every IPVS virtual server, those in {} {} too, as upstream's kube-proxy does",
+                    EXCLUDE_CIDRS, excludeCidrs);
+        }
         List<FamilyBackend> out = new ArrayList<>();
         for (IpFamily family : families(Set.of(IpFamily.IPV4, IpFamily.IPV6), context)) {
             Backend backend;

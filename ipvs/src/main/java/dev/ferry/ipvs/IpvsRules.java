@@ -2,6 +2,7 @@ package dev.ferry.ipvs;
 
 import dev.ferry.core.IpFamily;
 import dev.ferry.core.LocalTraffic;
+import dev.ferry.netfilter.CleanupPlan;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.Iptables;
 import dev.ferry.netfilter.JumpRule;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * Applies one family's ipsets and iptables rules of IPVS mode: `ipset restore` first (the rules
@@ -58,6 +60,24 @@ final class IpvsRules {
         String text = writer.write(sets, local, missing);
         iptables.restore(text);
         return new Applied(KubeIpSet.values().length, missing.size(), (int) text.chars().filter(ch -> ch == '\n').count());
+    }
+
+    /**
+     * Removes the chains of other proxy modes that this one does not write itself, with the jumps
+     * to them (iptables mode's service chains and filter KUBE-SERVICES, whose REJECT rules would
+     * keep refusing Services; userspace mode's portals), in one restore. Run after this mode's own
+     * rules are in place: its nat KUBE-SERVICES then no longer jumps to iptables mode's chains.
+     * The kubelet's chains are never removed ({@link dev.ferry.netfilter.KubeChains#isOurs}).
+     *
+     * @param otherModes the other modes' chains ({@code ModeContext.leftovers()}), by name
+     * @return what was removed, and the chains a foreign rule still jumps to (flushed, kept)
+     * @throws IOException when the tables cannot be read or the restore fails
+     */
+    static CleanupPlan removeLeftovers(CommandRunner runner, IpFamily family, Predicate<String> otherModes)
+            throws IOException {
+        Objects.requireNonNull(otherModes, "otherModes");
+        return new Iptables(family, runner).removeOwned(
+                (table, chain) -> otherModes.test(chain) && !IpvsChains.uses(table, chain), "nat", "filter", "mangle");
     }
 
     /**

@@ -27,4 +27,14 @@ interface IpvsTable {
     void updateRealServer(VirtualServer vs, RealServer rs) throws IOException;
 
     void deleteRealServer(VirtualServer vs, RealServer rs) throws IOException;
+
+    /**
+     * Deletes every virtual server of both families, ours or not (upstream's --cleanup: ipvs.Flush()). The kernel
+     * does it in one command; this default, for tables without one, deletes them one by one.
+     */
+    default void flush() throws IOException {
+        for (VirtualServer vs : services()) {
+            deleteService(vs);
+        }
+    }
 }

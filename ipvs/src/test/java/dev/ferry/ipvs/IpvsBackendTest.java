@@ -210,7 +210,8 @@ class IpvsBackendTest {
                 List.of(Cidr.parse("fd00:244:1::/64"), Cidr.parse("10.244.1.0/24"))),
                 base.servicePortMap(), Set.of(), true);
         assertTrue(backend(config).sync(withPodCidrs).ok());
-        String restore = commands.inputs.get(commands.inputs.size() - 1);
+        String restore = commands.inputs.get(commands.calls.indexOf(commands.calls.stream()
+                .filter(c -> c.get(0).equals("iptables-restore")).findFirst().orElseThrow()));
         assertTrue(restore.contains("--match-set KUBE-CLUSTER-IP dst,dst ! -s 10.244.1.0/24 -j KUBE-MARK-MASQ\n"), restore);
     }
 
@@ -273,33 +274,64 @@ class IpvsBackendTest {
         assertEquals(1, b.failedSyncs());
     }
 
+    /**
+     * As upstream's --cleanup (ipvs.Flush() in CleanupLeftovers): every virtual server goes, NodePorts on the node's
+     * addresses, foreign ones and those in --ipvs-exclude-cidrs too, even from a fresh process that never synced.
+     */
     @Test
-    void cleanupDeletesOnlyOurVirtualServersTheLinkAndOurSetsAndChains() throws IOException {
+    void cleanupFlushesTheWholeIpvsTableTheLinkAndOurSetsAndChains() throws IOException {
         IpvsConfig config = new IpvsConfig(NetworkSettings.defaults(), "", List.of(Cidr.parse("10.96.9.0/24")), false,
                 IpvsTimeouts.ofSeconds(0, 0, 0));
-        IpvsBackend b = backend(config);
-        assertTrue(b.sync(oneService()).ok());
-        VirtualServer foreign = VirtualServer.of(Protocol.TCP, IpAddresses.parse("172.17.0.1"), 80, "wrr");
-        VirtualServer excluded = VirtualServer.of(Protocol.TCP, IpAddresses.parse("10.96.9.9"), 80, "rr");
-        table.addService(foreign);
-        table.addService(excluded);
+        assertTrue(backend(config).sync(oneService()).ok());
+        table.addService(VirtualServer.of(Protocol.TCP, IpAddresses.parse("172.17.0.1"), 80, "wrr"));
+        table.addService(VirtualServer.of(Protocol.TCP, IpAddresses.parse("10.96.9.9"), 80, "rr"));
+        table.addService(VirtualServer.of(Protocol.UDP, IpAddresses.parse("fd00::53"), 53, "rr"));
         link.addresses.add(IpAddresses.parse("10.96.9.9"));
+        assertEquals(5, table.services.size(), table.view().toString());
 
-        // a fresh process knows only what kube-ipvs0 carries
-        IpvsBackend fresh = backend(config);
-        SyncResult r = fresh.cleanup();
+        SyncResult r = backend(config).cleanup(); // a fresh process: --cleanup
 
         assertTrue(r.ok(), r.error());
-        assertEquals(List.of("TCP 192.168.50.1:30080 rr -> [10.244.1.5:8080, 10.244.2.6:8080]",
-                "TCP 172.17.0.1:80 wrr -> []", "TCP 10.96.9.9:80 rr -> []"), table.view());
+        assertEquals(List.of(), table.view());
         assertFalse(link.exists);
         assertTrue(commands.ran("ipset", "destroy", "KUBE-CLUSTER-IP"));
         assertTrue(commands.ran("iptables", "-w", "5", "-W", "100000", "-t", "nat", "-X", "KUBE-SERVICES"));
+    }
 
-        // the instance that planned the NodePort server deletes it too
-        table.addService(VirtualServer.of(Protocol.TCP, IpAddresses.parse("10.96.0.10"), 80, "rr"));
-        assertTrue(b.cleanup().ok());
-        assertEquals(List.of("TCP 172.17.0.1:80 wrr -> []", "TCP 10.96.9.9:80 rr -> []"), table.view());
+    /** Where the first command starting with {@code prefix} is in the calls, or -1. */
+    private int indexOf(String... prefix) {
+        for (int i = 0; i < commands.calls.size(); i++) {
+            List<String> c = commands.calls.get(i);
+            if (c.size() >= prefix.length && c.subList(0, prefix.length).equals(List.of(prefix))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void theFirstSyncRemovesTheOtherModesChainsAfterItsOwnRulesOnceAndRetriesAFailure() {
+        IpvsBackend b = backend(IpvsConfig.defaults(NetworkSettings.defaults())
+                .withOtherModesChains(chain -> chain.startsWith("KUBE-SVC-")));
+        commands.fails = argv -> argv.equals(List.of("iptables-save", "-t", "mangle"));
+
+        SyncResult first = b.sync(oneService());
+
+        assertFalse(first.ok());
+        assertTrue(first.error().contains("other proxy modes' chains: iptables-save -t mangle exited 1"), first.error());
+        assertFalse(first.applyFailed(), "reading the tables failed, no restore");
+        int own = indexOf("iptables-restore");
+        assertTrue(own >= 0 && own < indexOf("iptables-save", "-t", "nat"),
+                "read after its own rules are in place: " + commands.calls);
+        assertEquals(2, table.services.size(), "the IPVS table is programmed all the same");
+
+        commands.fails = argv -> false;
+        commands.calls.clear();
+        assertTrue(b.sync(oneService()).ok());
+        assertTrue(commands.ran("iptables-save", "-t", "mangle"), "retried by the next sync");
+        commands.calls.clear();
+        assertTrue(b.sync(oneService()).ok());
+        assertFalse(commands.ran("iptables-save"), "once done, never again");
     }
 
     @Test

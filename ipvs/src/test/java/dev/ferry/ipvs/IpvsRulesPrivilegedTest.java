@@ -4,8 +4,12 @@ import dev.ferry.core.IpFamily;
 import dev.ferry.core.LocalTraffic;
 import dev.ferry.core.Protocol;
 import dev.ferry.core.ProxySnapshot;
+import dev.ferry.core.SyncResult;
+import dev.ferry.ipvs.netlink.IpvsTimeouts;
 import dev.ferry.netfilter.CommandRunner;
 import dev.ferry.netfilter.CommandRunners;
+import dev.ferry.netfilter.KubeletChains;
+import dev.ferry.netfilter.LocalAddresses;
 import dev.ferry.netfilter.NetworkSettings;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,6 +22,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -286,6 +291,137 @@ class IpvsRulesPrivilegedTest {
                 p.waitFor();
             }
         }
+    }
+
+    /**
+     * What the iptables mode (a Service with endpoints, one without: filter KUBE-SERVICES REJECTs it) and the
+     * userspace mode (portals redirecting a Service to a listener that is gone) leave on a node, as
+     * iptables-restore --noflush input.
+     */
+    static final String OTHER_MODES_LEFTOVERS = """
+            *mangle
+            :KUBE-PROXY-CANARY - [0:0]
+            COMMIT
+            *filter
+            :KUBE-EXTERNAL-SERVICES - [0:0]
+            :KUBE-FORWARD - [0:0]
+            :KUBE-NODEPORTS - [0:0]
+            :KUBE-PROXY-CANARY - [0:0]
+            :KUBE-PROXY-FIREWALL - [0:0]
+            :KUBE-SERVICES - [0:0]
+            :KUBE-NODEPORT-NON-LOCAL - [0:0]
+            -I INPUT -m comment --comment "Ensure that non-local NodePort traffic can flow" -j KUBE-NODEPORT-NON-LOCAL
+            -I INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
+            -I INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS
+            -I FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+            -I OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+            -I FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+            -A KUBE-SERVICES -d 10.96.0.99/32 -p tcp -m comment --comment "ns/gone:http has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable
+            -A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+            -A KUBE-NODEPORT-NON-LOCAL -p tcp -m tcp --dport 40000 -j ACCEPT
+            COMMIT
+            *nat
+            :KUBE-SERVICES - [0:0]
+            :KUBE-NODEPORTS - [0:0]
+            :KUBE-POSTROUTING - [0:0]
+            :KUBE-MARK-MASQ - [0:0]
+            :KUBE-PROXY-CANARY - [0:0]
+            :KUBE-SVC-ERIFXISQEP7F7OF4 - [0:0]
+            :KUBE-SEP-IT2ZTR26TO4XFPTO - [0:0]
+            :KUBE-PORTALS-CONTAINER - [0:0]
+            :KUBE-PORTALS-HOST - [0:0]
+            -I PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+            -I OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+            -I POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+            -I PREROUTING -m comment --comment "handle ClusterIPs; NOTE: this must be before the NodePort rules" -j KUBE-PORTALS-CONTAINER
+            -I OUTPUT -m comment --comment "handle ClusterIPs; NOTE: this must be before the NodePort rules" -j KUBE-PORTALS-HOST
+            -A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "default/kube-dns:dns-tcp cluster IP" -m tcp --dport 53 -j KUBE-SVC-ERIFXISQEP7F7OF4
+            -A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+            -A KUBE-SVC-ERIFXISQEP7F7OF4 -m comment --comment "default/kube-dns:dns-tcp -> 10.244.1.5:53" -j KUBE-SEP-IT2ZTR26TO4XFPTO
+            -A KUBE-SEP-IT2ZTR26TO4XFPTO -s 10.244.1.5/32 -j KUBE-MARK-MASQ
+            -A KUBE-SEP-IT2ZTR26TO4XFPTO -p tcp -m tcp -j DNAT --to-destination 10.244.1.5:53
+            -A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+            -A KUBE-PORTALS-CONTAINER -d 10.96.0.10/32 -p tcp -m tcp --dport 53 -j REDIRECT --to-ports 40000
+            -A KUBE-PORTALS-HOST -d 10.96.0.10/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination 10.0.0.1:40000
+            COMMIT
+            """;
+
+    /**
+     * The other modes' chains as the registry gives them to ipvs mode (ProxyModes.leftoversFor: iptables mode's
+     * ownedChains, userspace mode's portals; ProxyModesTest checks the real one against these names).
+     */
+    static final Predicate<String> OTHER_MODES = chain -> chain.matches("KUBE-(SVC|SVL|EXT|FW|SEP)-.*")
+            || List.of("KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-FORWARD",
+            "KUBE-PROXY-FIREWALL", "KUBE-PROXY-CANARY", "KUBE-PORTALS-CONTAINER", "KUBE-PORTALS-HOST",
+            "KUBE-NODEPORT-CONTAINER", "KUBE-NODEPORT-HOST", "KUBE-NODEPORT-NON-LOCAL").contains(chain);
+
+    private String saveAll() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (String table : List.of("mangle", "filter", "nat")) {
+            for (String line : run(inside, null, "iptables-save", "-t", table).split("\n")) {
+                if (!line.startsWith("#")) {
+                    sb.append(line).append('\n');
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * ipvs mode's first sync on a node where the iptables and userspace modes ran (and the kubelet keeps its
+     * chains): the other modes' chains it does not write itself go with the jumps to them, filter KUBE-SERVICES
+     * and its REJECT among them; its own chains (nat KUBE-SERVICES too) hold its rules; the kubelet's are
+     * unchanged. The IPVS table and kube-ipvs0 are fakes here: only iptables and ipset are on this kernel.
+     */
+    @Test
+    void theFirstSyncRemovesTheOtherModesChainsItDoesNotUseAndKeepsItsOwnAndTheKubelets() throws IOException {
+        run(inside, KubeletChains.RULES, "iptables-restore", "--noflush");
+        run(inside, OTHER_MODES_LEFTOVERS, "iptables-restore", "--noflush");
+        List<String> kubelet = KubeletChains.lines(saveAll());
+        IpvsConfig config = new IpvsConfig(CONFIG, "", List.of(), false, IpvsTimeouts.ofSeconds(0, 0, 0), OTHER_MODES);
+        IpvsBackendTest.Table table = new IpvsBackendTest.Table();
+        IpvsBackend backend = new IpvsBackend(IpFamily.IPV4, config, table, new IpvsBackendTest.Link(), inside,
+                LocalAddresses.of(List.of(Snap.ip("10.0.0.1"))), () -> { });
+
+        SyncResult r = backend.sync(snapshot(false));
+
+        assertTrue(r.ok(), r.error());
+        String save = saveAll();
+        for (String gone : List.of("KUBE-SVC-", "KUBE-SEP-", "KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES", "KUBE-PROXY-CANARY",
+                "KUBE-PORTALS-", "KUBE-NODEPORT-NON-LOCAL", "10.96.0.99", "has no endpoints")) {
+            assertFalse(save.contains(gone), gone + " is left:\n" + save);
+        }
+        String filter = save.substring(save.indexOf("*filter\n"), save.indexOf("*nat\n"));
+        assertFalse(filter.contains("KUBE-SERVICES"), "filter KUBE-SERVICES and the jumps to it are gone:\n" + filter);
+        assertEquals(List.of(
+                "-A KUBE-SERVICES -s 127.0.0.0/8 -j RETURN",
+                "-A KUBE-SERVICES -m comment --comment \"Kubernetes service lb portal\" -m set --match-set KUBE-LOAD-BALANCER dst,dst -j KUBE-LOAD-BALANCER",
+                "-A KUBE-SERVICES ! -s 10.244.0.0/16 -m comment --comment \"Kubernetes service cluster ip + port for masquerade purpose\" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ",
+                "-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT",
+                "-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT",
+                "-A KUBE-SERVICES -m set --match-set KUBE-LOAD-BALANCER dst,dst -j ACCEPT"),
+                ruleLines(save, "KUBE-SERVICES"), "nat KUBE-SERVICES is ipvs mode's own now");
+        for (String kept : List.of(
+                "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n",
+                "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n",
+                "-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING\n",
+                "-A FORWARD -m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD\n",
+                "-A INPUT -m comment --comment \"kubernetes ipvs access filter\" -j KUBE-IPVS-FILTER\n",
+                "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000\n",
+                ":KUBE-NODE-PORT - [0:0]\n")) {
+            assertTrue(save.contains(kept), "missing: " + kept + "in:\n" + save);
+        }
+        assertEquals(1, save.split("-A PREROUTING -m comment --comment \"kubernetes service portals\"", -1).length - 1,
+                "the shared jump once:\n" + save);
+        assertEquals(kubelet, KubeletChains.lines(save), "the kubelet's chains are unchanged");
+        assertEquals(6, table.services.size(), "the IPVS table is programmed: " + table.view());
+
+        String afterFirst = save;
+        run(inside, null, "iptables", "-t", "nat", "-N", "KUBE-SVC-LATECOMER0000000");
+        assertTrue(backend.sync(snapshot(false)).ok());
+        assertEquals(afterFirst.replace(":KUBE-MARK-MASQ - [0:0]\n", ":KUBE-MARK-MASQ - [0:0]\n:KUBE-SVC-LATECOMER0000000 - [0:0]\n")
+                .lines().sorted().toList(), saveAll().lines().sorted().toList(),
+                "only the first sync removes leftovers; later ones change nothing else");
     }
 
     @Test

@@ -3,13 +3,16 @@ package dev.ferry.netfilter;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
 
 /**
  * What --cleanup removes, computed from the node's tables: every rule of a built-in chain that
- * jumps into a KUBE-* chain, and every KUBE-* chain (flushed, then deleted). A KUBE-* chain
- * that a foreign (non-KUBE, non-built-in) chain jumps to is flushed but kept, and reported.
+ * jumps into one of our chains ({@link KubeChains#isOurs}: never the kubelet's), and each such
+ * chain (flushed, then deleted). A chain of ours that a foreign (non-KUBE, non-built-in) chain
+ * jumps to is flushed but kept, and reported.
  *
  * @param payload  iptables-restore --noflush input for all tables, "" when nothing is ours
  * @param lines    rules and deletions in it
@@ -24,6 +27,16 @@ public record CleanupPlan(String payload, int lines, List<String> problems) {
      * leftovers); every other chain, ours or not, is kept and may pin one.
      */
     public static CleanupPlan of(IptablesDump dump, Predicate<String> remove) {
+        Objects.requireNonNull(remove, "remove");
+        return of(dump, (table, chain) -> remove.test(chain));
+    }
+
+    /**
+     * The plan for the chains of ours {@code remove} accepts, asked with the table's name and the
+     * chain's (a mode that uses nat KUBE-SERVICES but not filter KUBE-SERVICES removes only the latter).
+     */
+    public static CleanupPlan of(IptablesDump dump, BiPredicate<String, String> remove) {
+        Objects.requireNonNull(remove, "remove");
         StringBuilder payload = new StringBuilder();
         List<String> problems = new ArrayList<>();
         int lines = 0;
@@ -33,7 +46,7 @@ public record CleanupPlan(String payload, int lines, List<String> problems) {
             }
             StringBuilder chains = new StringBuilder();
             StringBuilder rules = new StringBuilder();
-            int n = removeFrom(dump.table(tableName), remove, chains, rules, problems);
+            int n = removeFrom(dump.table(tableName), chain -> remove.test(tableName, chain), chains, rules, problems);
             if (chains.length() == 0) {
                 continue;
             }

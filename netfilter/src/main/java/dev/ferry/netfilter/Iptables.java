@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -179,6 +180,15 @@ public final class Iptables {
      * @throws IOException when the tables cannot be read or the restore fails
      */
     public CleanupPlan removeOwned(Predicate<String> remove, String... tables) throws IOException {
+        Objects.requireNonNull(remove, "remove");
+        return removeOwned((table, chain) -> remove.test(chain), tables);
+    }
+
+    /**
+     * {@link #removeOwned(Predicate, String...)} for a choice that depends on the table too:
+     * {@code remove} is asked with the table's name and the chain's.
+     */
+    public CleanupPlan removeOwned(BiPredicate<String, String> remove, String... tables) throws IOException {
         // Only rules outside our chains matter: jumps to remove, foreign references that pin a chain.
         IptablesDump existing = save((table, chain) -> !KubeChains.isOurs(chain), tables);
         CleanupPlan plan = CleanupPlan.of(existing, remove);

@@ -11,6 +11,7 @@ import dev.ferry.mode.ProxyMode;
 import dev.ferry.mode.SyncPeriods;
 import dev.ferry.mode.inspect.LiveNode;
 import dev.ferry.mode.inspect.ModeView;
+import dev.ferry.netfilter.KubeChains;
 import dev.ferry.proxy.modes.ProxyModes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -160,6 +161,36 @@ class ProxyModesTest {
         assertTrue(modes.leftoversFor(modes.named("userspace")).test("KUBE-SVC-AAAAAAAAAAAAAAAA"));
         assertFalse(modes.leftoversFor(modes.named("userspace")).test("KUBE-MARK-MASQ"), "shared with kubelet: kept");
         assertEquals("iptables", modes.defaultMode().name(), "upstream's default on Linux");
+    }
+
+    /**
+     * What ipvs mode is given to remove at its first sync (by name; it keeps those it writes itself, per table:
+     * nat KUBE-SERVICES stays, filter KUBE-SERVICES goes). IpvsRulesPrivilegedTest proves the removal with these names.
+     */
+    @Test
+    void ipvsModeIsGivenTheIptablesAndUserspaceModesChains() {
+        ProxyModes modes = ProxyModes.builtIn();
+        Predicate<String> leftovers = modes.leftoversFor(modes.named("ipvs"));
+        for (String chain : List.of("KUBE-SVC-AAAAAAAAAAAAAAAA", "KUBE-SVL-AAAAAAAAAAAAAAAA", "KUBE-EXT-AAAAAAAAAAAAAAAA",
+                "KUBE-FW-AAAAAAAAAAAAAAAA", "KUBE-SEP-AAAAAAAAAAAAAAAA", "KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES",
+                "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-FORWARD", "KUBE-PROXY-FIREWALL", "KUBE-PROXY-CANARY",
+                "KUBE-PORTALS-CONTAINER", "KUBE-PORTALS-HOST", "KUBE-NODEPORT-CONTAINER", "KUBE-NODEPORT-HOST",
+                "KUBE-NODEPORT-NON-LOCAL")) {
+            assertTrue(leftovers.test(chain), chain);
+        }
+        for (String chain : List.of("KUBE-MARK-MASQ", "KUBE-NODE-PORT", "KUBE-LOAD-BALANCER", "KUBE-IPVS-FILTER")) {
+            assertFalse(leftovers.test(chain), chain + ": not another mode's alone");
+        }
+    }
+
+    /** No mode claims the kubelet's chains: none removes them at start (and --cleanup keeps them too). */
+    @ParameterizedTest
+    @MethodSource("modes")
+    void noModeRemovesTheKubeletsChains(ProxyMode mode) {
+        for (String chain : KubeChains.KUBELET) {
+            assertFalse(mode.ownedChains().test(chain), chain + " owned by " + mode.name());
+            assertFalse(KubeChains.isOurs(chain), chain);
+        }
     }
 
     /** A registered mode whose cleanup and leftover removal record that they ran, then do the real ones. */

@@ -13,6 +13,7 @@ import dev.ferry.iptables.IptablesPrivilegedTest;
 import dev.ferry.iptables.TestBackends;
 import dev.ferry.iptables.TestSnapshots;
 import dev.ferry.netfilter.CommandRunner;
+import dev.ferry.netfilter.KubeletChains;
 import dev.ferry.netfilter.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -245,14 +246,45 @@ class PortalPrivilegedTest {
         assertEquals(foreign, foreignLines(after));
         rules.apply(portals.subList(0, 1), host);
 
-        // --cleanup's path removes every portal chain and jump; the foreign rules stay.
+        // --cleanup's path removes every portal chain and jump; the foreign rules stay, and so does the
+        // kubelet's KUBE-FIREWALL the iptables mode wrote (upstream's cleanup keeps it too).
         SyncResult cleaned = iptablesMode.cleanup();
         assertTrue(cleaned.ok(), cleaned.error());
         String clean = save();
-        assertFalse(clean.contains("KUBE-"), clean);
+        assertEquals(List.of(), node.lines(clean).stream()
+                .filter(l -> l.contains("KUBE-") && !l.contains("KUBE-FIREWALL")).toList(), clean);
         assertEquals(foreign, foreignLines(clean));
 
         assertFalse(payloads.isEmpty());
+    }
+
+    /**
+     * The kubelet's chains, rules and jumps, byte for byte, through the portals' first apply (which
+     * removes the iptables mode's leftovers, mangle's canary among them) and --cleanup's path.
+     */
+    @Test
+    void theKubeletsChainsSurviveThePortalsTheLeftoverRemovalAndCleanup() throws Exception {
+        node.exec(KubeletChains.RULES, "iptables-restore", "--noflush");
+        IptablesBackend iptablesMode = TestBackends.inNamespace(node, IpFamily.IPV4, IptablesConfig.defaults(), node.runner).build();
+        var svc = Fixtures.clusterIPService("ns4", "svc4", "172.30.0.44", "p80", 80, "TCP");
+        SyncResult synced = iptablesMode.sync(new TestSnapshots().add(svc)
+                .add(Fixtures.slice("ns4", "s", "svc4", "p80", 80, "TCP", Ep.ready("10.180.0.4"))).snapshot());
+        assertTrue(synced.ok(), synced.error());
+        List<String> kubelet = KubeletChains.lines(save());
+        assertEquals(10, kubelet.size(), kubelet.toString());
+
+        PortalRules rules = new PortalRules(IpFamily.IPV4, checkedRunner(), ChainNames::isIptablesModeChain);
+        rules.apply(List.of(new Portal(port("ns", "web", "http", Protocol.TCP, 80, 30080, List.of("172.30.0.10"),
+                List.of(), List.of()), TCP_PROXY)), IpAddresses.parse(NODE_IP));
+        String applied = save();
+        assertFalse(applied.contains("KUBE-PROXY-CANARY") || applied.contains("KUBE-SVC-"), applied);
+        assertTrue(applied.contains(":KUBE-PORTALS-CONTAINER"), applied);
+        assertEquals(kubelet, KubeletChains.lines(applied), "the userspace mode's start changed the kubelet's chains");
+
+        assertTrue(iptablesMode.cleanup().ok());
+        String clean = save();
+        assertEquals(kubelet, KubeletChains.lines(clean), "--cleanup changed the kubelet's chains");
+        assertEquals(kubelet.size(), node.lines(clean).stream().filter(l -> l.contains("KUBE-")).count(), clean);
     }
 
     @Test

@@ -1,9 +1,11 @@
 package dev.ferry.proxy.e2e;
 
+import dev.ferry.netfilter.KubeletChains;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
@@ -117,7 +119,42 @@ class FileSourceIT {
         Proc.Result cleanup = ProxyProcess.run(node, List.of("--cleanup", "-v", "2"));
         assertEquals(0, cleanup.exit(), () -> "--cleanup failed: " + cleanup.describe());
         String after = node.iptablesSave();
-        assertEquals(List.of(), Rules.kube(after), () -> "--cleanup left KUBE-* lines behind:\n" + after);
+        // what is left is the kubelet's KUBE-FIREWALL, which the iptables mode writes as upstream's does (and keeps)
+        assertEquals(List.of("filter: :KUBE-FIREWALL - [0:0]", "filter: -A INPUT -j KUBE-FIREWALL",
+                        "filter: -A OUTPUT -j KUBE-FIREWALL"),
+                Rules.kube(after).stream().filter(l -> !l.startsWith("filter: -A KUBE-FIREWALL ")).toList(),
+                () -> "--cleanup left KUBE-* lines behind:\n" + after);
         assertEquals(before, Rules.foreign(after), () -> "foreign rules changed by --cleanup:\n" + after);
+    }
+
+    /**
+     * The kubelet's chains (its iptables hint, its canary, KUBE-FIREWALL with its jumps, and an older kubelet's
+     * KUBE-MARK-DROP) survive, byte for byte, the start of each mode this kernel runs and --cleanup, as upstream
+     * keeps them. (ipvs mode: IpvsModeIT, inside the user-mode-linux kernel.)
+     */
+    @Test
+    void theKubeletsChainsSurviveEachModesStartAndCleanup() {
+        NetNs node = topology.node();
+        Proc.Result kubelet = Proc.run(Duration.ofSeconds(20), node.argv("iptables-restore", "--noflush"),
+                KubeletChains.RULES);
+        assertTrue(kubelet.ok(), kubelet::describe);
+        List<String> before = KubeletChains.lines(node.iptablesSave());
+        assertEquals(10, before.size(), before::toString);
+        fx.web("b1");
+        fx.publish("empty-service", Manifests.service("empty", "10.96.0.20", List.of(Manifests.HTTP)));
+
+        for (String mode : List.of("iptables", "userspace", "iptables")) {
+            Proc.Result once = ProxyProcess.run(node, fx.proxyArgs("--proxy-mode=" + mode, "--once"));
+            assertEquals(0, once.exit(), () -> mode + " --once failed: " + once.describe());
+            String save = node.iptablesSave();
+            assertTrue(save.contains(mode.equals("userspace") ? ":KUBE-PORTALS-CONTAINER" : ":KUBE-SVC-"), save);
+            assertEquals(before, KubeletChains.lines(save), () -> mode + " mode's start changed the kubelet's chains:\n" + save);
+        }
+
+        Proc.Result cleanup = ProxyProcess.run(node, List.of("--cleanup", "-v", "2"));
+        assertEquals(0, cleanup.exit(), () -> "--cleanup failed: " + cleanup.describe());
+        String after = node.iptablesSave();
+        assertEquals(before, KubeletChains.lines(after), () -> "--cleanup changed the kubelet's chains:\n" + after);
+        assertEquals(before.size(), Rules.kube(after).size(), () -> "--cleanup left more than the kubelet's:\n" + after);
     }
 }
