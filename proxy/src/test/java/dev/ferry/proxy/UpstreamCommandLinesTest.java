@@ -92,25 +92,7 @@ class UpstreamCommandLinesTest {
     /** A kubeconfig for the mock server whose user authenticates as {@code user} says. */
     private Path kubeconfig(Path file, String user) throws IOException {
         Files.createDirectories(file.getParent());
-        return Files.writeString(file, """
-                apiVersion: v1
-                kind: Config
-                clusters:
-                - cluster:
-                    server: %s
-                  name: default
-                contexts:
-                - context:
-                    cluster: default
-                    namespace: default
-                    user: default
-                  name: default
-                current-context: default
-                users:
-                - name: default
-                  user:
-                    %s
-                """.formatted(url(), user));
+        return Files.writeString(file, Kubeconfigs.kubeadm(url(), user));
     }
 
     /** What the proxy printed, having checked that the one sync succeeded and programmed the Service. */

@@ -1,5 +1,7 @@
 package dev.ferry.proxy.e2e;
 
+import dev.ferry.proxy.Kubeconfigs;
+
 import com.github.dockerjava.api.model.Capability;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -157,25 +159,7 @@ class MultiNodeIT {
             """;
 
     /** kubeadm's kubeconfig.conf: the pod's service-account token file (the CA is left out: plain HTTP here). */
-    private static final String KUBEADM_KUBECONFIG_CONF = """
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - cluster:
-                server: %s
-              name: default
-            contexts:
-            - context:
-                cluster: default
-                namespace: default
-                user: default
-              name: default
-            current-context: default
-            users:
-            - name: default
-              user:
-                tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
-            """;
+    private static final String TOKEN_FILE = "tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token";
 
     private static final String TOKEN = "e2e-service-account-token";
 
@@ -264,7 +248,7 @@ class MultiNodeIT {
         Path kubeadmConfig = Files.createDirectory(work.resolve("kubeadm-config"));
         Files.writeString(kubeadmConfig.resolve("config.conf"), KUBEADM_CONFIG_CONF);
         Files.writeString(kubeadmConfig.resolve("kubeconfig.conf"),
-                KUBEADM_KUBECONFIG_CONF.formatted("http://" + gateway + ":" + api.getPort()));
+                Kubeconfigs.kubeadm("http://" + gateway + ":" + api.getPort(), TOKEN_FILE));
         Path token = Files.writeString(work.resolve("token"), TOKEN);
         start("node-2", node("node-2", List.of("/usr/local/bin/kube-proxy",
                         "--config=/var/lib/kube-proxy/config.conf", "--hostname-override=node-2"))

@@ -1,5 +1,7 @@
 package dev.ferry.proxy.source;
 
+import dev.ferry.proxy.Kubeconfigs;
+
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.mockwebserver.DefaultMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
@@ -28,25 +30,8 @@ class ApiClientsTokenFileTest {
             server.expect().get().withPath("/api/v1/namespaces/default/services").andReturn(200,
                     "{\"apiVersion\":\"v1\",\"kind\":\"ServiceList\",\"items\":[]}").always();
             Path token = Files.writeString(dir.resolve("token"), "first-token\n");
-            Path kubeconfig = Files.writeString(dir.resolve("kubeconfig.conf"), """
-                    apiVersion: v1
-                    kind: Config
-                    clusters:
-                    - cluster:
-                        server: %s
-                      name: default
-                    contexts:
-                    - context:
-                        cluster: default
-                        namespace: default
-                        user: default
-                      name: default
-                    current-context: default
-                    users:
-                    - name: default
-                      user:
-                        tokenFile: token
-                    """.formatted(server.url("/").replaceAll("/$", "")));
+            Path kubeconfig = Files.writeString(dir.resolve("kubeconfig.conf"),
+                    Kubeconfigs.kubeadm(server.url("/").replaceAll("/$", ""), "tokenFile: token"));
             try (KubernetesClient client = ApiClients.connect(kubeconfig, null)) {
                 client.services().inNamespace("default").list();
                 assertEquals("Bearer first-token", authorization(server));
