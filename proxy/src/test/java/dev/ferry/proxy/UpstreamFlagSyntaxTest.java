@@ -147,6 +147,15 @@ class UpstreamFlagSyntaxTest {
         assertTrue(flag.err().contains("Did you mean --hostname-override?"), flag.err());
         ProxyOptionsTest.Run underscored = ProxyOptionsTest.main("--cluster_cdir=10.0.0.0/8");
         assertTrue(underscored.err().contains("Did you mean --cluster-cidr?"), underscored.err());
+        for (String[] typo : new String[][] {{"--conntrak-min=5", "--conntrack-min"},
+                {"--conntrack-max-percore=5", "--conntrack-max-per-core"}, {"--proxymode", "--proxy-mode"},
+                {"--healtz-bind-address=0.0.0.0:10256", "--healthz-bind-address"}}) {
+            ProxyOptionsTest.Run run = ProxyOptionsTest.main(typo[0]);
+            assertTrue(run.err().contains("Did you mean " + typo[1] + "?"), typo[0] + ": " + run.err());
+        }
+        ProxyOptionsTest.Run farOff = ProxyOptionsTest.main("--enable-turbo");
+        assertEquals(2, farOff.status());
+        assertFalse(farOff.err().contains("Did you mean"), "nothing close, nothing suggested: " + farOff.err());
         ProxyOptionsTest.Run command = ProxyOptionsTest.main("insepct", "services");
         assertEquals(2, command.status());
         assertTrue(command.err().contains("Did you mean inspect?"), command.err());

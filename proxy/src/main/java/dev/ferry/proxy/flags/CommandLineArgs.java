@@ -6,6 +6,7 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -65,20 +66,40 @@ public final class CommandLineArgs {
     }
 
     /**
-     * The nearest flag or command to what {@code e} could not match, as "--hostname-override";
-     * hidden flags are not suggested. Empty when picocli finds nothing close.
+     * The nearest flag or command to what {@code e} could not match, as "--hostname-override":
+     * the visible name fewest edits away (a letter left out, added, changed or two swapped), at
+     * most a third of the name's length, a name that starts with what was typed first on a tie; a
+     * flag's value ("=5") is not part of the comparison. Hidden flags are not suggested. Empty when
+     * nothing is close.
      */
     public static Optional<String> suggestion(ParameterException e) {
-        if (!(e instanceof UnmatchedArgumentException u)) {
+        if (!(e instanceof UnmatchedArgumentException u) || u.getUnmatched().isEmpty()) {
             return Optional.empty();
         }
+        String typed = u.getUnmatched().get(0);
+        int eq = typed.indexOf('=');
+        String name = eq < 0 ? typed : typed.substring(0, eq);
         CommandSpec spec = e.getCommandLine().getCommandSpec();
-        for (String s : u.getSuggestions()) {
-            OptionSpec o = spec.findOption(s);
-            if (o == null ? spec.subcommands().containsKey(s) : !o.hidden()) {
-                return Optional.of(o == null ? s : o.longestName());
+        List<String> candidates = new ArrayList<>(spec.subcommands().keySet());
+        for (OptionSpec o : spec.options()) {
+            if (!o.hidden()) {
+                candidates.addAll(List.of(o.names()));
             }
         }
-        return Optional.empty();
+        // in twice the edits, one less for a name that starts with what was typed (--prot: --proto, not --port)
+        String best = null;
+        int bestScore = 2 * (Math.max(1, name.length() / 3) + 1);
+        for (String candidate : candidates) {
+            int score = 2 * EditDistance.of(name, candidate) - (candidate.startsWith(name) ? 1 : 0);
+            if (score < bestScore) {
+                best = candidate;
+                bestScore = score;
+            }
+        }
+        if (best == null) {
+            return Optional.empty();
+        }
+        OptionSpec option = spec.findOption(best);
+        return Optional.of(option == null ? best : option.longestName());
     }
 }
