@@ -11,14 +11,15 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * One nf_tables transaction: BEGIN, the commands in the order added, END, sent in one datagram.
- * The kernel applies all of the commands or none. Every command asks for an acknowledgement, so the
- * outcome is known: all acknowledged is a commit; any refusal means the kernel rolled the whole
+ * The kernel applies all of the commands or none. The last command asks for an acknowledgement
+ * (the kernel runs the commands in order and answers every refused one, so one is enough; one per
+ * command would overrun the socket's receive buffer in a large transaction), so the outcome is
+ * known: the last acknowledged and none refused is a commit; any refusal means the kernel rolled the whole
  * batch back, and the first refusal is reported naming its command (and, when the kernel points
  * at one, the expression or element in it); an answer missing means the kernel did not finish the
  * batch. Not thread-safe; sent once.
@@ -58,7 +59,7 @@ final class Batch {
         if (messages != null) {
             throw new IllegalStateException("the batch was sent");
         }
-        commands.add(new Command(NftNumbers.type(message), NftNumbers.COMMAND_FLAGS | flags, command, payload,
+        commands.add(new Command(NftNumbers.type(message), NetlinkMessage.NLM_F_REQUEST | flags, command, payload,
                 listAttribute, List.copyOf(items)));
     }
 
@@ -95,8 +96,10 @@ final class Batch {
             }
             messages = new NetlinkBatch();
             messages.add(NftNumbers.NFNL_MSG_BATCH_BEGIN, NetlinkMessage.NLM_F_REQUEST, begin.toByteArray());
-            for (Command c : commands) {
-                messages.add(c.type(), c.flags(), c.payload());
+            for (int i = 0; i < commands.size(); i++) {
+                Command c = commands.get(i);
+                boolean last = i == commands.size() - 1;
+                messages.add(c.type(), c.flags() | (last ? NetlinkMessage.NLM_F_ACK : 0), c.payload());
             }
             messages.add(NftNumbers.NFNL_MSG_BATCH_END, NetlinkMessage.NLM_F_REQUEST,
                     NftNumbers.nfgenmsg(NftNumbers.FAMILY_UNSPEC, NftNumbers.SUBSYSTEM));
@@ -113,7 +116,9 @@ final class Batch {
         if (commands.isEmpty()) {
             return;
         }
-        check(socket.send(end(generation), describe()));
+        NetlinkBatch datagram = end(generation);
+        socket.ensureSendBuffer(datagram.length());
+        check(socket.send(datagram, describe()));
     }
 
     /**
@@ -124,10 +129,10 @@ final class Batch {
     void check(List<NetlinkBatch.Answer> answers) throws IOException {
         NetlinkBatch.Answer refused = null;
         int refusals = 0;
-        BitSet acknowledged = new BitSet();
+        boolean confirmed = false;
         for (NetlinkBatch.Answer a : answers) {
             if (a.ok()) {
-                acknowledged.set(a.index());
+                confirmed |= a.index() == commands.size();
             } else {
                 refusals++;
                 if (refused == null) {
@@ -151,9 +156,8 @@ final class Batch {
             }
             throw new NetlinkException(what, refused.errno(), detail);
         }
-        int answered = acknowledged.get(1, commands.size() + 1).cardinality();
-        if (answered < commands.size()) {
-            throw new IOException(describe() + ": the kernel answered " + answered + " of " + commands.size()
+        if (!confirmed) {
+            throw new IOException(describe() + ": the kernel did not confirm the last of " + commands.size()
                     + " commands; the transaction did not run to its end");
         }
     }

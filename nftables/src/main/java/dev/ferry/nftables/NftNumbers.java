@@ -108,8 +108,6 @@ final class NftNumbers {
     // enum nft_gen_attributes
     static final int NFTA_GEN_ID = 1;
 
-    /** NLM_F_REQUEST and NLM_F_ACK: a command whose success the kernel confirms, so a batch's outcome is known. */
-    static final int COMMAND_FLAGS = NetlinkMessage.NLM_F_REQUEST | NetlinkMessage.NLM_F_ACK;
     /** What nft adds to NEWCHAIN, NEWSET and NEWSETELEM: "add", no error when it exists. */
     static final int CREATE = NetlinkMessage.NLM_F_CREATE;
     /** What nft adds to NEWRULE: a new rule, at the end (or after NFTA_RULE_POSITION). */

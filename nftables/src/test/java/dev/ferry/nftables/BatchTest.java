@@ -96,7 +96,7 @@ class BatchTest {
         Batch batch = twoCommands();
         IOException e = assertThrows(IOException.class, () -> batch.check(List.of(ack(1))));
         assertFalse(e instanceof NetlinkException);
-        assertTrue(e.getMessage().contains("answered 1 of 2 commands"), e.getMessage());
+        assertTrue(e.getMessage().contains("did not confirm the last of 2 commands"), e.getMessage());
     }
 
     @Test

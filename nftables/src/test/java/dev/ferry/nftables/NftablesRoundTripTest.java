@@ -107,6 +107,35 @@ class NftablesRoundTripTest {
     }
 
     @Test
+    void aLargeTransactionIsSentAndConfirmedWhole() throws IOException {
+        int chains = 5000; // about 400 KiB: beyond the default socket buffers, and 5000 answers
+        try (Nftables nft = Nftables.open(ours.file())) {
+            nft.addTable(RuleShapes.T, null);
+            for (int i = 0; i < chains; i++) {
+                Chain c = Chain.regular(RuleShapes.T, "service-" + i + "-ns/svc/tcp/p80");
+                nft.addChain(c);
+                nft.addRule(Rule.of(c, Meta.load(Meta.Key.L4PROTO, Expression.REG_1),
+                        Cmp.eq(Expression.REG_1, Data.protocol(6)), Immediate.value(Expression.REG_1, Data.be32(i)),
+                        Immediate.value(Expression.REG_2, Data.port(80)), Nat.dnat(TableFamily.IPV4, 1, 2)));
+            }
+            nft.flush();
+            assertEquals(chains, nft.chains(RuleShapes.T).size());
+            assertEquals(chains, nft.rules(RuleShapes.T).size());
+
+            // Every command refused: far more refusals than the receive buffer holds; the first is still named.
+            for (int i = 0; i < chains; i++) {
+                nft.addRule(Rule.of(Chain.regular(RuleShapes.T, "service-" + i + "-ns/svc/tcp/p80"),
+                        Immediate.verdict(Verdict.jump("missing-" + i))));
+            }
+            NetlinkException e = assertThrows(NetlinkException.class, nft::flush);
+            assertEquals(Errno.ENOENT, e.errno());
+            assertTrue(e.getMessage().startsWith("add rule in chain ip t service-0-ns/svc/tcp/p80, at expression "
+                    + "Immediate[destination=0, data=null, verdict=jump missing-0] (1 of 1): "), e.getMessage());
+            assertEquals(chains, nft.rules(RuleShapes.T).size(), "nothing of it was applied");
+        }
+    }
+
+    @Test
     void theGenerationMovesWithEveryTransactionAndGuardsOne() throws IOException {
         try (Nftables nft = Nftables.open(ours.file())) {
             long before = nft.generation();
