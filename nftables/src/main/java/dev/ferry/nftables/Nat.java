@@ -70,6 +70,24 @@ public record Nat(Type type, int family, int addressMin, int addressMax, int por
         }
     }
 
+    /** The flags as the kernel keeps them: it adds MAP_IPS for an address and PROTO_SPECIFIED for a port. */
+    int effectiveFlags() {
+        return flags | (addressMin != 0 ? MAP_IPS : 0) | (portMin != 0 ? PROTO_SPECIFIED : 0);
+    }
+
+    /** Equal when the kernel runs them alike: same type, family, registers and {@link #effectiveFlags()}. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Nat n && type == n.type && family == n.family && addressMin == n.addressMin
+                && addressMax == n.addressMax && portMin == n.portMin && portMax == n.portMax
+                && effectiveFlags() == n.effectiveFlags();
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(type, family, addressMin, addressMax, portMin, portMax, effectiveFlags());
+    }
+
     private static void putRegister(AttributeWriter w, int type, int register) {
         if (register != 0) {
             w.putBe32(type, register);
@@ -81,8 +99,13 @@ public record Nat(Type type, int family, int addressMin, int addressMax, int por
         if (type < 0 || type > 1) {
             throw new IllegalArgumentException("nat type " + type);
         }
-        return new Nat(Type.values()[type], ExpressionCodec.u32(a, FAMILY), ExpressionCodec.u32(a, REG_ADDR_MIN, 0),
-                ExpressionCodec.u32(a, REG_ADDR_MAX, 0), ExpressionCodec.u32(a, REG_PROTO_MIN, 0),
-                ExpressionCodec.u32(a, REG_PROTO_MAX, 0), ExpressionCodec.u32(a, FLAGS, 0));
+        // The kernel reports a missing maximum as the minimum's register: read back as missing.
+        int addressMin = ExpressionCodec.u32(a, REG_ADDR_MIN, 0);
+        int addressMax = ExpressionCodec.u32(a, REG_ADDR_MAX, 0);
+        int portMin = ExpressionCodec.u32(a, REG_PROTO_MIN, 0);
+        int portMax = ExpressionCodec.u32(a, REG_PROTO_MAX, 0);
+        return new Nat(Type.values()[type], ExpressionCodec.u32(a, FAMILY), addressMin,
+                addressMax == addressMin ? 0 : addressMax, portMin, portMax == portMin ? 0 : portMax,
+                ExpressionCodec.u32(a, FLAGS, 0));
     }
 }
