@@ -83,6 +83,14 @@ public final class Data {
         return new Data(out);
     }
 
+    /** The first {@code length} bytes: what a prefix match compares ({@code ip6 saddr fd00::/64} is the first 8). */
+    public Data first(int length) {
+        if (length < 1 || length > bytes.length) {
+            throw new IllegalArgumentException("first " + length + " of " + bytes.length + " bytes");
+        }
+        return new Data(java.util.Arrays.copyOf(bytes, length));
+    }
+
     static int padded(int length) {
         return (length + 3) & ~3;
     }

@@ -2,9 +2,6 @@ package dev.ferry.nftables;
 
 import dev.ferry.nativeio.Errno;
 import dev.ferry.nativeio.NetlinkException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -14,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The round trip on the real kernel: a table built through our client in one transaction lists
@@ -22,28 +18,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * network namespace; our reads give back what we wrote; a refused batch names the command and the
  * expression or element, and changes nothing.
  */
-@Tag("privileged")
-class NftablesRoundTripTest {
-
-    private TestNamespace ours;
-    private TestNamespace nfts;
-
-    @BeforeEach
-    void namespaces() throws IOException {
-        assumeTrue(TestNamespace.isRoot(), "needs root to create network namespaces and program nf_tables");
-        ours = new TestNamespace();
-        nfts = new TestNamespace();
-    }
-
-    @AfterEach
-    void deleteNamespaces() throws IOException {
-        if (ours != null) {
-            ours.close();
-        }
-        if (nfts != null) {
-            nfts.close();
-        }
-    }
+class NftablesRoundTripTest extends TwoNamespaces {
 
     @Test
     void objectsListAsNftsOwn() throws IOException {
