@@ -62,7 +62,7 @@ public record Dynset(String set, int setId, Op op, int source, Duration timeout)
         }
         Duration timeout = ExpressionCodec.find(a, TIMEOUT).map(t -> Duration.ofMillis(t.be64()))
                 .filter(t -> !t.isZero()).orElse(null);
-        return new Dynset(ExpressionCodec.string(a, SET_NAME), 0, Op.values()[op], ExpressionCodec.u32(a, SREG_KEY),
+        return new Dynset(ExpressionCodec.string(a, SET_NAME), ExpressionCodec.u32(a, SET_ID, 0), Op.values()[op], ExpressionCodec.u32(a, SREG_KEY),
                 timeout);
     }
 }

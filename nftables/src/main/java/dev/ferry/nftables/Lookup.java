@@ -70,7 +70,7 @@ public record Lookup(String set, int setId, int source, int destination, boolean
     }
 
     static Lookup decode(List<NetlinkAttribute> a) {
-        return new Lookup(ExpressionCodec.string(a, SET), 0, ExpressionCodec.u32(a, SREG),
+        return new Lookup(ExpressionCodec.string(a, SET), ExpressionCodec.u32(a, SET_ID, 0), ExpressionCodec.u32(a, SREG),
                 ExpressionCodec.u32(a, DREG, -1), (ExpressionCodec.u32(a, FLAGS, 0) & NFT_LOOKUP_F_INV) != 0);
     }
 }

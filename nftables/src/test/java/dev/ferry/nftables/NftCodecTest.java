@@ -1,6 +1,7 @@
 package dev.ferry.nftables;
 
 import dev.ferry.nftables.NftCaptures.Captured;
+import dev.ferry.nativeio.NetlinkMessage;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
@@ -29,6 +30,27 @@ class NftCodecTest {
         Nftables nft = new Nftables(null);
         RuleShapes.rules(nft);
         assertSameMessages(NftCaptures.load("rules.txt"), NftCaptures.of(nft));
+    }
+
+    @Test
+    void nftsRulesAndChainsDecodeIntoObjectsThatEncodeBackToThem() throws Exception {
+        List<Captured> nfts = new java.util.ArrayList<>(NftCaptures.load("rules.txt"));
+        nfts.addAll(NftCaptures.load("objects.txt"));
+        int decoded = 0;
+        for (Captured c : nfts) {
+            NetlinkMessage m = new NetlinkMessage(NftNumbers.type(c.message()), 0, 0, 0, java.nio.ByteBuffer.wrap(c.payload()));
+            byte[] again;
+            if (c.message() == NftNumbers.NFT_MSG_NEWRULE) {
+                again = Rule.decode(m).addPayload();
+            } else if (c.message() == NftNumbers.NFT_MSG_NEWCHAIN) {
+                again = Chain.decode(m).addPayload();
+            } else {
+                continue;
+            }
+            decoded++;
+            assertEquals(withoutBitwiseOp(NftCaptures.render(c)), NftCaptures.render(new Captured(c.message(), again)));
+        }
+        assertEquals(20 + 8 + 5, decoded, "the rules and chains of both captures");
     }
 
     static void assertSameMessages(List<Captured> nfts, List<Captured> ours) {
