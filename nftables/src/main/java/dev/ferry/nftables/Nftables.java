@@ -26,6 +26,8 @@ import java.util.Objects;
 public final class Nftables implements AutoCloseable {
 
     private static final int DUMP_ATTEMPTS = 3;
+    /** Where an element message stops taking elements: one element (key, data, comment) stays well below 1 KiB. */
+    private static final int ELEMENTS_PER_MESSAGE_BYTES = 60 * 1024;
 
     private final NetlinkSocket socket;
     private Batch pending = new Batch();
@@ -194,25 +196,35 @@ public final class Nftables implements AutoCloseable {
         elementCommand(NftNumbers.NFT_MSG_DELSETELEM, 0, set, elements, "delete element from ");
     }
 
+    /**
+     * One message per run of elements that fits a netlink attribute (the element list is one nested
+     * attribute, at most 64 KiB: a few thousand elements), as nft splits them; all in this transaction.
+     */
     private void elementCommand(int message, int flags, NftSet set, List<Element> elements, String verb) {
         Objects.requireNonNull(set, "set");
         if (elements.isEmpty()) {
             throw new IllegalArgumentException(verb + set.describe() + ": no elements (flushSet empties a set)");
         }
-        AttributeWriter w = new AttributeWriter().header(NftNumbers.nfgenmsg(set.table().family().number(), 0))
-                .putString(NftNumbers.NFTA_SET_ELEM_LIST_TABLE, set.table().name())
-                .putString(NftNumbers.NFTA_SET_ELEM_LIST_SET, set.name());
-        if (set.id() != 0) {
-            w.putBe32(NftNumbers.NFTA_SET_ELEM_LIST_SET_ID, set.id());
+        int from = 0;
+        while (from < elements.size()) {
+            AttributeWriter w = new AttributeWriter().header(NftNumbers.nfgenmsg(set.table().family().number(), 0))
+                    .putString(NftNumbers.NFTA_SET_ELEM_LIST_TABLE, set.table().name())
+                    .putString(NftNumbers.NFTA_SET_ELEM_LIST_SET, set.name());
+            if (set.id() != 0) {
+                w.putBe32(NftNumbers.NFTA_SET_ELEM_LIST_SET_ID, set.id());
+            }
+            w.beginNested(NftNumbers.NFTA_SET_ELEM_LIST_ELEMENTS);
+            int listStart = w.size();
+            List<String> names = new ArrayList<>();
+            while (from < elements.size() && w.size() - listStart < ELEMENTS_PER_MESSAGE_BYTES) {
+                Element e = elements.get(from++);
+                e.encode(w, names.size() + 1);
+                names.add("element " + e);
+            }
+            w.endNested();
+            pending.add(message, flags, w.toByteArray(), verb + set.describe(), NftNumbers.NFTA_SET_ELEM_LIST_ELEMENTS,
+                    names);
         }
-        w.beginNested(NftNumbers.NFTA_SET_ELEM_LIST_ELEMENTS);
-        List<String> names = new ArrayList<>();
-        for (Element e : elements) {
-            e.encode(w, names.size() + 1);
-            names.add("element " + e);
-        }
-        w.endNested();
-        pending.add(message, flags, w.toByteArray(), verb + set.describe(), NftNumbers.NFTA_SET_ELEM_LIST_ELEMENTS, names);
     }
 
     private static List<String> describe(List<Expression> expressions) {

@@ -111,6 +111,24 @@ class NftablesRoundTripTest extends TwoNamespaces {
     }
 
     @Test
+    void aLargeMapIsSentInAsManyMessagesAsItNeeds() throws IOException {
+        int elements = 20_000; // about 700 KiB of elements: a dozen messages
+        try (Nftables nft = Nftables.open(ours.file())) {
+            nft.addTable(RuleShapes.T, null);
+            nft.addChain(Chain.regular(RuleShapes.T, "svc"));
+            List<Element> all = new java.util.ArrayList<>();
+            for (int i = 0; i < elements; i++) {
+                all.add(Element.of(Data.concat(Data.be32(0x0a000000L + i), Data.protocol(6), Data.port(80)),
+                        Verdict.goTo("svc")).withComment("ns/svc-" + i + ":http"));
+            }
+            NftSet map = nft.addSet(NftSet.verdictMap(RuleShapes.T, "service-ips", DataType.IPV4_ADDR,
+                    DataType.INET_PROTO, DataType.INET_SERVICE), all);
+            nft.flush();
+            assertEquals(new java.util.HashSet<>(all), new java.util.HashSet<>(nft.elements(map.withId(0))));
+        }
+    }
+
+    @Test
     void theGenerationMovesWithEveryTransactionAndGuardsOne() throws IOException {
         try (Nftables nft = Nftables.open(ours.file())) {
             long before = nft.generation();
