@@ -33,9 +33,17 @@ class NftCodecTest {
     }
 
     @Test
+    void localTrafficShapesAsNftSendsThem() throws Exception {
+        Nftables nft = new Nftables(null);
+        RuleShapes.localTraffic(nft);
+        assertSameMessages(NftCaptures.load("local-traffic.txt"), NftCaptures.of(nft));
+    }
+
+    @Test
     void nftsRulesAndChainsDecodeIntoObjectsThatEncodeBackToThem() throws Exception {
         List<Captured> nfts = new java.util.ArrayList<>(NftCaptures.load("rules.txt"));
         nfts.addAll(NftCaptures.load("objects.txt"));
+        nfts.addAll(NftCaptures.load("local-traffic.txt"));
         int decoded = 0;
         for (Captured c : nfts) {
             NetlinkMessage m = new NetlinkMessage(NftNumbers.type(c.message()), 0, 0, 0, java.nio.ByteBuffer.wrap(c.payload()));
@@ -50,7 +58,7 @@ class NftCodecTest {
             decoded++;
             assertEquals(withoutBitwiseOp(NftCaptures.render(c)), NftCaptures.render(new Captured(c.message(), again)));
         }
-        assertEquals(20 + 8 + 5, decoded, "the rules and chains of both captures");
+        assertEquals(20 + 8 + 5 + 4 + 2, decoded, "the rules and chains of the captures");
     }
 
     static void assertSameMessages(List<Captured> nfts, List<Captured> ours) {

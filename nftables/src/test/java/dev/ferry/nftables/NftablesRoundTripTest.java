@@ -48,6 +48,16 @@ class NftablesRoundTripTest extends TwoNamespaces {
     }
 
     @Test
+    void localTrafficShapesListAsNftsOwn() throws IOException {
+        nfts.nft(NftCaptures.script("local-traffic.txt"));
+        try (Nftables nft = Nftables.open(ours.file())) {
+            RuleShapes.localTraffic(nft);
+            nft.flush();
+        }
+        assertEquals(nfts.listTable("ip", "t"), ours.listTable("ip", "t"));
+    }
+
+    @Test
     void aBadRuleIsNamedWithItsExpressionAndNothingIsApplied() throws IOException {
         try (Nftables nft = Nftables.open(ours.file())) {
             Table t = RuleShapes.T;

@@ -64,6 +64,26 @@ final class RuleShapes {
 
     }
 
+    /**
+     * resources nft-netlink/local-traffic.txt: the shapes of upstream's local-traffic tests (fib saddr
+     * type local, an interface prefix, a CIDR that is not byte-aligned) and a ct original address.
+     */
+    static void localTraffic(Nftables nft) {
+        nft.addTable(T, null);
+        Chain x = Chain.regular(T, "x");
+        Chain y = Chain.regular(T, "y");
+        nft.addChain(x);
+        nft.addChain(y);
+        nft.addRule(Rule.of(y, Fib.addressType(true, REG_1), Cmp.eq(REG_1, Data.hostU32(Fib.RTN_LOCAL)),
+                Immediate.verdict(Verdict.jump("x"))).withComment("masquerade local traffic"));
+        nft.addRule(Rule.of(y, Meta.load(Meta.Key.IIFNAME, REG_1), Cmp.eq(REG_1, Data.of("veth".getBytes(
+                java.nio.charset.StandardCharsets.US_ASCII))), Immediate.verdict(Verdict.goTo("x"))));
+        nft.addRule(Rule.of(y, Payload.ipSource(REG_1), Bitwise.and(REG_1, Data.be32(0xfff00000L)),
+                Cmp.neq(REG_1, ip("10.96.0.0")), Immediate.verdict(Verdict.jump("x"))));
+        nft.addRule(Rule.of(y, new Ct(Ct.Key.DST_IP, REG_1, 0), Cmp.eq(REG_1, ip("10.0.0.1")),
+                Immediate.verdict(Verdict.ACCEPT)));
+    }
+
     /** resources nft-netlink/rules.txt; returns the rules as added. */
     static List<Rule> rules(Nftables nft) throws java.io.IOException {
         nft.addTable(T, null);
