@@ -3,9 +3,13 @@ package dev.ferry.nftables;
 import dev.ferry.nftables.NftCaptures.Captured;
 import dev.ferry.nativeio.NetlinkMessage;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.InetAddress;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -18,25 +22,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class NftCodecTest {
 
-    @Test
-    void tableChainsSetsMapsAndElementsAsNftSendsThem() throws Exception {
-        Nftables nft = new Nftables(null);
-        RuleShapes.objects(nft);
-        assertSameMessages(NftCaptures.load("objects.txt"), NftCaptures.of(nft));
+    /** How each capture's script is built with this client (RuleShapes). */
+    interface Builder {
+        void build(Nftables nft) throws Exception;
     }
 
-    @Test
-    void upstreamsRuleShapesAsNftSendsThem() throws Exception {
-        Nftables nft = new Nftables(null);
-        RuleShapes.rules(nft);
-        assertSameMessages(NftCaptures.load("rules.txt"), NftCaptures.of(nft));
+    static Stream<Arguments> captures() {
+        return Stream.of(
+                Arguments.of("objects.txt", (Builder) RuleShapes::objects),
+                Arguments.of("rules.txt", (Builder) RuleShapes::rules),
+                Arguments.of("local-traffic.txt", (Builder) RuleShapes::localTraffic));
     }
 
-    @Test
-    void localTrafficShapesAsNftSendsThem() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("captures")
+    void ourMessagesAreNfts(String capture, Builder builder) throws Exception {
         Nftables nft = new Nftables(null);
-        RuleShapes.localTraffic(nft);
-        assertSameMessages(NftCaptures.load("local-traffic.txt"), NftCaptures.of(nft));
+        builder.build(nft);
+        assertSameMessages(NftCaptures.load(capture), NftCaptures.of(nft));
     }
 
     @Test
