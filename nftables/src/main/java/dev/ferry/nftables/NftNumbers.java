@@ -43,6 +43,11 @@ final class NftNumbers {
     static final int NFT_MSG_DELSETELEM = 14;
     static final int NFT_MSG_NEWGEN = 15;
     static final int NFT_MSG_GETGEN = 16;
+    // Since Linux 6.3: delete, and no error when the object does not exist.
+    static final int NFT_MSG_DESTROYTABLE = 26;
+    static final int NFT_MSG_DESTROYCHAIN = 27;
+    static final int NFT_MSG_DESTROYSET = 29;
+    static final int NFT_MSG_DESTROYSETELEM = 30;
 
     // enum nft_table_attributes
     static final int NFTA_TABLE_NAME = 1;

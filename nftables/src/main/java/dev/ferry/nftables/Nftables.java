@@ -108,6 +108,12 @@ public final class Nftables implements AutoCloseable {
         pending.add(NftNumbers.NFT_MSG_DELTABLE, table.namePayload(), "delete " + table);
     }
 
+    /** Buffers {@code destroy table}: deletes it with everything in it when it exists (Linux 6.3 and later). */
+    public void destroyTable(Table table) {
+        Objects.requireNonNull(table, "table");
+        pending.add(NftNumbers.NFT_MSG_DESTROYTABLE, table.namePayload(), "destroy " + table);
+    }
+
     /** Buffers {@code add table}: creates it, or (when it exists) sets its comment; null for none. */
     public void addTable(Table table, String comment) {
         Objects.requireNonNull(table, "table");
@@ -124,6 +130,16 @@ public final class Nftables implements AutoCloseable {
     public void deleteChain(Chain chain) {
         Objects.requireNonNull(chain, "chain");
         pending.add(NftNumbers.NFT_MSG_DELCHAIN, chain.namePayload(NftNumbers.NFTA_CHAIN_NAME), "delete " + chain);
+    }
+
+    /**
+     * Buffers {@code destroy chain}: deletes it when it exists, no error when it does not (Linux 6.3 and
+     * later; an older kernel refuses the transaction with EOPNOTSUPP or EINVAL). It must be empty and
+     * unreferenced.
+     */
+    public void destroyChain(Chain chain) {
+        Objects.requireNonNull(chain, "chain");
+        pending.add(NftNumbers.NFT_MSG_DESTROYCHAIN, chain.namePayload(NftNumbers.NFTA_CHAIN_NAME), "destroy " + chain);
     }
 
     /** Buffers {@code flush chain}: deletes every rule of the chain. */
@@ -180,6 +196,12 @@ public final class Nftables implements AutoCloseable {
         pending.add(NftNumbers.NFT_MSG_DELSET, set.namePayload(), "delete " + set.describe());
     }
 
+    /** Buffers {@code destroy set}: {@link #deleteSet} without an error when it does not exist (Linux 6.3 and later). */
+    public void destroySet(NftSet set) {
+        Objects.requireNonNull(set, "set");
+        pending.add(NftNumbers.NFT_MSG_DESTROYSET, set.namePayload(), "destroy " + set.describe());
+    }
+
     /** Buffers {@code flush set}: deletes every element. */
     public void flushSet(NftSet set) {
         Objects.requireNonNull(set, "set");
@@ -189,6 +211,11 @@ public final class Nftables implements AutoCloseable {
     /** Buffers {@code add element}: no error for an element that exists (its data is not changed then). */
     public void addElements(NftSet set, List<Element> elements) {
         elementCommand(NftNumbers.NFT_MSG_NEWSETELEM, NftNumbers.CREATE, set, elements, "add element to ");
+    }
+
+    /** Buffers {@code destroy element}: deletes those that exist, no error for the others (Linux 6.3 and later). */
+    public void destroyElements(NftSet set, List<Element> elements) {
+        elementCommand(NftNumbers.NFT_MSG_DESTROYSETELEM, 0, set, elements, "destroy element from ");
     }
 
     /** Buffers {@code delete element}: each must exist when the transaction runs. */

@@ -71,6 +71,28 @@ class NftablesChangesTest extends TwoNamespaces {
     }
 
     @Test
+    void destroyDeletesWhatExistsAndIgnoresWhatDoesNot() throws IOException {
+        nfts.nft(NftCaptures.script("objects.txt"));
+        // nft 1.0.6 has no destroy command (1.0.8 has): what exists is deleted, what does not is left out
+        nfts.nft("delete chain ip t filter-forward\ndelete set ip t timed\ndelete element ip t cluster-ips { 172.30.0.41 }\n");
+        try (Nftables nft = Nftables.open(ours.file())) {
+            RuleShapes.objects(nft);
+            nft.flush();
+            Table t = RuleShapes.T;
+            nft.destroyChain(Chain.regular(t, "filter-forward"));
+            nft.destroyChain(Chain.regular(t, "gone"));
+            nft.destroySet(NftSet.of(t, "timed", DataType.IPV4_ADDR));
+            nft.destroySet(NftSet.of(t, "gone", DataType.IPV4_ADDR));
+            nft.destroyElements(NftSet.of(t, "cluster-ips", DataType.IPV4_ADDR),
+                    List.of(Element.of(ip("172.30.0.41")), Element.of(ip("10.9.9.9"))));
+            nft.flush();
+            nft.destroyTable(new Table(TableFamily.IPV4, "gone"));
+            nft.flush();
+        }
+        assertEquals(nfts.listTable("ip", "t"), ours.listTable("ip", "t"));
+    }
+
+    @Test
     void addingTheSameObjectsAgainChangesNothing() throws IOException {
         try (Nftables nft = Nftables.open(ours.file())) {
             RuleShapes.objects(nft);
