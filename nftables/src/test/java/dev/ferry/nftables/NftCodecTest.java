@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Our messages against nft's, attribute by attribute: the same objects, rules and elements built
@@ -47,6 +48,8 @@ class NftCodecTest {
         List<Captured> nfts = new java.util.ArrayList<>(NftCaptures.load("rules.txt"));
         nfts.addAll(NftCaptures.load("objects.txt"));
         nfts.addAll(NftCaptures.load("local-traffic.txt"));
+        assumeTrue(java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN,
+                "the captures were made on a little-endian machine");
         int decoded = 0;
         for (Captured c : nfts) {
             NetlinkMessage m = new NetlinkMessage(NftNumbers.type(c.message()), 0, 0, 0, java.nio.ByteBuffer.wrap(c.payload()));
@@ -65,6 +68,8 @@ class NftCodecTest {
     }
 
     static void assertSameMessages(List<Captured> nfts, List<Captured> ours) {
+        assumeTrue(java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN,
+                "the captures were made on a little-endian machine (attribute headers and marks are in host order)");
         String expected = String.join("\n", nfts.stream().map(NftCaptures::render)
                 .map(NftCodecTest::withoutBitwiseOp).map(NftCodecTest::anonymousSetKeyByteOrderOnly).toList());
         String actual = String.join("\n", ours.stream().map(NftCaptures::render).toList());
