@@ -19,6 +19,11 @@ import java.util.Objects;
  * one transaction by {@link #flush()}, which the kernel applies whole or not at all. No nft binary
  * is involved.
  *
+ * <p>The kernel runs the commands in the order buffered, so what a command refers to comes first
+ * (table, chains, sets, their elements, then the rules that jump to the chains or look up the sets),
+ * and a deletion comes after the last reference to it is gone (else EBUSY). An anonymous set is
+ * added with its elements just before its rule, which names it by the id {@link #addSet} returns.
+ *
  * <p>Threads: one caller at a time (not thread-safe; the socket serialises its own calls). Failures:
  * an {@link IOException} naming the command and the errno ({@link NetlinkException}); after a failed
  * flush nothing of it was applied and the buffer is empty again.
