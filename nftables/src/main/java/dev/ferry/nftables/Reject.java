@@ -9,7 +9,8 @@ import java.util.Objects;
 /**
  * {@code reject}: drops the packet and answers it. nft's plain {@code reject} in an {@code ip}
  * table is ICMP port unreachable ({@link #PORT_UNREACHABLE}); in {@code ip6}, ICMPv6 port
- * unreachable ({@link #PORT_UNREACHABLE_V6}); {@code with tcp reset} is {@link #TCP_RESET}.
+ * unreachable ({@link #PORT_UNREACHABLE_V6}); {@code with tcp reset} is {@link #TCP_RESET}; in an
+ * {@code inet} table, {@code with icmpx port-unreachable} is {@link #ICMPX_PORT_UNREACHABLE}.
  *
  * @param code the ICMP (or ICMPv6, or icmpx) code; 0 for a TCP reset
  */
@@ -25,6 +26,7 @@ public record Reject(Type type, int code) implements Expression {
     public static final Reject PORT_UNREACHABLE = new Reject(Type.ICMP_UNREACH, 3);
     public static final Reject PORT_UNREACHABLE_V6 = new Reject(Type.ICMP_UNREACH, 4);
     public static final Reject TCP_RESET = new Reject(Type.TCP_RST, 0);
+    public static final Reject ICMPX_PORT_UNREACHABLE = new Reject(Type.ICMPX_UNREACH, 1);
 
     public Reject {
         Objects.requireNonNull(type, "type");

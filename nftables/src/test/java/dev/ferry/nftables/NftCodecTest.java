@@ -32,7 +32,8 @@ class NftCodecTest {
         return Stream.of(
                 Arguments.of("objects.txt", (Builder) RuleShapes::objects),
                 Arguments.of("rules.txt", (Builder) RuleShapes::rules),
-                Arguments.of("local-traffic.txt", (Builder) RuleShapes::localTraffic));
+                Arguments.of("local-traffic.txt", (Builder) RuleShapes::localTraffic),
+                Arguments.of("inet.txt", (Builder) RuleShapes::inet));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -48,6 +49,7 @@ class NftCodecTest {
         List<Captured> nfts = new java.util.ArrayList<>(NftCaptures.load("rules.txt"));
         nfts.addAll(NftCaptures.load("objects.txt"));
         nfts.addAll(NftCaptures.load("local-traffic.txt"));
+        nfts.addAll(NftCaptures.load("inet.txt"));
         assumeTrue(java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN,
                 "the captures were made on a little-endian machine");
         int decoded = 0;
@@ -64,7 +66,7 @@ class NftCodecTest {
             decoded++;
             assertEquals(withoutBitwiseOp(NftCaptures.render(c)), NftCaptures.render(new Captured(c.message(), again)));
         }
-        assertEquals(20 + 8 + 5 + 4 + 2, decoded, "the rules and chains of the captures");
+        assertEquals(20 + 8 + 5 + 4 + 2 + 2 + 2, decoded, "the rules and chains of the captures");
     }
 
     static void assertSameMessages(List<Captured> nfts, List<Captured> ours) {

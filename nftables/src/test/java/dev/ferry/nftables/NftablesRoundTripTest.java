@@ -26,12 +26,14 @@ class NftablesRoundTripTest extends TwoNamespaces {
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.ferry.nftables.NftCodecTest#captures")
     void ourTablesListAsNftsOwn(String capture, NftCodecTest.Builder builder) throws Exception {
-        nfts.nft(NftCaptures.script(capture));
+        String script = NftCaptures.script(capture);
+        nfts.nft(script);
         try (Nftables nft = Nftables.open(ours.file())) {
             builder.build(nft);
             nft.flush();
         }
-        assertEquals(withoutExpiry(nfts.listTable("ip", "t")), withoutExpiry(ours.listTable("ip", "t")));
+        String[] table = script.lines().findFirst().orElseThrow().split(" "); // "table FAMILY NAME {"
+        assertEquals(withoutExpiry(nfts.listTable(table[1], table[2])), withoutExpiry(ours.listTable(table[1], table[2])));
     }
 
     /** An element with a timeout lists the time it has left ("expires 9s952ms"), which moves on. */

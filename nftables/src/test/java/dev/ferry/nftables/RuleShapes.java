@@ -84,6 +84,21 @@ final class RuleShapes {
                 Immediate.verdict(Verdict.ACCEPT)));
     }
 
+    /** resources nft-netlink/inet.txt: an inet table with SNAT and an icmpx reject. */
+    static void inet(Nftables nft) {
+        Table t = new Table(TableFamily.INET, "t");
+        nft.addTable(t, null);
+        Chain postrouting = Chain.base(t, "postrouting", Chain.Type.NAT, Chain.Hook.POSTROUTING, 100);
+        Chain input = Chain.base(t, "input", Chain.Type.FILTER, Chain.Hook.INPUT, 0);
+        nft.addChain(postrouting);
+        nft.addChain(input);
+        nft.addRule(Rule.of(postrouting, Meta.load(Meta.Key.NFPROTO, REG_1),
+                Cmp.eq(REG_1, Data.protocol(TableFamily.IPV4.number())), Immediate.value(REG_1, ip("10.0.0.1")),
+                new Nat(Nat.Type.SNAT, TableFamily.IPV4.number(), REG_1, 0, 0, 0, 0)));
+        nft.addRule(Rule.of(input, Meta.load(Meta.Key.L4PROTO, REG_1), Cmp.eq(REG_1, Data.protocol(TCP)),
+                Reject.ICMPX_PORT_UNREACHABLE));
+    }
+
     /** resources nft-netlink/rules.txt; returns the rules as added. */
     static List<Rule> rules(Nftables nft) throws java.io.IOException {
         nft.addTable(T, null);
