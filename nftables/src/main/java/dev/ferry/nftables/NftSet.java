@@ -198,6 +198,33 @@ public record NftSet(Table table, String name, List<DataType> key, List<DataType
         return n;
     }
 
+    /**
+     * Refuses an element that cannot be in this set: a key of another length than the key type's, a value of
+     * the wrong kind or length for a map (a deleted element needs only its key), a value in a plain set.
+     */
+    void check(Element e, boolean adding) {
+        String what = describe() + ", element " + e.key();
+        if (e.key().length() != length(key)) {
+            throw new IllegalArgumentException(what + ": key of " + e.key().length() + " bytes, the set's key type "
+                    + key + " has " + length(key));
+        }
+        boolean hasValue = e.verdict() != null || e.data() != null;
+        if (!isMap() || e.intervalEnd()) {
+            if (hasValue) {
+                throw new IllegalArgumentException(what + ": a value in a set (or on an interval end)");
+            }
+            return;
+        }
+        boolean verdictMap = data.get(0) == DataType.VERDICT;
+        if (!adding && !hasValue) {
+            return;
+        }
+        if (verdictMap ? e.verdict() == null : e.data() == null || e.data().length() != length(data)) {
+            throw new IllegalArgumentException(what + ": the map's values are " + (verdictMap ? "verdicts"
+                    : data + " (" + length(data) + " bytes)") + ", got " + (e.verdict() != null ? e.verdict() : e.data()));
+        }
+    }
+
     /** DELSET, and DELSETELEM without elements (flush): table and name. */
     byte[] namePayload() {
         return names().toByteArray();

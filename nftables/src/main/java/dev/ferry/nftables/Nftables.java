@@ -186,6 +186,7 @@ public final class Nftables implements AutoCloseable {
      */
     public NftSet addSet(NftSet set, List<Element> elements) {
         Objects.requireNonNull(set, "set");
+        elements.forEach(e -> set.check(Objects.requireNonNull(e, "element"), true)); // before anything is buffered
         NftSet added = set.withId(pending.nextSetId());
         pending.add(NftNumbers.NFT_MSG_NEWSET, NftNumbers.CREATE, added.addPayload(elements.size()), "add " + set.describe(),
                 0, List.of());
@@ -237,6 +238,8 @@ public final class Nftables implements AutoCloseable {
         if (elements.isEmpty()) {
             throw new IllegalArgumentException(verb + set.describe() + ": no elements (flushSet empties a set)");
         }
+        boolean adding = message == NftNumbers.NFT_MSG_NEWSETELEM;
+        elements.forEach(e -> set.check(Objects.requireNonNull(e, "element"), adding));
         int from = 0;
         while (from < elements.size()) {
             AttributeWriter w = new AttributeWriter().header(NftNumbers.nfgenmsg(set.table().family().number(), 0))
