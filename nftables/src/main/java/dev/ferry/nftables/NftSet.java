@@ -7,6 +7,7 @@ import dev.ferry.nativeio.NetlinkMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
@@ -23,9 +24,19 @@ import java.util.Set;
  * @param timeout the default element timeout (flag {@link Flag#TIMEOUT}); null for none
  * @param comment null for none
  * @param id      the set's id in the batch that adds it; 0 until {@link Nftables#addSet} gives it one
+ * @param typeof  where the key's (and data's) fields come from, for nft to print them; null for a set
+ *                declared by type alone (which nft prints from the data types, except integers)
  */
 public record NftSet(Table table, String name, List<DataType> key, List<DataType> data, Set<Flag> flags,
-                     Duration timeout, String comment, int id) {
+                     Duration timeout, String comment, int id, Typeof typeof) {
+
+    /** nft's {@code typeof}: the fields of the key, and of a map's data (empty for a set or a verdict map). */
+    public record Typeof(List<SetField> key, List<SetField> data) {
+        public Typeof {
+            key = List.copyOf(key);
+            data = List.copyOf(data);
+        }
+    }
 
     /** NFT_SET_* flags (a map's NFT_SET_MAP follows from its data). */
     public enum Flag {
@@ -67,16 +78,27 @@ public record NftSet(Table table, String name, List<DataType> key, List<DataType
         if (id < 0) {
             throw new IllegalArgumentException("set " + name + ": id " + id);
         }
+        if (typeof != null && (!typeof.key().stream().map(SetField::type).toList().equals(key)
+                || !typeof.data().isEmpty() && !typeof.data().stream().map(SetField::type).toList().equals(data))) {
+            throw new IllegalArgumentException("set " + name + ": typeof " + typeof + " does not match the types "
+                    + key + " : " + data);
+        }
+    }
+
+    /** A named set (data empty) or data map whose fields are declared by where they come from ({@code typeof}). */
+    public static NftSet typeof(Table table, String name, List<SetField> key, List<SetField> data) {
+        return new NftSet(table, name, key.stream().map(SetField::type).toList(),
+                data.stream().map(SetField::type).toList(), Set.of(), null, null, 0, new Typeof(key, data));
     }
 
     /** A named set of {@code key}, no flags. */
     public static NftSet of(Table table, String name, DataType... key) {
-        return new NftSet(table, name, List.of(key), List.of(), Set.of(), null, null, 0);
+        return new NftSet(table, name, List.of(key), List.of(), Set.of(), null, null, 0, null);
     }
 
     /** A named verdict map of {@code key}. */
     public static NftSet verdictMap(Table table, String name, DataType... key) {
-        return new NftSet(table, name, List.of(key), List.of(DataType.VERDICT), Set.of(), null, null, 0);
+        return new NftSet(table, name, List.of(key), List.of(DataType.VERDICT), Set.of(), null, null, 0, null);
     }
 
     /**
@@ -88,23 +110,23 @@ public record NftSet(Table table, String name, List<DataType> key, List<DataType
         if (interval) {
             flags.add(Flag.INTERVAL);
         }
-        return new NftSet(table, data.isEmpty() ? "__set%d" : "__map%d", key, data, flags, null, null, 0);
+        return new NftSet(table, data.isEmpty() ? "__set%d" : "__map%d", key, data, flags, null, null, 0, null);
     }
 
     public NftSet withFlags(Set<Flag> flags) {
-        return new NftSet(table, name, key, data, flags, timeout, comment, id);
+        return new NftSet(table, name, key, data, flags, timeout, comment, id, typeof);
     }
 
     public NftSet withTimeout(Duration timeout) {
-        return new NftSet(table, name, key, data, flags, timeout, comment, id);
+        return new NftSet(table, name, key, data, flags, timeout, comment, id, typeof);
     }
 
     public NftSet withComment(String comment) {
-        return new NftSet(table, name, key, data, flags, timeout, comment, id);
+        return new NftSet(table, name, key, data, flags, timeout, comment, id, typeof);
     }
 
     NftSet withId(int id) {
-        return new NftSet(table, name, key, data, flags, timeout, comment, id);
+        return new NftSet(table, name, key, data, flags, timeout, comment, id, typeof);
     }
 
     public boolean isMap() {
@@ -149,11 +171,15 @@ public record NftSet(Table table, String name, List<DataType> key, List<DataType
         if (isMap()) {
             u.u32(Userdata.SET_DATABYTEORDER, byteOrder(data));
         }
-        if (key.size() > 1 && !isAnonymous()) {
+        if (typeof != null) {
+            u.put(Userdata.SET_KEY_TYPEOF, SetField.typeof(typeof.key()));
+        } else if (key.size() > 1 && !isAnonymous()) {
             u.put(Userdata.SET_KEY_TYPEOF, CONCAT_TYPEOF);
         }
         if (isMap()) {
-            if (data.size() > 1 && !isAnonymous()) {
+            if (typeof != null && !typeof.data().isEmpty()) {
+                u.put(Userdata.SET_DATA_TYPEOF, SetField.typeof(typeof.data()));
+            } else if (data.size() > 1 && !isAnonymous()) {
                 u.put(Userdata.SET_DATA_TYPEOF, CONCAT_TYPEOF);
             } else if (isAnonymous() && data.get(0) == DataType.VERDICT) {
                 u.put(Userdata.SET_DATA_TYPEOF, VERDICT_TYPEOF);
@@ -253,11 +279,24 @@ public record NftSet(Table table, String name, List<DataType> key, List<DataType
         }
         Duration timeout = ExpressionCodec.find(a, NftNumbers.NFTA_SET_TIMEOUT).map(t -> Duration.ofMillis(t.be64()))
                 .filter(t -> !t.isZero()).orElse(null);
-        String comment = ExpressionCodec.find(a, NftNumbers.NFTA_SET_USERDATA)
-                .map(u -> Userdata.findString(u.bytes(), Userdata.SET_COMMENT)).orElse(null);
+        byte[] udata = ExpressionCodec.find(a, NftNumbers.NFTA_SET_USERDATA).map(NetlinkAttribute::bytes).orElse(null);
+        List<DataType> key = types(ExpressionCodec.u32(a, NftNumbers.NFTA_SET_KEY_TYPE));
         return new NftSet(new Table(family, ExpressionCodec.string(a, NftNumbers.NFTA_SET_TABLE)),
-                ExpressionCodec.string(a, NftNumbers.NFTA_SET_NAME),
-                types(ExpressionCodec.u32(a, NftNumbers.NFTA_SET_KEY_TYPE)), data, flags, timeout, comment, 0);
+                ExpressionCodec.string(a, NftNumbers.NFTA_SET_NAME), key, data, flags, timeout,
+                Userdata.findString(udata, Userdata.SET_COMMENT), 0, typeof(udata, key, data));
+    }
+
+    /** The typeof of a set's user data when it declares its fields (not the marker of a plain concatenation). */
+    private static Typeof typeof(byte[] udata, List<DataType> key, List<DataType> data) {
+        byte[] keyTypeof = Userdata.find(udata, Userdata.SET_KEY_TYPEOF);
+        if (keyTypeof == null || Arrays.equals(keyTypeof, CONCAT_TYPEOF)) {
+            return null;
+        }
+        List<SetField> keyFields = SetField.parse(keyTypeof, key);
+        byte[] dataTypeof = Userdata.find(udata, Userdata.SET_DATA_TYPEOF);
+        List<SetField> dataFields = dataTypeof == null || Arrays.equals(dataTypeof, CONCAT_TYPEOF)
+                || Arrays.equals(dataTypeof, VERDICT_TYPEOF) ? List.of() : SetField.parse(dataTypeof, data);
+        return keyFields == null || dataFields == null ? null : new Typeof(keyFields, dataFields);
     }
 
     /** The data types a (concatenated) type id packs, first field first. */

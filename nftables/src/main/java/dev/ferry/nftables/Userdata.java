@@ -68,19 +68,47 @@ final class Userdata {
 
     /** The string of TLV {@code type} in {@code udata}, without its NUL; null when absent or malformed. */
     static String findString(byte[] udata, int type) {
+        byte[] v = find(udata, type);
+        if (v == null) {
+            return null;
+        }
+        int end = 0;
+        while (end < v.length && v[end] != 0) {
+            end++;
+        }
+        return new String(v, 0, end, StandardCharsets.UTF_8);
+    }
+
+    /** The values of the TLVs of {@code udata}, in order (types are implied by position where we read them). */
+    static java.util.List<byte[]> items(byte[] udata) {
+        java.util.List<byte[]> out = new java.util.ArrayList<>();
         int at = 0;
         while (udata != null && at + 2 <= udata.length) {
-            int t = udata[at] & 0xff;
+            int len = udata[at + 1] & 0xff;
+            if (at + 2 + len > udata.length) {
+                return java.util.List.of();
+            }
+            out.add(java.util.Arrays.copyOfRange(udata, at + 2, at + 2 + len));
+            at += 2 + len;
+        }
+        return out;
+    }
+
+    /** A host-order u32 item; -1 when it is not 4 bytes. */
+    static int u32(byte[] item) {
+        return item.length == 4 ? ByteBuffer.wrap(item).order(ByteOrder.nativeOrder()).getInt() : -1;
+    }
+
+    /** The value of TLV {@code type} in {@code udata}; null when absent. */
+    static byte[] find(byte[] udata, int type) {
+        int at = 0;
+        while (udata != null && at + 2 <= udata.length) {
             int len = udata[at + 1] & 0xff;
             if (at + 2 + len > udata.length) {
                 return null;
             }
-            if (t == type) {
-                int end = at + 2;
-                while (end < at + 2 + len && udata[end] != 0) {
-                    end++;
-                }
-                return new String(udata, at + 2, end - at - 2, StandardCharsets.UTF_8);
+            if ((udata[at] & 0xff) == type) {
+                return java.util.Arrays.copyOfRange(udata, at + 2, at + 2 + len);
             }
             at += 2 + len;
         }

@@ -33,7 +33,8 @@ class NftCodecTest {
                 Arguments.of("objects.txt", (Builder) RuleShapes::objects),
                 Arguments.of("rules.txt", (Builder) RuleShapes::rules),
                 Arguments.of("local-traffic.txt", (Builder) RuleShapes::localTraffic),
-                Arguments.of("inet.txt", (Builder) RuleShapes::inet));
+                Arguments.of("inet.txt", (Builder) RuleShapes::inet),
+                Arguments.of("typeof.txt", (Builder) RuleShapes::typeof));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -55,7 +55,7 @@ class NftSetTest {
                 .withFlags(Set.of(NftSet.Flag.INTERVAL)), "interval concatenations");
         assertThrows(IllegalArgumentException.class, () -> NftSet.of(T, "", IPV4_ADDR));
         assertThrows(IllegalArgumentException.class, () -> new NftSet(T, "m", List.of(IPV4_ADDR),
-                List.of(DataType.VERDICT, IPV4_ADDR), Set.of(), null, null, 0));
+                List.of(DataType.VERDICT, IPV4_ADDR), Set.of(), null, null, 0, null));
         assertThrows(IllegalArgumentException.class, () -> Chain.regular(T, "x".repeat(256)));
         assertThrows(IllegalArgumentException.class, () -> Verdict.jump(""));
         assertThrows(IllegalArgumentException.class, () -> new Verdict(Verdict.ACCEPT_CODE, "x"));

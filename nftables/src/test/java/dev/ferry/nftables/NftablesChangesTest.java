@@ -10,6 +10,8 @@ import static dev.ferry.nftables.Expression.REG_2;
 import static dev.ferry.nftables.Expression.reg32;
 import static dev.ferry.nftables.NftCodecTest.ip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Changes after the first transaction, on the real kernel, against nft doing the same: rules deleted,
@@ -90,6 +92,34 @@ class NftablesChangesTest extends TwoNamespaces {
             nft.flush();
         }
         assertEquals(nfts.listTable("ip", "t"), ours.listTable("ip", "t"));
+    }
+
+    /**
+     * Declared by type alone, a map keyed by a concatenation that holds a numgen value is taken by the kernel,
+     * but nft 1.0.6 aborts listing it once it has two elements to sort (an assertion on the integer's length),
+     * as upstream's image did
+     * for sets made by a newer nft (#136786). Declared by typeof (NftSet.typeof), nft lists it: the round
+     * trip of resources nft-netlink/typeof.txt.
+     */
+    @Test
+    void aNumgenKeyDeclaredByTypeAloneBreaksNftsListing() throws IOException {
+        Table t = RuleShapes.T;
+        try (Nftables nft = Nftables.open(ours.file())) {
+            nft.addTable(t, null);
+            Chain services = Chain.regular(t, "services");
+            nft.addChain(services);
+            NftSet endpoints = nft.addSet(new NftSet(t, "endpoints", List.of(DataType.IPV4_ADDR, DataType.INET_SERVICE,
+                    DataType.INTEGER), List.of(DataType.IPV4_ADDR, DataType.INET_SERVICE), java.util.Set.of(), null, null,
+                    0, null), List.of(Element.of(Data.concat(ip("172.30.0.41"), Data.port(80), Data.hostU32(0)),
+                    Data.concat(ip("10.180.0.1"), Data.port(8080))), Element.of(Data.concat(ip("172.30.0.41"),
+                    Data.port(80), Data.hostU32(1)), Data.concat(ip("10.180.0.2"), Data.port(8080)))));
+            nft.addRule(Rule.of(services, Payload.ipDestination(REG_1), Payload.transportDestinationPort(reg32(1)),
+                    Numgen.random(reg32(2), 2), Lookup.map(endpoints, REG_1, REG_1),
+                    new Nat(Nat.Type.DNAT, TableFamily.IPV4.number(), REG_1, 0, reg32(1), 0, 0)));
+            nft.flush();
+        }
+        IOException e = assertThrows(IOException.class, () -> ours.listTable("ip", "t"));
+        assertTrue(e.getMessage().contains("Assertion"), e.getMessage());
     }
 
     @Test

@@ -77,6 +77,19 @@ class NftablesReadTest {
     }
 
     @Test
+    void aSetDeclaredByTypeofComesBackWithItsFields() throws IOException {
+        try (Nftables nft = Nftables.open(ns.file())) {
+            RuleShapes.typeof(nft);
+            nft.flush();
+            NftSet endpoints = named(nft.sets(RuleShapes.T), "endpoints");
+            assertEquals(NftSet.typeof(RuleShapes.T, "endpoints", List.of(SetField.ipDestination(),
+                    SetField.tcpDestinationPort(), SetField.numgenRandom(2)), List.of(SetField.ipDestination(),
+                    SetField.tcpDestinationPort())), endpoints);
+            assertEquals(2, nft.elements(endpoints).size());
+        }
+    }
+
+    @Test
     void rulesComeBackAsWrittenWithTheirHandles() throws IOException {
         try (Nftables nft = Nftables.open(ns.file())) {
             List<Rule> written = RuleShapes.rules(nft);

@@ -60,7 +60,7 @@ final class RuleShapes {
         nft.addSet(NftSet.of(T, "ranges", IPV4_ADDR).withFlags(Set.of(NftSet.Flag.INTERVAL)),
                 List.of(Element.intervalEnd(ip("0.0.0.0")), Element.of(ip("10.0.0.0")), Element.intervalEnd(ip("11.0.0.0"))));
         nft.addSet(new NftSet(T, "dnat-targets", List.of(DataType.MARK), List.of(IPV4_ADDR, INET_SERVICE), Set.of(), null,
-                null, 0), List.of(Element.of(Data.hostU32(0x4000), Data.concat(ip("10.180.0.1"), Data.port(80)))));
+                null, 0, null), List.of(Element.of(Data.hostU32(0x4000), Data.concat(ip("10.180.0.1"), Data.port(80)))));
 
     }
 
@@ -97,6 +97,25 @@ final class RuleShapes {
                 new Nat(Nat.Type.SNAT, TableFamily.IPV4.number(), REG_1, 0, 0, 0, 0)));
         nft.addRule(Rule.of(input, Meta.load(Meta.Key.L4PROTO, REG_1), Cmp.eq(REG_1, Data.protocol(TCP)),
                 Reject.ICMPX_PORT_UNREACHABLE));
+    }
+
+    /**
+     * resources nft-netlink/typeof.txt: NFTABLES.md section 6's scale layout, one map from service address,
+     * port and a random number to the endpoint, declared by typeof (nft cannot print it declared by type).
+     */
+    static void typeof(Nftables nft) {
+        nft.addTable(T, null);
+        Chain services = Chain.regular(T, "services");
+        nft.addChain(services);
+        NftSet endpoints = nft.addSet(NftSet.typeof(T, "endpoints", List.of(SetField.ipDestination(),
+                SetField.tcpDestinationPort(), SetField.numgenRandom(2)), List.of(SetField.ipDestination(),
+                SetField.tcpDestinationPort())), List.of(Element.of(Data.concat(ip("172.30.0.41"), Data.port(80),
+                Data.hostU32(0)), Data.concat(ip("10.180.0.1"), Data.port(8080))), Element.of(Data.concat(
+                ip("172.30.0.41"), Data.port(80), Data.hostU32(1)), Data.concat(ip("10.180.0.2"), Data.port(8080)))));
+        nft.addRule(Rule.of(services, Meta.load(Meta.Key.L4PROTO, REG_1), Cmp.eq(REG_1, Data.protocol(TCP)),
+                Payload.ipDestination(REG_1), Payload.transportDestinationPort(reg32(1)), Numgen.random(reg32(2), 2),
+                Lookup.map(endpoints, REG_1, REG_1),
+                new Nat(Nat.Type.DNAT, TableFamily.IPV4.number(), REG_1, 0, reg32(1), 0, 0)));
     }
 
     /** resources nft-netlink/rules.txt; returns the rules as added. */
