@@ -95,7 +95,7 @@ public final class Nftables implements AutoCloseable {
      */
     public boolean deleteIfExists(Table table) throws IOException {
         flush(); // what was buffered before goes first, and on its own
-        delete(table);
+        deleteTable(table);
         try {
             flush();
             return true;
@@ -107,8 +107,8 @@ public final class Nftables implements AutoCloseable {
         }
     }
 
-    /** Buffers the deletion of {@code table} (it must exist when the transaction runs). */
-    void delete(Table table) {
+    /** Buffers {@code delete table}, with everything in it; it must exist when the transaction runs. */
+    public void deleteTable(Table table) {
         Objects.requireNonNull(table, "table");
         pending.add(NftNumbers.NFT_MSG_DELTABLE, table.namePayload(), "delete " + table);
     }
