@@ -85,8 +85,17 @@ public final class AttributeWriter {
         }
         int start = open.pop();
         int len = size - start;
+        if (len > 0xffff) {
+            throw new IllegalArgumentException("nested attribute too long: " + len + " bytes (a netlink attribute "
+                    + "holds at most 65535)");
+        }
         ByteBuffer.wrap(buf).order(ByteOrder.nativeOrder()).putShort(start, (short) len);
         return this;
+    }
+
+    /** Bytes written so far. */
+    public int size() {
+        return size;
     }
 
     public byte[] toByteArray() {

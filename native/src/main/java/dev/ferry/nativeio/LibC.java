@@ -38,6 +38,8 @@ final class LibC {
 
         int setsockopt(int fd, int level, int name, @In byte[] value, int valueLength);
 
+        int getsockopt(int fd, int level, int name, @Out byte[] value, int[] valueLength);
+
         int getsockname(int fd, @Out byte[] address, int[] addressLength);
 
         String strerror(int errno);

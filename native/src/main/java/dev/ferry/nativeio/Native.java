@@ -18,7 +18,10 @@ final class Native {
     static final int O_CLOEXEC = 0x80000;
     static final int CLONE_NEWNET = 0x40000000;
     static final int SOL_SOCKET = 1;
+    static final int SO_SNDBUF = 7;
     static final int SO_RCVBUF = 8;
+    /** SO_SNDBUF beyond net.core.wmem_max; needs CAP_NET_ADMIN. */
+    static final int SO_SNDBUFFORCE = 32;
     static final int SO_RCVTIMEO = 20;
     static final int SO_SNDTIMEO = 21;
     static final int SOL_NETLINK = 270;

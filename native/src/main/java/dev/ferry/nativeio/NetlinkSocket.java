@@ -44,6 +44,7 @@ public final class NetlinkSocket implements AutoCloseable {
     private final String where;
     private final byte[] receiveBuffer = new byte[RECEIVE_BUFFER];
     private int sequence;
+    private int sendBuffer;
     private boolean closed;
 
     private NetlinkSocket(LibC.Calls libc, int fd, int protocol, int portId, String where) {
@@ -110,6 +111,40 @@ public final class NetlinkSocket implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             libc.close(fd);
             throw e;
+        }
+    }
+
+    /**
+     * Makes the send buffer hold a datagram of {@code bytes} (the kernel refuses a larger one with
+     * EMSGSIZE): SO_SNDBUFFORCE, which needs CAP_NET_ADMIN, else SO_SNDBUF, which net.core.wmem_max
+     * caps. Never shrinks it. For a protocol that takes a whole transaction in one datagram
+     * (nfnetlink's batches).
+     *
+     * @throws NetlinkException when the buffer cannot be made that large
+     */
+    public synchronized void ensureSendBuffer(int bytes) throws IOException {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("send buffer of " + bytes + " bytes");
+        }
+        ensureOpen("size send buffer" + where);
+        // The kernel doubles the value given (bookkeeping) and wants 32 bytes more than the datagram.
+        int wanted = bytes + 64 * 1024;
+        if (sendBuffer >= wanted) {
+            return;
+        }
+        int half = (int) Math.min(Integer.MAX_VALUE / 2, wanted / 2 + 1);
+        if (libc.setsockopt(fd, Native.SOL_SOCKET, Native.SO_SNDBUFFORCE, intBytes(half), 4) < 0
+                && libc.setsockopt(fd, Native.SOL_SOCKET, Native.SO_SNDBUF, intBytes(half), 4) < 0) {
+            throw new NetlinkException("set netlink send buffer to " + wanted + " bytes" + where, Native.errno(), null);
+        }
+        byte[] value = new byte[4];
+        int[] length = {4};
+        if (libc.getsockopt(fd, Native.SOL_SOCKET, Native.SO_SNDBUF, value, length) == 0) {
+            sendBuffer = ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getInt();
+        }
+        if (sendBuffer < wanted) {
+            throw new IOException("netlink send buffer" + where + " is " + sendBuffer + " bytes, a datagram of " + bytes
+                    + " needs " + wanted + ": raise net.core.wmem_max or run with CAP_NET_ADMIN");
         }
     }
 
@@ -201,7 +236,8 @@ public final class NetlinkSocket implements AutoCloseable {
      *
      * @param description what the batch does, for error messages
      * @throws NetlinkException when the send fails (EMSGSIZE: the datagram is larger than the send buffer) or
-     *         answers were lost because they overran the receive buffer (ENOBUFS); the batch may have run then
+     *         answers were lost because they overran the receive buffer (ENOBUFS) and none of those that came is
+     *         a refusal; the batch may have run then
      */
     public synchronized List<NetlinkBatch.Answer> send(NetlinkBatch batch, String description) throws IOException {
         Objects.requireNonNull(batch, "batch");
@@ -214,8 +250,21 @@ public final class NetlinkSocket implements AutoCloseable {
         sequence = (sequence + batch.size() - 1) & 0x7fffffff;
         sendDatagram(batch.encode(first, portId), what + " (" + batch.size() + " messages)");
         List<NetlinkBatch.Answer> answers = new ArrayList<>();
-        int n;
-        while ((n = receive(what, Native.MSG_DONTWAIT)) >= 0) {
+        NetlinkException overrun = null;
+        while (true) {
+            int n;
+            try {
+                n = receive(what, Native.MSG_DONTWAIT);
+            } catch (NetlinkException e) {
+                if (e.errno() != Errno.ENOBUFS) {
+                    throw e;
+                }
+                overrun = e; // answers were dropped; the ones queued before are still there to read
+                continue;
+            }
+            if (n < 0) {
+                break;
+            }
             for (NetlinkMessage m : decodeReceived(n, what)) {
                 int index = m.sequence() - first;
                 if (m.type() != NetlinkMessage.NLMSG_ERROR || index < 0 || index >= batch.size()) {
@@ -224,6 +273,10 @@ public final class NetlinkSocket implements AutoCloseable {
                 answers.add(new NetlinkBatch.Answer(index, -errorCode(m, what), extendedAckMessage(m),
                         extendedAckOffset(m)));
             }
+        }
+        // Lost answers leave the outcome unknown, unless a refusal came through: one refusal and the batch was undone.
+        if (overrun != null && answers.stream().allMatch(NetlinkBatch.Answer::ok)) {
+            throw overrun;
         }
         return answers;
     }

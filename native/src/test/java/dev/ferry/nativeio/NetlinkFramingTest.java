@@ -74,6 +74,16 @@ class NetlinkFramingTest {
     }
 
     @Test
+    void aNestedAttributeLongerThanItsLengthFieldIsRefusedNotCut() {
+        AttributeWriter w = new AttributeWriter().beginNested(1);
+        for (int i = 0; i < 700; i++) {
+            w.put(2, new byte[96]); // 100 bytes each: 70,000 in all
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, w::endNested);
+        assertTrue(e.getMessage().contains("70004 bytes"), e.getMessage());
+    }
+
+    @Test
     void parseRejectsAnAttributeRunningPastItsParent() {
         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
         b.putShort((short) 12).putShort((short) 5).putInt(0);

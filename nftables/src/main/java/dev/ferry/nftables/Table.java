@@ -35,6 +35,17 @@ public record Table(TableFamily family, String name) {
                 .putString(NftNumbers.NFTA_TABLE_NAME, name).toByteArray();
     }
 
+    /** NEWTABLE as nft sends it: name, flags 0, and the comment (null for none) as nft stores it. */
+    byte[] addPayload(String comment) {
+        Userdata.checkComment(comment);
+        AttributeWriter w = new AttributeWriter().header(NftNumbers.nfgenmsg(family.number(), 0))
+                .putString(NftNumbers.NFTA_TABLE_NAME, name).putBe32(NftNumbers.NFTA_TABLE_FLAGS, 0);
+        if (comment != null) {
+            w.put(NftNumbers.NFTA_TABLE_USERDATA, Userdata.comment(comment));
+        }
+        return w.toByteArray();
+    }
+
     /**
      * The table a NEWTABLE message (an answer to GETTABLE) describes; null for a family not in
      * {@link TableFamily}.

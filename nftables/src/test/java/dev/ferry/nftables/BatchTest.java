@@ -92,11 +92,30 @@ class BatchTest {
     }
 
     @Test
+    void theKernelsOffsetNamesTheExpressionItBlames() {
+        Nftables nft = new Nftables(null);
+        Chain c = Chain.regular(RuleShapes.T, "c");
+        nft.addRule(Rule.of(c, Meta.load(Meta.Key.L4PROTO, Expression.REG_1), Immediate.verdict(Verdict.jump("missing"))));
+        byte[] payload = nft.pending().commandPayloads().get(0).getValue();
+        // nfgenmsg, TABLE "t" (8), CHAIN "c" (8), EXPRESSIONS header (4), then the meta element: its length first.
+        int meta = 4 + 8 + 8 + 4;
+        int immediate = meta + java.nio.ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder()).getShort(meta);
+        NetlinkException e = assertThrows(NetlinkException.class, () -> nft.pending().check(List.of(
+                new NetlinkBatch.Answer(1, Errno.ENOENT, null, 16 + immediate))));
+        assertTrue(e.getMessage().startsWith("add rule in chain ip t c, at expression Immediate[destination=0, data=null, "
+                + "verdict=jump missing] (2 of 2): "), e.getMessage());
+        NetlinkException table = assertThrows(NetlinkException.class, () -> nft.pending().check(List.of(
+                new NetlinkBatch.Answer(1, Errno.ENOENT, null, 16 + 4))));
+        assertTrue(table.getMessage().startsWith("add rule in chain ip t c: "), "an attribute outside the list: "
+                + table.getMessage());
+    }
+
+    @Test
     void aCommandWithoutAnswerMeansTheTransactionDidNotRunToItsEnd() {
         Batch batch = twoCommands();
         IOException e = assertThrows(IOException.class, () -> batch.check(List.of(ack(1))));
         assertFalse(e instanceof NetlinkException);
-        assertTrue(e.getMessage().contains("answered 1 of 2 commands"), e.getMessage());
+        assertTrue(e.getMessage().contains("did not confirm the last of 2 commands"), e.getMessage());
     }
 
     @Test

@@ -87,16 +87,16 @@ class NftablesKernelTest {
     void aRefusedCommandRollsBackTheWholeTransaction() throws IOException {
         Table absent = new Table(TableFamily.IPV4, "not-there");
         try (Nftables nft = Nftables.open(ns.file())) {
-            nft.delete(KubeProxyTables.ALL.get(0));
-            nft.delete(absent);
+            nft.deleteTable(KubeProxyTables.ALL.get(0));
+            nft.deleteTable(absent);
             NetlinkException e = assertThrows(NetlinkException.class, nft::flush);
             assertEquals(Errno.ENOENT, e.errno());
             assertTrue(e.getMessage().startsWith("delete table ip not-there: "), e.getMessage());
             assertTrue(nft.exists(KubeProxyTables.ALL.get(0)), "the first delete was rolled back with the batch");
 
             nft.flush(); // the failed batch is not sent again
-            nft.delete(KubeProxyTables.ALL.get(0));
-            nft.delete(KubeProxyTables.ALL.get(1));
+            nft.deleteTable(KubeProxyTables.ALL.get(0));
+            nft.deleteTable(KubeProxyTables.ALL.get(1));
             nft.flush();
             assertEquals(FOREIGN, ns.listTables(), "two commands in one transaction");
         }
