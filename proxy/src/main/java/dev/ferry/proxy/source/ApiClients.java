@@ -1,5 +1,6 @@
 package dev.ferry.proxy.source;
 
+import dev.ferry.proxy.metrics.ApiRequestMetrics;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
  * --master overrides the server address in it (or, alone, is the server, without credentials);
  * without either, fabric8's auto-configuration applies (in-cluster service account, else
  * $KUBECONFIG or ~/.kube/config). A kubeconfig user's tokenFile is honoured (fabric8 ignores it).
+ * Every request is counted and timed for /metrics ({@link ApiRequestMetrics}).
  */
 public final class ApiClients {
 
@@ -38,7 +40,9 @@ public final class ApiClients {
         if (master != null && !master.isEmpty()) {
             config.setMasterUrl(master);
         }
-        return new KubernetesClientBuilder().withConfig(config).build();
+        return new KubernetesClientBuilder().withConfig(config)
+                .withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("ferry-metrics", ApiRequestMetrics.shared()))
+                .build();
     }
 
     /**
