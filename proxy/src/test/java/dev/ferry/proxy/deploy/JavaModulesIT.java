@@ -24,22 +24,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (the jar unpacked: jdeps takes the shaded jar for one automatic module and reports too little)
  * names no module that deploy/image/java-modules neither lists nor leaves out with a reason, and
  * the two parts of the file do not overlap. A new use of, say, java.net.http fails here rather
- * than in a container.
+ * than in a container. And the jar holds every class our own classes name.
  */
 class JavaModulesIT {
 
     @Test
     void jdepsFindsNoModuleTheRuntimeLacks(@TempDir Path classes) throws IOException {
-        Path jar = Path.of(System.getProperty("ferry.proxyJar", "target/proxy.jar")).toAbsolutePath();
-        assertTrue(Files.isRegularFile(jar), jar + " is missing: run the package phase first (mvn verify does)");
-        unpackClasses(jar, classes);
-
-        ToolProvider jdeps = ToolProvider.findFirst("jdeps").orElseThrow(() -> new AssertionError("no jdeps in this JDK"));
-        StringWriter out = new StringWriter();
-        int exit = jdeps.run(new PrintWriter(out), new PrintWriter(out), "-summary", "--ignore-missing-deps", classes.toString());
-        assertEquals(0, exit, out::toString);
+        Path jar = unpackedJar(classes);
+        String out = jdeps("-summary", "--ignore-missing-deps", classes.toString());
         Set<String> needed = new TreeSet<>();
-        for (String line : out.toString().split("\n")) {
+        for (String line : out.split("\n")) {
             String[] parts = line.strip().split(" -> ");
             if (parts.length == 2 && parts[1].matches("(java|jdk)\\.[a-z.]+")) {
                 needed.add(parts[1]);
@@ -65,6 +59,36 @@ class JavaModulesIT {
         Set<String> both = new TreeSet<>(listed);
         both.retainAll(leftOut);
         assertEquals(Set.of(), both, "listed and left out at once");
+    }
+
+    /**
+     * No class of ours names a class that proxy.jar lacks: the pom leaves fabric8 model artifacts
+     * out of the jar, and the tests put some back on their own class path, so a unit test would
+     * not notice that, say, NodeEvents lost events.k8s.io's Event.
+     */
+    @Test
+    void ourClassesFindEveryClassTheyNameInTheJar(@TempDir Path classes) throws IOException {
+        Path jar = unpackedJar(classes);
+        List<String> ours = jdeps("--missing-deps", classes.toString()).lines().map(String::strip)
+                .filter(l -> l.startsWith("dev.ferry.")).toList();
+        assertEquals(List.of(), ours, "classes of ours that name classes missing from " + jar);
+    }
+
+    /** proxy.jar (failsafe names it), its classes unpacked into {@code classes}. */
+    private static Path unpackedJar(Path classes) throws IOException {
+        Path jar = Path.of(System.getProperty("ferry.proxyJar", "target/proxy.jar")).toAbsolutePath();
+        assertTrue(Files.isRegularFile(jar), jar + " is missing: run the package phase first (mvn verify does)");
+        unpackClasses(jar, classes);
+        return jar;
+    }
+
+    /** What jdeps prints for {@code args}; fails the test when it fails. */
+    private static String jdeps(String... args) {
+        ToolProvider jdeps = ToolProvider.findFirst("jdeps").orElseThrow(() -> new AssertionError("no jdeps in this JDK"));
+        StringWriter out = new StringWriter();
+        int exit = jdeps.run(new PrintWriter(out), new PrintWriter(out), args);
+        assertEquals(0, exit, out::toString);
+        return out.toString();
     }
 
     /** The jar's classes without META-INF (its multi-release versions would read as odd packages). */
