@@ -248,12 +248,13 @@ public final class IptablesBackend implements Backend {
                 }
             }
             // A partial sync with nothing to change writes no table at all: nothing to run.
-            String error = payload.isEmpty() ? null : restore(payload);
+            boolean wrote = !payload.isEmpty();
+            String error = wrote ? restore(payload) : null;
             if (error != null) {
                 writer.abandon();
                 return timer.applyFailure(full, error + rollBackFilter(existing, payload.toString()));
             }
-            lastFilterSection = writer.commit();
+            lastFilterSection = writer.commit(); // releases the payload's buffers
             needFullSync = false;
             needRead = false;
             if (full) {
@@ -263,8 +264,8 @@ public final class IptablesBackend implements Backend {
             return timer.success(full, stats.filterRules() + stats.natRules()).withCounts(
                     Map.of("filter", stats.filterRulesOwned(), "nat", stats.natRulesOwned()),
                     // written: the rules of our chains in the payload (jumps from built-in chains left out, as upstream)
-                    Map.of("filter", payload.isEmpty() ? 0 : stats.filterRulesOwned(),
-                            "nat", payload.isEmpty() ? 0 : stats.natRules() - stats.natJumps()));
+                    Map.of("filter", wrote ? stats.filterRulesOwned() : 0,
+                            "nat", wrote ? stats.natRules() - stats.natJumps() : 0));
         } catch (IOException | IllegalArgumentException e) { // a command failed, or its output did not parse
             return timer.failure(full, family + " sync failed: " + SyncGuard.describe(e));
         }

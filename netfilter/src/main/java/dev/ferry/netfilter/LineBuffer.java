@@ -14,6 +14,18 @@ public final class LineBuffer {
         lines = 0;
     }
 
+    /**
+     * Empties the buffer and, once it has grown past {@code keepChars}, gives its memory back: a
+     * full sync of a large cluster fills tens of megabytes that the partial syncs after it do not
+     * need, and a proxy would otherwise hold them until the next full sync.
+     */
+    public void release(int keepChars) {
+        reset();
+        if (text.capacity() > keepChars) {
+            text.trimToSize();
+        }
+    }
+
     /** Starts a line with its first word; finish it with {@link #end()}. */
     public LineBuffer start(String word) {
         text.append(word);

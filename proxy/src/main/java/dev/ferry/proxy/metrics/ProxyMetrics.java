@@ -30,7 +30,8 @@ import java.util.Objects;
  * programming latency, services without local endpoints, health probe answers and the conntrack
  * reconciler; plus the running mode's own ({@link ModeMetrics}: iptables mode's rule counts and
  * restore failures, ipvs mode's restore failures, userspace mode's {@code ferry_*} counters), which
- * exist only in that mode, as upstream's.
+ * exist only in that mode, as upstream's; the process's {@code process_*} and {@code jvm_*} series
+ * ({@link RuntimeMetrics}) and the API client's {@code rest_client_*} ({@link ApiRequestMetrics}).
  *
  * <p>Threads: the daemon's sync thread reports syncs, source threads report queued changes, HTTP
  * threads report probe answers and scrape; every metric is thread-safe (Prometheus' client), and
@@ -87,6 +88,8 @@ public final class ProxyMetrics {
                 .help("Cumulative conntrack flows deleted by conntrack reconciler").labelNames("ip_family")
                 .register(registry);
         modeMetrics.register(registry, legacyGauges);
+        RuntimeMetrics.register(registry);
+        ApiRequestMetrics.shared().register(registry);
         // A gauge whose name ends in _total: Prometheus' Java client refuses such names, upstream has it.
         noLocalEndpoints = legacyGauges.family("kubeproxy_sync_proxy_rules_no_local_endpoints_total",
                 "Number of services with a Local traffic policy and no endpoints", "ip_family", "traffic_policy");

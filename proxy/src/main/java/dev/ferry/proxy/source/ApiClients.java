@@ -1,5 +1,6 @@
 package dev.ferry.proxy.source;
 
+import dev.ferry.proxy.metrics.ApiRequestMetrics;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -21,7 +22,8 @@ import java.util.Map;
  *
  * <p>Requests are not retried inside the client: an informer whose list fails retries it with
  * its own backoff (1 s doubling to 32 s), as upstream's reflector does, so each attempt shows
- * up in the log when it fails, not after fabric8's ten silent retries (about 20 s).
+ * up in the log when it fails, not after fabric8's ten silent retries (about 20 s). Every
+ * request is counted and timed for /metrics ({@link ApiRequestMetrics}).
  */
 public final class ApiClients {
 
@@ -64,7 +66,9 @@ public final class ApiClients {
             config.setMasterUrl(master);
         }
         config.setRequestRetryBackoffLimit(0);
-        return new KubernetesClientBuilder().withConfig(config).build();
+        return new KubernetesClientBuilder().withConfig(config)
+                .withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("ferry-metrics", ApiRequestMetrics.shared()))
+                .build();
     }
 
     /** Whether fabric8's auto-configuration finds an API server: in a pod, or a kubeconfig file. */

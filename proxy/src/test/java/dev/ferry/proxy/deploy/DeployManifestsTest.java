@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -78,6 +80,8 @@ class DeployManifestsTest {
             "winkernel.rootHnsEndpointName", "winkernel.forwardHealthCheckVip");
 
     private static final String CONFIG_DIR = "/var/lib/kube-proxy";
+    /** kubeadm's command: in our image, it runs the jar. */
+    private static final String LAUNCHER = "/usr/local/bin/kube-proxy";
 
     private static Path deploy;
     private static List<HasMetadata> objects;
@@ -213,16 +217,63 @@ class DeployManifestsTest {
     }
 
     @Test
-    void commandIsKubeadmsWithOurJar() throws IOException {
+    void commandIsKubeadmsAndRunsOurJarWithTheImagesJvmOptions() throws IOException {
         Container c = container();
         assertTrue(c.getArgs() == null || c.getArgs().isEmpty(), "the whole command line is in command, as kubeadm's");
-        assertEquals(List.of("java", "-jar", "/opt/ferry/proxy.jar", "--config=" + CONFIG_DIR + "/config.conf",
-                "--hostname-override=$(NODE_NAME)"), c.getCommand());
+        assertEquals(List.of(LAUNCHER, "--config=" + CONFIG_DIR + "/config.conf", "--hostname-override=$(NODE_NAME)"),
+                c.getCommand());
         EnvVar node = c.getEnv().stream().filter(e -> e.getName().equals("NODE_NAME")).findFirst().orElseThrow();
         assertEquals("spec.nodeName", node.getValueFrom().getFieldRef().getFieldPath());
         String dockerfile = Files.readString(deploy.resolve("Dockerfile"));
-        assertTrue(dockerfile.contains("COPY proxy/target/proxy.jar /opt/ferry/proxy.jar"),
-                "the image puts the jar where the command expects it");
+        assertTrue(dockerfile.contains("COPY deploy/image/kube-proxy " + LAUNCHER), "the image has the launcher");
+        assertTrue(dockerfile.contains("COPY deploy/image/jvm.options /opt/ferry/jvm.options"));
+        assertTrue(dockerfile.contains("COPY proxy/target/proxy.jar /opt/ferry/proxy.jar"));
+        String launcher = Files.readString(deploy.resolve("image/kube-proxy"));
+        assertTrue(launcher.contains("exec java @/opt/ferry/jvm.options ${FERRY_JAVA_OPTIONS:-} -jar /opt/ferry/proxy.jar \"$@\""),
+                "the launcher runs the jar with the image's JVM options, then the operator's, then the arguments:\n" + launcher);
+        assertTrue(Files.isExecutable(deploy.resolve("image/kube-proxy")));
+    }
+
+    /**
+     * The heap follows the container's memory limit (a share of it, no fixed -Xmx), an
+     * OutOfMemoryError ends the process so that the kubelet restarts it, and the class data sharing
+     * archive the JVM maps is the one the Dockerfile makes.
+     */
+    @Test
+    void jvmOptionsSizeTheHeapByTheContainersLimit() throws IOException {
+        List<String> options = Files.readAllLines(deploy.resolve("image/jvm.options")).stream().map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        assertTrue(options.stream().noneMatch(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxHeapSize")), "" + options);
+        String share = options.stream().filter(o -> o.startsWith("-XX:MaxRAMPercentage=")).findFirst().orElseThrow();
+        double percent = Double.parseDouble(share.substring(share.indexOf('=') + 1));
+        assertTrue(percent >= 30 && percent <= 60,
+                "room beside the heap for the JVM's own memory and a full sync's iptables-restore: " + share);
+        assertTrue(options.contains("-XX:+ExitOnOutOfMemoryError"));
+        String archive = options.stream().filter(o -> o.startsWith("-XX:SharedArchiveFile=")).findFirst().orElseThrow();
+        assertTrue(Files.readString(deploy.resolve("Dockerfile")).contains(archive.substring(archive.indexOf('=') + 1)),
+                "the Dockerfile makes " + archive);
+    }
+
+    /** Requests for scheduling, a memory limit the heap follows, no CPU limit; liveness on /livez, as issue 13 asks. */
+    @Test
+    void resourcesAndLivenessProbe() throws IOException {
+        Container c = container();
+        Map<String, Quantity> requests = c.getResources().getRequests();
+        Map<String, Quantity> limits = c.getResources().getLimits();
+        assertEquals(Set.of("cpu", "memory"), requests.keySet());
+        assertEquals(Set.of("memory"), limits.keySet(), "no CPU limit: throttling only makes syncs late");
+        assertTrue(Quantity.getAmountInBytes(requests.get("memory"))
+                .compareTo(Quantity.getAmountInBytes(limits.get("memory"))) < 0);
+
+        Probe live = c.getLivenessProbe();
+        assertNotNull(live, "a liveness probe");
+        assertEquals("/livez", live.getHttpGet().getPath());
+        JsonNode config = new ObjectMapper(new YAMLFactory()).readTree(only(ConfigMap.class).getData().get("config.conf"));
+        String healthz = config.path("healthzBindAddress").asText();
+        assertEquals(healthz.substring(healthz.lastIndexOf(':') + 1), live.getHttpGet().getPort().getValue().toString(),
+                "the probe asks the health server's port");
+        assertTrue(live.getPeriodSeconds() * live.getFailureThreshold() >= 60, "a slow sync is not a dead proxy");
+        assertNull(c.getReadinessProbe(), "upstream's DaemonSets have no readiness probe");
     }
 
     /** docker build's context is the repository root, cut down by .dockerignore to what the Dockerfile copies. */
@@ -242,6 +293,7 @@ class DeployManifestsTest {
                 .collect(Collectors.toCollection(TreeSet::new)), "the exceptions (!path) are the COPY sources");
         assertTrue(Files.isExecutable(deploy.resolve("image/iptables-wrapper")));
         assertTrue(Files.isExecutable(deploy.resolve("image/build-base.sh")));
+        assertTrue(Files.isRegularFile(deploy.resolve("image/java-modules")), "build-base.sh reads the runtime's modules");
     }
 
     /**
@@ -266,7 +318,7 @@ class DeployManifestsTest {
         boolean hasConfig = cli.getCommandSpec().findOption("--config") != null;
 
         List<String> args = new ArrayList<>();
-        for (String arg : c.getCommand().subList(3, c.getCommand().size())) {
+        for (String arg : c.getCommand().subList(1, c.getCommand().size())) {
             String expanded = expand(arg, env);
             if (expanded.startsWith("--config=")) {
                 if (!hasConfig) {

@@ -65,14 +65,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * to start a privileged container. Without it /proc/sys is read-only, so the node containers start
  * with the sysctls a Kubernetes node has (the proxy reads route_localnet, finds 1, writes nothing).
  *
- * <p>No registry is reachable: the base image is built by deploy/image/build-base.sh (debootstrap,
- * docker import; .ci/run builds it first, this test does when it is missing) and the proxy image
- * by {@code docker build -f deploy/Dockerfile} from the jar of this build. Testcontainers' Ryuk is
+ * <p>No registry is reachable: the base images are built by deploy/image/build-base.sh (debootstrap,
+ * docker import; .ci/run builds them first, this test does when they are missing or stale) and the
+ * proxy image by {@code docker build -f deploy/Dockerfile} from the jar of this build, on the test
+ * base: the production base plus a layer with socat (the backends, and the clients exec'd in the
+ * node containers) and procps, which the production image does not carry. Testcontainers' Ryuk is
  * off (its image cannot be pulled; failsafe sets TESTCONTAINERS_RYUK_DISABLED): {@link #stop()}
  * removes every container and the network.
  */
 class MultiNodeIT {
-    private static final String BASE_IMAGE = "ferry-base:bookworm";
+    private static final String BASE_IMAGE = "ferry-runtime:bookworm";
+    /** BASE_IMAGE with the test's tools; build-base.sh makes both. */
+    private static final String TEST_BASE_IMAGE = BASE_IMAGE + "-test";
     private static final String PROXY_IMAGE = "ferry-proxy:it";
     private static final String CLUSTER_IP = "10.96.0.40";
     private static final int PORT = 80;
@@ -198,12 +202,13 @@ class MultiNodeIT {
         }
     }
 
-    /** The base image once per machine (about 40 s), the proxy image from this build's jar (seconds). */
+    /** The base images once per machine (a few minutes), the proxy image from this build's jar (seconds). */
     private static void buildImages() {
         Proc.Result base = Proc.run(Duration.ofMinutes(15),
                 List.of(root.resolve("deploy/image/build-base.sh").toString(), BASE_IMAGE));
         assertTrue(base.ok(), () -> "building the base image failed: " + base.describe());
         Proc.Result proxy = Proc.run(Duration.ofMinutes(5), List.of("docker", "build", "-q",
+                "--build-arg", "BASE_IMAGE=" + TEST_BASE_IMAGE,
                 "-f", root.resolve("deploy/Dockerfile").toString(), "-t", PROXY_IMAGE, root.toString()));
         assertTrue(proxy.ok(), () -> "docker build of deploy/Dockerfile failed: " + proxy.describe());
     }
@@ -227,7 +232,7 @@ class MultiNodeIT {
 
         for (int n = 1; n <= 2; n++) {
             // Answers each connection with its name and the address the connection came from.
-            start("backend-" + n, new GenericContainer<>(DockerImageName.parse(BASE_IMAGE))
+            start("backend-" + n, new GenericContainer<>(DockerImageName.parse(TEST_BASE_IMAGE))
                     .withCommand("socat", "TCP-LISTEN:" + TARGET_PORT + ",fork,reuseaddr",
                             "SYSTEM:echo backend-" + n + " $SOCAT_PEERADDR"));
         }
