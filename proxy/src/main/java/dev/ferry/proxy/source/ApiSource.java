@@ -100,15 +100,27 @@ public final class ApiSource implements Source {
 
     /**
      * What went wrong, without the wrappers: the API server's answer (e.g. 403 and its message),
-     * else the cause at the bottom ("ConnectException: Connection refused").
+     * else the network's error ("ConnectException: Connection refused"): the deepest java.net one
+     * (the JDK's HTTP client wraps a message-less ClosedChannelException in it), else the bottom cause.
      */
     static String reason(Throwable t) {
         Throwable cause = t;
-        while (cause.getCause() != null && cause.getCause() != cause) {
+        Throwable network = null;
+        while (true) {
             if (cause instanceof KubernetesClientException k && k.getCode() > 0) {
                 break; // the server answered: its status and message say it best
             }
+            String pkg = cause.getClass().getPackageName();
+            if (pkg.equals("java.net") || pkg.equals("java.net.http")) {
+                network = cause;
+            }
+            if (cause.getCause() == null || cause.getCause() == cause) {
+                break;
+            }
             cause = cause.getCause();
+        }
+        if (network != null && !(cause instanceof KubernetesClientException)) {
+            cause = network;
         }
         String message = cause.getMessage() == null ? "" : ": " + cause.getMessage().strip().replace('\n', ' ');
         return cause.getClass().getSimpleName() + message;

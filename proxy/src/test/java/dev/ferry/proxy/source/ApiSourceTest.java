@@ -82,6 +82,21 @@ class ApiSourceTest {
         return Fixtures.clusterIPService("ns", name, ip, "p", 80, "TCP");
     }
 
+    /** A failed request in one line: the server's answer, else the network's error, never a bare wrapper. */
+    @Test
+    void aFailureIsNamedByTheServersAnswerOrTheNetworksError() {
+        // the JDK's HTTP client: ConnectException around a ClosedChannelException without a message
+        java.net.ConnectException connect = new java.net.ConnectException("Connection refused");
+        connect.initCause(new java.nio.channels.ClosedChannelException());
+        var refused = new io.fabric8.kubernetes.client.KubernetesClientException("An error has occurred.", connect);
+        assertEquals("ConnectException: Connection refused", ApiSource.reason(refused));
+        var forbidden = new io.fabric8.kubernetes.client.KubernetesClientException(new io.fabric8.kubernetes.api.model.StatusBuilder()
+                .withCode(403).withMessage("services is forbidden").build());
+        assertTrue(ApiSource.reason(new RuntimeException(forbidden)).contains("services is forbidden"),
+                ApiSource.reason(new RuntimeException(forbidden)));
+        assertEquals("IllegalStateException: x", ApiSource.reason(new RuntimeException(new IllegalStateException("x"))));
+    }
+
     @Test
     void objectsReachTheTrackerAndTheFirstListIsCompleteWhenSynced() throws Exception {
         KubernetesMockServer server = server(0);
