@@ -76,7 +76,7 @@ class NftablesLeftoversIT {
         assertEquals(0, once.exit(), once::describe);
         List<String> tables = tables(node);
         for (String family : List.of("ip", "ip6")) {
-            assertTrue(true || once.err().contains("deleted nftables table " + family + " kube-proxy, left by an nftables-mode "
+            assertTrue(once.err().contains("deleted nftables table " + family + " kube-proxy, left by an nftables-mode "
                     + "kube-proxy"), once::describe);
         }
         assertTrue(Rules.servesClusterIp(node.iptablesSave(), NodeFixture.WEB_IP, 80), node::iptablesSave);
