@@ -83,7 +83,7 @@ public record Chain(Table table, String name, Base base, String comment) {
 
     /** NEWCHAIN: table, name, type, policy, hook, comment, in nft's order. */
     byte[] addPayload() {
-        AttributeWriter w = names();
+        AttributeWriter w = names(NftNumbers.NFTA_CHAIN_NAME);
         if (base != null) {
             w.putString(NftNumbers.NFTA_CHAIN_TYPE, base.type.nftName).putBe32(NftNumbers.NFTA_CHAIN_POLICY,
                     base.policy.ordinal());
@@ -98,13 +98,13 @@ public record Chain(Table table, String name, Base base, String comment) {
 
     /** DELCHAIN, and DELRULE without a handle (flush): table and name. */
     byte[] namePayload(int nameAttribute) {
-        return new AttributeWriter().header(NftNumbers.nfgenmsg(table.family().number(), 0))
-                .putString(NftNumbers.NFTA_CHAIN_TABLE, table.name()).putString(nameAttribute, name).toByteArray();
+        return names(nameAttribute).toByteArray();
     }
 
-    private AttributeWriter names() {
+    /** The table and this chain's name under {@code nameAttribute} (NFTA_CHAIN_NAME, or NFTA_RULE_CHAIN for a flush). */
+    private AttributeWriter names(int nameAttribute) {
         return new AttributeWriter().header(NftNumbers.nfgenmsg(table.family().number(), 0))
-                .putString(NftNumbers.NFTA_CHAIN_TABLE, table.name()).putString(NftNumbers.NFTA_CHAIN_NAME, name);
+                .putString(NftNumbers.NFTA_CHAIN_TABLE, table.name()).putString(nameAttribute, name);
     }
 
     /** The chain a NEWCHAIN message (an answer to GETCHAIN) describes. */
